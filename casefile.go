@@ -1,0 +1,108 @@
+// Package casefile holds the domain of the casefile records service: persons,
+// their documents and case notes, ICT tickets, retention and the audit log,
+// together with the interfaces between the packages that implement them.
+//
+// It imports nothing of ours. storage implements the interfaces on PostgreSQL
+// and S3; ingest and retention hold the business rules; httpapi and workers
+// are thin edges; cmd/casefile wires them together.
+package casefile
+
+import (
+	"context"
+	"time"
+)
+
+// Role is what a token may do. The permission matrix lives in httpapi.
+type Role string
+
+const (
+	RolePractitioner   Role = "practitioner"
+	RoleManager        Role = "manager"
+	RoleICT            Role = "ict"
+	RoleRecordsOfficer Role = "records_officer"
+	RoleAuditor        Role = "auditor"
+	RoleAdmin          Role = "admin"
+	// RoleSystem is the role of work the service does by itself (scheduled
+	// sweeps, ticket workers); no token carries it.
+	RoleSystem Role = "system"
+)
+
+// Roles lists the roles a token may be given.
+var Roles = []Role{RolePractitioner, RoleManager, RoleICT, RoleRecordsOfficer, RoleAuditor, RoleAdmin}
+
+// ValidRole reports whether r can be given to a token.
+func ValidRole(r Role) bool {
+	for _, x := range Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Actor is who is doing something: the token's holder, or the system.
+type Actor struct {
+	TokenID string
+	Name    string
+	Role    Role
+}
+
+// String is the actor as written in audit events and created_by fields.
+func (a Actor) String() string {
+	if a.Name == "" {
+		return "unknown"
+	}
+	return a.Name
+}
+
+// SystemActor is the actor of scheduled and background work.
+func SystemActor(job string) Actor { return Actor{Name: "system:" + job, Role: RoleSystem} }
+
+type actorKey struct{}
+
+// WithActor returns ctx carrying the actor that storage writes into the audit log.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor carried by ctx, or an unknown actor.
+func ActorFrom(ctx context.Context) Actor {
+	a, _ := ctx.Value(actorKey{}).(Actor)
+	return a
+}
+
+// Page asks for one page of a list. Cursor is opaque to callers.
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+const (
+	DefaultPageLimit = 50
+	MaxPageLimit     = 500
+)
+
+// Token is an API token. Its secret is shown once and stored only as a hash.
+type Token struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Role      Role      `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// TokenService creates and checks API tokens.
+type TokenService interface {
+	// CreateToken returns the token and its secret, which is not kept.
+	// Returns EInvalid for an unknown role or empty name.
+	CreateToken(ctx context.Context, name string, role Role) (*Token, string, error)
+	// Authenticate returns the actor holding secret. Returns EUnauthorized if
+	// the secret is unknown or revoked.
+	Authenticate(ctx context.Context, secret string) (Actor, error)
+	// CountTokens counts tokens ever created (first-start bootstrap).
+	CountTokens(ctx context.Context) (int, error)
+}
+
+// Pinger is a backing service that can say whether it is reachable.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}

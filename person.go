@@ -1,0 +1,84 @@
+package casefile
+
+import (
+	"context"
+	"time"
+)
+
+// Involvement kinds: the kinds of involvement children's social care has with
+// a person. They drive the person's retention record class.
+const (
+	InvolvementEarlyHelp       = "early_help"
+	InvolvementChildInNeed     = "child_in_need"
+	InvolvementChildProtection = "child_protection"
+	InvolvementLookedAfter     = "looked_after"
+	InvolvementCareLeaver      = "care_leaver"
+	InvolvementAdoption        = "adoption"
+	InvolvementAdoptionNoOrder = "adoption_no_order"
+	InvolvementLADO            = "lado"
+)
+
+// InvolvementKinds lists every valid involvement kind.
+var InvolvementKinds = []string{
+	InvolvementEarlyHelp, InvolvementChildInNeed, InvolvementChildProtection, InvolvementLookedAfter,
+	InvolvementCareLeaver, InvolvementAdoption, InvolvementAdoptionNoOrder, InvolvementLADO,
+}
+
+// ValidInvolvementKind reports whether k is a known involvement kind.
+func ValidInvolvementKind(k string) bool {
+	for _, x := range InvolvementKinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Person is the subject of a record. Once retention has destroyed everything
+// on their record, the identifying fields are destroyed too and Status says so.
+type Person struct {
+	ID           string         `json:"id"`
+	ExternalRef  string         `json:"external_ref"`
+	GivenName    string         `json:"given_name"`
+	FamilyName   string         `json:"family_name"`
+	DateOfBirth  *Date          `json:"date_of_birth"`
+	DateOfDeath  *Date          `json:"date_of_death,omitempty"`
+	Status       string         `json:"status"` // "active" or "destroyed"
+	CreatedAt    time.Time      `json:"created_at"`
+	UpdatedAt    time.Time      `json:"updated_at"`
+	Involvements []*Involvement `json:"involvements"`
+}
+
+// Involvement is one period of a kind of involvement with a person.
+type Involvement struct {
+	ID        string    `json:"id"`
+	PersonID  string    `json:"person_id"`
+	Kind      string    `json:"kind"`
+	StartedOn Date      `json:"started_on"`
+	EndedOn   *Date     `json:"ended_on"`
+	Outcome   string    `json:"outcome,omitempty"` // lado only: substantiated, unsubstantiated, unfounded
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// PersonFilter selects persons in a list.
+type PersonFilter struct {
+	ExternalRef string
+	Page
+}
+
+// PersonService stores persons and their involvements. Every read and change
+// is audited under the actor carried by ctx.
+type PersonService interface {
+	// CreatePerson stores p, filling ID and times. Returns EConflict
+	// (external_ref_taken) if the external reference is in use.
+	CreatePerson(ctx context.Context, p *Person) error
+	// Person returns a person with involvements. Returns ENotFound.
+	Person(ctx context.Context, id string) (*Person, error)
+	// FindPersons lists persons, oldest first, and the next cursor.
+	FindPersons(ctx context.Context, f PersonFilter) ([]*Person, string, error)
+	// AddInvolvement stores inv on its person. Returns ENotFound.
+	AddInvolvement(ctx context.Context, inv *Involvement) error
+	// CloseInvolvement sets ended_on. Returns ENotFound, EConflict if already
+	// closed, EUnprocessable if endedOn is before it started.
+	CloseInvolvement(ctx context.Context, id string, endedOn Date) (*Involvement, error)
+}

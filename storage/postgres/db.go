@@ -1,0 +1,169 @@
+// Package postgres implements casefile's services on PostgreSQL with pgx.
+//
+// Every change and every read of a person's record appends an audit event in
+// the same transaction, so the record and its trail cannot disagree.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/council/casefile"
+)
+
+// DB is the PostgreSQL store.
+type DB struct {
+	pool *pgxpool.Pool
+	log  *slog.Logger
+	now  func() time.Time
+
+	policy casefile.RetentionPolicy
+}
+
+// Open connects to the database named by url, creating it when missing.
+func Open(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("CASEFILE_DATABASE_URL: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > 5*time.Second {
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	if cfg.MaxConns < 8 {
+		cfg.MaxConns = 16
+	}
+	if err := ensureDatabase(ctx, cfg.ConnConfig); err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &DB{pool: pool, log: log, now: time.Now}, nil
+}
+
+// ensureDatabase creates the configured database if it does not exist, by
+// connecting to the maintenance database "postgres" on the same server.
+func ensureDatabase(ctx context.Context, cc *pgx.ConnConfig) error {
+	conn, err := pgx.ConnectConfig(ctx, cc)
+	if err == nil {
+		return conn.Close(ctx)
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "3D000" { // invalid_catalog_name
+		return fmt.Errorf("connect to PostgreSQL at %s:%d: %w", cc.Host, cc.Port, err)
+	}
+	admin := cc.Copy()
+	admin.Database = "postgres"
+	aconn, err := pgx.ConnectConfig(ctx, admin)
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL to create database %q: %w", cc.Database, err)
+	}
+	defer aconn.Close(ctx)
+	_, err = aconn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{cc.Database}.Sanitize())
+	if err != nil {
+		// 42P04 duplicate_database, 23505: another process created it first.
+		if errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505") {
+			return nil
+		}
+		return fmt.Errorf("create database %q: %w", cc.Database, err)
+	}
+	return nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() { db.pool.Close() }
+
+// Pool exposes the pool to tests and to other storage code of ours.
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Ping checks that PostgreSQL answers.
+func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := db.pool.Ping(ctx); err != nil {
+		return mapError(err)
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return mapError(err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // rollback after commit is a no-op
+	if err := fn(tx); err != nil {
+		return mapError(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return mapError(err)
+	}
+	return nil
+}
+
+// mapError turns driver errors into casefile errors at the boundary: missing
+// rows are not_found, unique violations conflicts, lost connections
+// unavailable. Errors that are already ours pass through.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *casefile.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return casefile.Unavailable("PostgreSQL", err)
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return &casefile.Error{Kind: casefile.ENotFound, Code: "not_found", Message: "Not found.", Err: err}
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "23505":
+			return &casefile.Error{Kind: casefile.EConflict, Code: "conflict", Message: "That conflicts with an existing record.", Err: err}
+		case pgErr.Code == "23503":
+			return &casefile.Error{Kind: casefile.ENotFound, Code: "not_found", Message: "A record it refers to does not exist.", Err: err}
+		case pgErr.Code == "22021" || pgErr.Code == "22P05":
+			return &casefile.Error{Kind: casefile.EInvalid, Code: "invalid_text", Message: "Text must be valid UTF-8 without NUL characters.", Err: err}
+		case strings.HasPrefix(pgErr.Code, "08"), strings.HasPrefix(pgErr.Code, "53"),
+			pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03":
+			return casefile.Unavailable("PostgreSQL", err)
+		}
+		return fmt.Errorf("postgres: %w", err)
+	}
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	if errors.As(err, &connErr) || errors.As(err, &netErr) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || pgconn.SafeToRetry(err) || isClosedConn(err) {
+		return casefile.Unavailable("PostgreSQL", err)
+	}
+	return err
+}
+
+func isClosedConn(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "conn closed") || strings.Contains(s, "connection reset") ||
+		strings.Contains(s, "broken pipe") || strings.Contains(s, "failed to connect") ||
+		strings.Contains(s, "connection refused")
+}
+
+func notFound(what string) error {
+	return casefile.Errorf(casefile.ENotFound, "not_found", "%s not found.", what)
+}

@@ -1,0 +1,257 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/council/casefile"
+)
+
+var _ casefile.PersonService = (*DB)(nil)
+
+// newID returns a time-ordered UUID, so that ordering by id is creation order.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// validUUID reports whether s is a UUID; ids that are not cannot exist.
+func validUUID(s string) bool {
+	_, err := uuid.Parse(s)
+	return err == nil && len(s) == 36
+}
+
+const personColumns = `id, external_ref, coalesce(given_name, ''), coalesce(family_name, ''), date_of_birth, date_of_death,
+	status, created_at, updated_at`
+
+func scanPerson(row pgx.Row) (*casefile.Person, error) {
+	var p casefile.Person
+	var dob, dod casefile.Date
+	var dobValid, dodValid *casefile.Date = &dob, &dod
+	if err := row.Scan(&p.ID, &p.ExternalRef, &p.GivenName, &p.FamilyName, dobValid, dodValid,
+		&p.Status, &p.CreatedAt, &p.UpdatedAt); err != nil {
+		return nil, err
+	}
+	if !dob.IsZero() {
+		p.DateOfBirth = &dob
+	}
+	if !dod.IsZero() {
+		p.DateOfDeath = &dod
+	}
+	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
+	p.Involvements = []*casefile.Involvement{}
+	return &p, nil
+}
+
+// CreatePerson stores p.
+func (db *DB) CreatePerson(ctx context.Context, p *casefile.Person) error {
+	p.ID = newID()
+	p.Status = "active"
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO persons (id, external_ref, given_name, family_name, date_of_birth, date_of_death)
+			VALUES ($1,$2,$3,$4,$5,$6) RETURNING created_at, updated_at`,
+			p.ID, p.ExternalRef, p.GivenName, p.FamilyName, p.DateOfBirth, p.DateOfDeath).Scan(&p.CreatedAt, &p.UpdatedAt)
+		if err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+				return casefile.Errorf(casefile.EConflict, "external_ref_taken",
+					"A person with external reference %q is already on record; fetch them with GET /v1/persons?external_ref=.", p.ExternalRef)
+			}
+			return err
+		}
+		if err := db.onRetentionInput(ctx, tx, p.ID); err != nil {
+			return err
+		}
+		return db.appendAudit(ctx, tx, auditEntry{Action: "person.create", TargetType: "person", TargetID: p.ID, PersonID: p.ID,
+			Details: map[string]string{"external_ref": p.ExternalRef}})
+	})
+	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
+	p.Involvements = []*casefile.Involvement{}
+	return err
+}
+
+// Person returns the person with involvements, and audits the read.
+func (db *DB) Person(ctx context.Context, id string) (*casefile.Person, error) {
+	if !validUUID(id) {
+		return nil, notFound("Person")
+	}
+	var p *casefile.Person
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		p, err = db.personTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return db.appendAudit(ctx, tx, auditEntry{Action: "person.read", TargetType: "person", TargetID: id, PersonID: id})
+	})
+	return p, err
+}
+
+// personTx reads a person and their involvements without auditing.
+func (db *DB) personTx(ctx context.Context, tx pgx.Tx, id string) (*casefile.Person, error) {
+	p, err := scanPerson(tx.QueryRow(ctx, "SELECT "+personColumns+" FROM persons WHERE id = $1", id))
+	if err == pgx.ErrNoRows {
+		return nil, notFound("Person")
+	}
+	if err != nil {
+		return nil, err
+	}
+	invs, err := involvementsOf(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	p.Involvements = invs
+	return p, nil
+}
+
+// PersonExists reports whether a person exists, for other stores' checks.
+func personExists(ctx context.Context, q pgx.Tx, id string) error {
+	if !validUUID(id) {
+		return notFound("Person")
+	}
+	var one int
+	err := q.QueryRow(ctx, "SELECT 1 FROM persons WHERE id = $1", id).Scan(&one)
+	if err == pgx.ErrNoRows {
+		return notFound("Person")
+	}
+	return err
+}
+
+func involvementsOf(ctx context.Context, tx pgx.Tx, personID string) ([]*casefile.Involvement, error) {
+	rows, err := tx.Query(ctx, `SELECT id, person_id, kind, started_on, ended_on, coalesce(outcome, ''), created_at
+		FROM involvements WHERE person_id = $1 ORDER BY started_on, id`, personID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*casefile.Involvement{}
+	for rows.Next() {
+		inv, err := scanInvolvement(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, inv)
+	}
+	return out, rows.Err()
+}
+
+func scanInvolvement(row pgx.Row) (*casefile.Involvement, error) {
+	var inv casefile.Involvement
+	var ended casefile.Date
+	if err := row.Scan(&inv.ID, &inv.PersonID, &inv.Kind, &inv.StartedOn, &ended, &inv.Outcome, &inv.CreatedAt); err != nil {
+		return nil, err
+	}
+	if !ended.IsZero() {
+		inv.EndedOn = &ended
+	}
+	inv.CreatedAt = inv.CreatedAt.UTC()
+	return &inv, nil
+}
+
+// FindPersons lists persons in creation order. Each person listed is a read
+// of their record and is audited.
+func (db *DB) FindPersons(ctx context.Context, f casefile.PersonFilter) ([]*casefile.Person, string, error) {
+	limit := clampLimit(f.Limit)
+	if f.Cursor != "" && !validUUID(f.Cursor) {
+		return nil, "", casefile.Errorf(casefile.EInvalid, "invalid_cursor", "The cursor is not one this service gave out.")
+	}
+	var out []*casefile.Person
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		q := "SELECT " + personColumns + " FROM persons WHERE ($1 = '' OR id > $1::uuid) AND ($2 = '' OR external_ref = $2) ORDER BY id LIMIT $3"
+		rows, err := tx.Query(ctx, q, f.Cursor, f.ExternalRef, limit+1)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*casefile.Person, error) { return scanPerson(r) })
+		if err != nil {
+			return err
+		}
+		if len(out) > limit {
+			out = out[:limit+1]
+		}
+		for _, p := range out[:min(len(out), limit)] {
+			if p.Involvements, err = involvementsOf(ctx, tx, p.ID); err != nil {
+				return err
+			}
+			if err := db.appendAudit(ctx, tx, auditEntry{Action: "person.read", TargetType: "person", TargetID: p.ID,
+				PersonID: p.ID, Details: map[string]string{"via": "list"}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[len(out)-1].ID
+	}
+	if out == nil {
+		out = []*casefile.Person{}
+	}
+	return out, next, nil
+}
+
+// AddInvolvement stores an involvement and recomputes the person's retention.
+func (db *DB) AddInvolvement(ctx context.Context, inv *casefile.Involvement) error {
+	inv.ID = newID()
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := personExists(ctx, tx, inv.PersonID); err != nil {
+			return err
+		}
+		var outcome *string
+		if inv.Outcome != "" {
+			outcome = &inv.Outcome
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO involvements (id, person_id, kind, started_on, ended_on, outcome)
+			VALUES ($1,$2,$3,$4,$5,$6) RETURNING created_at`,
+			inv.ID, inv.PersonID, inv.Kind, inv.StartedOn, inv.EndedOn, outcome).Scan(&inv.CreatedAt); err != nil {
+			return err
+		}
+		inv.CreatedAt = inv.CreatedAt.UTC()
+		if err := db.onRetentionInput(ctx, tx, inv.PersonID); err != nil {
+			return err
+		}
+		return db.appendAudit(ctx, tx, auditEntry{Action: "involvement.create", TargetType: "involvement", TargetID: inv.ID,
+			PersonID: inv.PersonID, Details: map[string]any{"kind": inv.Kind, "started_on": inv.StartedOn, "ended_on": inv.EndedOn}})
+	})
+}
+
+// CloseInvolvement sets an involvement's end date.
+func (db *DB) CloseInvolvement(ctx context.Context, id string, endedOn casefile.Date) (*casefile.Involvement, error) {
+	if !validUUID(id) {
+		return nil, notFound("Involvement")
+	}
+	var inv *casefile.Involvement
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		inv, err = scanInvolvement(tx.QueryRow(ctx, `SELECT id, person_id, kind, started_on, ended_on, coalesce(outcome, ''), created_at
+			FROM involvements WHERE id = $1 FOR UPDATE`, id))
+		if err == pgx.ErrNoRows {
+			return notFound("Involvement")
+		}
+		if err != nil {
+			return err
+		}
+		if inv.EndedOn != nil {
+			return casefile.Errorf(casefile.EConflict, "already_closed", "This involvement was already closed on %s.", inv.EndedOn)
+		}
+		if endedOn.Before(inv.StartedOn) {
+			return casefile.Errorf(casefile.EUnprocessable, "ended_before_started",
+				"ended_on %s is before the involvement started on %s.", endedOn, inv.StartedOn)
+		}
+		if _, err := tx.Exec(ctx, "UPDATE involvements SET ended_on = $2 WHERE id = $1", id, endedOn); err != nil {
+			return err
+		}
+		inv.EndedOn = &endedOn
+		if err := db.onRetentionInput(ctx, tx, inv.PersonID); err != nil {
+			return err
+		}
+		return db.appendAudit(ctx, tx, auditEntry{Action: "involvement.close", TargetType: "involvement", TargetID: id,
+			PersonID: inv.PersonID, Details: map[string]any{"kind": inv.Kind, "ended_on": endedOn}})
+	})
+	return inv, err
+}
