@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/council/casefile"
+	"github.com/council/casefile/httpapi"
+	"github.com/council/casefile/storage/postgres"
+	"github.com/council/casefile/storage/s3"
+	"github.com/council/casefile/workers"
+)
+
+// app holds the wired services of one process.
+type app struct {
+	cfg     *config
+	log     *slog.Logger
+	db      *postgres.DB
+	s3      *s3.Store
+	workers *workers.Workers
+}
+
+func newLogger(cfg *config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl}))
+}
+
+// openDB connects to PostgreSQL (creating the database if missing).
+func openDB(ctx context.Context, cfg *config, log *slog.Logger) (*postgres.DB, error) {
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	db, err := postgres.Open(cctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return nil, fmt.Errorf("CASEFILE_DATABASE_URL: %w", err)
+	}
+	return db, nil
+}
+
+// openApp connects every backing service and wires the services.
+func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
+	db, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	store, err := s3.Open(cctx, s3.Config{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey,
+		Bucket: cfg.S3Bucket, Secure: cfg.S3Secure, Region: cfg.S3Region}, log)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("CASEFILE_S3_ENDPOINT (%s): %w", cfg.S3Endpoint, err)
+	}
+	w := workers.New(workers.Config{
+		Redis:       asynq.RedisClientOpt{Addr: cfg.RedisAddr, DB: cfg.RedisDB, DialTimeout: 3 * time.Second},
+		Queue:       cfg.WorkerQueue,
+		Concurrency: cfg.WorkerConcurrency,
+		Periodic:    periodic(cfg),
+		Log:         log,
+	}, db)
+	a := &app{cfg: cfg, log: log, db: db, s3: store, workers: w}
+	return a, nil
+}
+
+func periodic(cfg *config) map[string]string {
+	p := map[string]string{}
+	if cfg.RetentionCron != "off" {
+		p[casefile.TaskRetentionSweep] = cfg.RetentionCron
+	}
+	if cfg.ReconcileCron != "off" {
+		p[casefile.TaskStorageReconcile] = cfg.ReconcileCron
+	}
+	return p
+}
+
+func (a *app) close() {
+	a.workers.Close()
+	a.db.Close()
+}
+
+// api builds the HTTP API on the app's services.
+func (a *app) api() *httpapi.Server {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return httpapi.New(httpapi.Config{
+		Log:            a.log,
+		Tokens:         a.db,
+		Persons:        a.db,
+		Audit:          a.db,
+		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
+		Registry:       reg,
+		MaxUploadBytes: a.cfg.MaxUploadBytes,
+	})
+}
+
+type mode int
+
+const (
+	modeServe mode = iota
+	modeWorker
+	modeRun
+)
+
+func cmdMigrate(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
+	log := newLogger(cfg, stderr)
+	db, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(stdout, "database is up to date")
+	}
+	for _, m := range applied {
+		fmt.Fprintln(stdout, "applied", m)
+	}
+	return nil
+}
+
+// cmdServe runs the API, the workers, or both, until ctx ends.
+func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode) error {
+	log := newLogger(cfg, stderr)
+	if m == modeRun {
+		if err := cmdMigrate(ctx, cfg, io.Discard, stderr); err != nil {
+			return err
+		}
+	}
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if m == modeRun {
+		if err := bootstrapToken(ctx, a, stdout); err != nil {
+			return err
+		}
+	}
+	errc := make(chan error, 2)
+	running := 0
+	if m == modeServe || m == modeRun {
+		ln, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("CASEFILE_HTTP_ADDR: listen on %s: %w", cfg.HTTPAddr, err)
+		}
+		srv := &http.Server{Handler: a.api(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		log.Info("casefile API listening", "addr", ln.Addr().String())
+		running++
+		go func() {
+			err := srv.Serve(ln)
+			if errors.Is(err, http.ErrServerClosed) {
+				err = nil
+			}
+			errc <- err
+		}()
+		go func() {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			srv.Shutdown(sctx) //nolint:errcheck // in-flight requests finish or time out
+		}()
+	}
+	if m == modeWorker || m == modeRun {
+		a.registerTasks()
+		running++
+		go func() { errc <- a.workers.Run(ctx) }()
+		log.Info("casefile workers running", "queue", cfg.WorkerQueue, "concurrency", cfg.WorkerConcurrency)
+	}
+	var first error
+	for i := 0; i < running; i++ {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+			log.Error("stopping", "err", err)
+		}
+	}
+	return first
+}
+
+// bootstrapToken creates the first admin token on an empty database, so that
+// a new user can call the API straight after `make run`.
+func bootstrapToken(ctx context.Context, a *app, stdout io.Writer) error {
+	n, err := a.db.CountTokens(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	ctx = casefile.WithActor(ctx, casefile.SystemActor("bootstrap"))
+	_, secret, err := a.db.CreateToken(ctx, "bootstrap-admin", casefile.RoleAdmin)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "casefile: this is a new database, so an admin token was created. It is shown only this once; keep it safe.")
+	fmt.Fprintln(stdout, "casefile: make more with: casefile token create --name NAME --role practitioner|manager|ict|records_officer|auditor|admin")
+	fmt.Fprintln(stdout, secret)
+	return nil
+}
+
+func cmdTokenCreate(ctx context.Context, cfg *config, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("token create", stderr)
+	name := fs.String("name", "", "whose token this is, or what it is for")
+	role := fs.String("role", "", "practitioner, manager, ict, records_officer, auditor or admin")
+	if err := fs.Parse(args); err != nil {
+		return exitError(2)
+	}
+	if *name == "" || *role == "" {
+		fmt.Fprintln(stderr, "casefile token create: --name and --role are both required")
+		return exitError(2)
+	}
+	if !casefile.ValidRole(casefile.Role(*role)) {
+		fmt.Fprintf(stderr, "casefile token create: unknown role %q; use practitioner, manager, ict, records_officer, auditor or admin\n", *role)
+		return exitError(2)
+	}
+	db, err := openDB(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	user := os.Getenv("USER")
+	if user == "" {
+		user = "operator"
+	}
+	ctx = casefile.WithActor(ctx, casefile.Actor{Name: "cli:" + user, Role: casefile.RoleAdmin})
+	t, secret, err := db.CreateToken(ctx, *name, casefile.Role(*role))
+	if err != nil {
+		return errors.New(casefile.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "created token %s for %q with role %s; it is shown only this once:\n", t.ID, t.Name, t.Role)
+	fmt.Fprintln(stdout, secret)
+	return nil
+}
+
+func cmdAuditVerify(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
+	db, err := openDB(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	v, err := db.VerifyAudit(ctx)
+	if err != nil {
+		return err
+	}
+	if !v.OK {
+		fmt.Fprintf(stdout, "audit log BROKEN at event %d of %d: %s\n", *v.FirstBadSeq, v.Events, v.Problem)
+		return exitError(1)
+	}
+	fmt.Fprintf(stdout, "audit log intact: %d events, hash chain verified\n", v.Events)
+	return nil
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/robfig/cron/v3"
+)
+
+// config is every setting, read from the environment once, in cmd only.
+type config struct {
+	HTTPAddr          string
+	DatabaseURL       string
+	RedisAddr         string
+	RedisDB           int
+	S3Endpoint        string
+	S3AccessKey       string
+	S3SecretKey       string
+	S3Bucket          string
+	S3Secure          bool
+	S3Region          string
+	MaxUploadBytes    int64
+	RetentionCron     string
+	ReconcileCron     string
+	RetentionSchedule string
+	WorkerQueue       string
+	WorkerConcurrency int
+	LogLevel          string
+}
+
+// configError names the variable that is wrong, so that start-up fails with
+// one line a person can act on.
+type configError struct{ name, msg string }
+
+func (e *configError) Error() string { return e.name + ": " + e.msg }
+
+func loadConfig(getenv func(string) string) (*config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &config{
+		HTTPAddr:          get("CASEFILE_HTTP_ADDR", "127.0.0.1:8080"),
+		DatabaseURL:       get("CASEFILE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/casefile?sslmode=disable"),
+		RedisAddr:         get("CASEFILE_REDIS_ADDR", "127.0.0.1:6379"),
+		S3Endpoint:        get("CASEFILE_S3_ENDPOINT", "127.0.0.1:9000"),
+		S3AccessKey:       get("CASEFILE_S3_ACCESS_KEY", "casefile"),
+		S3SecretKey:       get("CASEFILE_S3_SECRET_KEY", "casefile-dev-secret"),
+		S3Bucket:          get("CASEFILE_S3_BUCKET", "casefile"),
+		S3Region:          get("CASEFILE_S3_REGION", "us-east-1"),
+		RetentionCron:     get("CASEFILE_RETENTION_CRON", "0 2 * * *"),
+		ReconcileCron:     get("CASEFILE_RECONCILE_CRON", "*/15 * * * *"),
+		RetentionSchedule: get("CASEFILE_RETENTION_SCHEDULE", ""),
+		WorkerQueue:       get("CASEFILE_WORKER_QUEUE", "casefile"),
+		LogLevel:          get("CASEFILE_LOG_LEVEL", "info"),
+	}
+	var err error
+	if err := checkHostPort("CASEFILE_HTTP_ADDR", c.HTTPAddr); err != nil {
+		return nil, err
+	}
+	if err := checkHostPort("CASEFILE_REDIS_ADDR", c.RedisAddr); err != nil {
+		return nil, err
+	}
+	if err := checkHostPort("CASEFILE_S3_ENDPOINT", c.S3Endpoint); err != nil {
+		return nil, err
+	}
+	if u, perr := url.Parse(c.DatabaseURL); perr != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || strings.Trim(u.Path, "/") == "" {
+		return nil, &configError{"CASEFILE_DATABASE_URL", fmt.Sprintf("must be a URL like postgres://user@host:5432/dbname, got %q", c.DatabaseURL)}
+	}
+	if c.RedisDB, err = intSetting(get, "CASEFILE_REDIS_DB", "0", 0, 15); err != nil {
+		return nil, err
+	}
+	if c.WorkerConcurrency, err = intSetting(get, "CASEFILE_WORKER_CONCURRENCY", "4", 1, 256); err != nil {
+		return nil, err
+	}
+	max, err := intSetting(get, "CASEFILE_MAX_UPLOAD_BYTES", "1073741824", 1, 1<<40)
+	if err != nil {
+		return nil, err
+	}
+	c.MaxUploadBytes = int64(max)
+	switch strings.ToLower(get("CASEFILE_S3_SECURE", "false")) {
+	case "true", "1", "yes":
+		c.S3Secure = true
+	case "false", "0", "no":
+	default:
+		return nil, &configError{"CASEFILE_S3_SECURE", fmt.Sprintf("must be true or false, got %q", getenv("CASEFILE_S3_SECURE"))}
+	}
+	if c.S3AccessKey == "" || c.S3SecretKey == "" {
+		return nil, &configError{"CASEFILE_S3_ACCESS_KEY", "the S3 access key and secret key must both be set"}
+	}
+	if !validBucket(c.S3Bucket) {
+		return nil, &configError{"CASEFILE_S3_BUCKET", fmt.Sprintf("%q is not a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)", c.S3Bucket)}
+	}
+	parser := cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	for name, spec := range map[string]string{"CASEFILE_RETENTION_CRON": c.RetentionCron, "CASEFILE_RECONCILE_CRON": c.ReconcileCron} {
+		if spec == "off" {
+			continue
+		}
+		if _, err := parser.Parse(spec); err != nil {
+			return nil, &configError{name, fmt.Sprintf("%q is not a cron expression (minute hour day month weekday, e.g. \"0 2 * * *\"): %v", spec, err)}
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return nil, &configError{"CASEFILE_LOG_LEVEL", fmt.Sprintf("must be debug, info, warn or error, got %q", c.LogLevel)}
+	}
+	return c, nil
+}
+
+func intSetting(get func(string, string) string, name, def string, lo, hi int) (int, error) {
+	v := get(name, def)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, &configError{name, fmt.Sprintf("must be a whole number from %d to %d, got %q", lo, hi, v)}
+	}
+	return n, nil
+}
+
+func checkHostPort(name, v string) error {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return &configError{name, fmt.Sprintf("must be host:port, got %q", v)}
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return &configError{name, fmt.Sprintf("has a bad port in %q", v)}
+	}
+	_ = host
+	return nil
+}
+
+func validBucket(b string) bool {
+	if len(b) < 3 || len(b) > 63 {
+		return false
+	}
+	for _, r := range b {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return b[0] != '-' && b[0] != '.' && b[len(b)-1] != '-' && b[len(b)-1] != '.'
+}

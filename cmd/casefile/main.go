@@ -1,0 +1,108 @@
+// Command casefile is the casefile records service: one binary for the API,
+// the background workers, migrations and the operator's commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var ee exitError
+		if errors.As(err, &ee) {
+			os.Exit(int(ee))
+		}
+		fmt.Fprintln(os.Stderr, "casefile:", err)
+		os.Exit(1)
+	}
+}
+
+// exitError is an exit status whose message was already printed.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+const usage = `casefile: the casefile records service
+
+Usage:
+  casefile migrate                                 apply database migrations
+  casefile serve                                   run the HTTP API
+  casefile worker                                  run the background workers and scheduler
+  casefile run                                     migrate, then API + workers + scheduler
+  casefile token create --name NAME --role ROLE    create an API token (printed once)
+  casefile audit verify                            verify the audit log's hash chain
+  casefile notes import --csv FILE                 import legacy case notes
+  casefile notes scan [--raise-tickets]            find stored notes with pasted emails
+  casefile export verify BUNDLE.zip                check a disclosure bundle against its manifest
+
+Configuration is read from CASEFILE_* environment variables; see README.md.
+`
+
+// run is the whole program; tests call it with their own environment.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitError(2)
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "export":
+		if len(rest) > 0 && rest[0] == "verify" {
+			return cmdExportVerify(rest[1:], stdout, stderr)
+		}
+		fmt.Fprint(stderr, usage)
+		return exitError(2)
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	switch cmd {
+	case "migrate":
+		return cmdMigrate(ctx, cfg, stdout, stderr)
+	case "serve":
+		return cmdServe(ctx, cfg, stdout, stderr, modeServe)
+	case "worker":
+		return cmdServe(ctx, cfg, stdout, stderr, modeWorker)
+	case "run":
+		return cmdServe(ctx, cfg, stdout, stderr, modeRun)
+	case "token":
+		if len(rest) > 0 && rest[0] == "create" {
+			return cmdTokenCreate(ctx, cfg, rest[1:], stdout, stderr)
+		}
+	case "audit":
+		if len(rest) > 0 && rest[0] == "verify" {
+			return cmdAuditVerify(ctx, cfg, stdout, stderr)
+		}
+	case "notes":
+		if len(rest) > 0 {
+			switch rest[0] {
+			case "import":
+				return cmdNotesImport(ctx, cfg, rest[1:], stdout, stderr)
+			case "scan":
+				return cmdNotesScan(ctx, cfg, rest[1:], stdout, stderr)
+			}
+		}
+	}
+	fmt.Fprint(stderr, usage)
+	return exitError(2)
+}
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}

@@ -1,0 +1,50 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/council/casefile"
+)
+
+func (s *Server) registerAudit(g *gin.RouterGroup) {
+	s.handle(g, http.MethodGet, "/audit", permAuditRead, s.listAudit)
+	s.handle(g, http.MethodGet, "/audit/verify", permAuditRead, s.verifyAudit)
+}
+
+func (s *Server) listAudit(c *gin.Context) {
+	page, err := pageOf(c)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	f := casefile.AuditFilter{Page: page}
+	if f.PersonID, err = queryUUID(c, "person_id"); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	if f.Since, err = queryTime(c, "since"); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	if f.Until, err = queryTime(c, "until"); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	evs, next, err := s.cfg.Audit.AuditEvents(c.Request.Context(), f)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, listOf(evs, next))
+}
+
+func (s *Server) verifyAudit(c *gin.Context) {
+	v, err := s.cfg.Audit.VerifyAudit(c.Request.Context())
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
