@@ -76,19 +76,6 @@ type Certificate struct {
 	SHA256     string     `json:"sha256"` // of the canonical JSON of the items
 }
 
-// Export is a disclosure bundle of a person's record.
-type Export struct {
-	ID          string     `json:"id"`
-	PersonID    string     `json:"person_id"`
-	State       string     `json:"state"` // queued, running, done, failed
-	RequestedBy string     `json:"requested_by"`
-	RequestedAt time.Time  `json:"requested_at"`
-	FinishedAt  *time.Time `json:"finished_at,omitempty"`
-	Size        int64      `json:"size,omitempty"`
-	SHA256      string     `json:"sha256,omitempty"`
-	Error       string     `json:"error,omitempty"`
-}
-
 // RetentionPolicy computes where a person's record stands against the schedule
 // in force. The retention package implements it; storage calls it whenever a
 // retention input (dates of birth or death, involvements) changes, in the same

@@ -153,4 +153,3 @@ func requireText(field, v string, max int) error {
 	}
 	return nil
 }
-

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestFoundationEndToEnd(t *testing.T) {
+	s := startService(t, nil)
+	s.must(200, "GET", "/readyz", "", nil)
+
+	prac := s.token("practitioner")
+	aud := s.token("auditor")
+
+	p := s.must(201, "POST", "/v1/persons", prac, map[string]any{
+		"external_ref": "LCS-100", "given_name": "Amy", "family_name": "Pond", "date_of_birth": "2012-02-29"})
+	id := p["id"].(string)
+	got := s.must(200, "GET", "/v1/persons/"+id, prac, nil)
+	if got["external_ref"] != "LCS-100" || got["date_of_birth"] != "2012-02-29" {
+		t.Fatalf("person = %v", got)
+	}
+	list := s.must(200, "GET", "/v1/persons?external_ref=LCS-100", prac, nil)
+	if items := list["items"].([]any); len(items) != 1 {
+		t.Fatalf("list by external_ref = %v", list)
+	}
+	inv := s.must(201, "POST", "/v1/persons/"+id+"/involvements", prac, map[string]any{"kind": "child_in_need", "started_on": "2020-01-06"})
+	s.must(200, "POST", "/v1/involvements/"+inv["id"].(string)+"/close", prac, map[string]any{"ended_on": "2021-01-06"})
+
+	bad := []struct {
+		name, method, path, body string
+		status                   int
+		code                     string
+	}{
+		{"duplicate ref", "POST", "/v1/persons", `{"external_ref":"LCS-100","given_name":"A","family_name":"B","date_of_birth":"2010-01-01"}`, 409, "external_ref_taken"},
+		{"malformed json", "POST", "/v1/persons", `{"external_ref":`, 400, "malformed_json"},
+		{"unknown field", "POST", "/v1/persons", `{"external_ref":"X","nickname":"Y"}`, 400, "unknown_field"},
+		{"bad date", "POST", "/v1/persons", `{"external_ref":"X","given_name":"A","family_name":"B","date_of_birth":"2010-02-30"}`, 400, "invalid_field"},
+		{"future date", "POST", "/v1/persons", `{"external_ref":"X","given_name":"A","family_name":"B","date_of_birth":"2999-01-01"}`, 422, "date_in_future"},
+		{"nul byte", "POST", "/v1/persons", `{"external_ref":"X\u0000","given_name":"A","family_name":"B","date_of_birth":"2010-01-01"}`, 400, "nul_character"},
+		{"two objects", "POST", "/v1/persons", `{} {}`, 400, "malformed_json"},
+		{"bad id", "GET", "/v1/persons/not-a-uuid", ``, 404, "not_found"},
+		{"unknown person", "GET", "/v1/persons/0190a0c0-0000-7000-8000-000000000000", ``, 404, "not_found"},
+		{"bad kind", "POST", "/v1/persons/" + id + "/involvements", `{"kind":"pirate","started_on":"2020-01-01"}`, 422, "invalid_kind"},
+		{"bad limit", "GET", "/v1/persons?limit=abc", ``, 400, "invalid_limit"},
+		{"oversized", "POST", "/v1/persons", `{"external_ref":"` + strings.Repeat("x", 3<<20) + `"}`, 413, "too_large"},
+		{"no route", "GET", "/v1/nothing-here", ``, 404, "route_not_found"},
+	}
+	for _, b := range bad {
+		t.Run(b.name, func(t *testing.T) {
+			var body any
+			if b.body != "" {
+				body = b.body
+			}
+			r := s.do(b.method, b.path, prac, body)
+			if r.Status != b.status || r.ErrorCode() != b.code {
+				t.Fatalf("%s %s = %d %s, want %d %s", b.method, b.path, r.Status, r.Body, b.status, b.code)
+			}
+		})
+	}
+	if r := s.do("GET", "/v1/persons/"+id, "", nil); r.Status != 401 || r.ErrorCode() != "unauthorized" {
+		t.Fatalf("no token: %d %s", r.Status, r.Body)
+	}
+	if r := s.do("GET", "/v1/persons/"+id, "cf_not-a-real-token", nil); r.Status != 401 {
+		t.Fatalf("unknown token: %d %s", r.Status, r.Body)
+	}
+	if r := s.do("GET", "/v1/audit", prac, nil); r.Status != 403 || r.ErrorCode() != "forbidden" {
+		t.Fatalf("practitioner reading audit: %d %s", r.Status, r.Body)
+	}
+	evs := s.must(200, "GET", "/v1/audit?person_id="+id, aud, nil)
+	var actions []string
+	for _, e := range evs["items"].([]any) {
+		actions = append(actions, e.(map[string]any)["action"].(string))
+	}
+	if strings.Join(actions, ",") != "person.create,person.read,person.read,involvement.create,involvement.close" {
+		t.Fatalf("audit trail of the person = %v", actions)
+	}
+	v := s.must(200, "GET", "/v1/audit/verify", aud, nil)
+	if v["ok"] != true {
+		t.Fatalf("verify = %v", v)
+	}
+	out, err := s.cli("audit", "verify")
+	if err != nil || !strings.Contains(out, "intact") {
+		t.Fatalf("casefile audit verify: %v %s", err, out)
+	}
+	if r := s.do("GET", "/metrics", "", nil); r.Status != 200 || !strings.Contains(string(r.Body), `casefile_http_requests_total{method="GET",route="/v1/persons/:id",status="200"}`) {
+		t.Fatalf("metrics: %d %.300s", r.Status, r.Body)
+	}
+}

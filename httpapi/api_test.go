@@ -1,0 +1,116 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/council/casefile"
+)
+
+// roleTokens authenticates "token-<role>" as that role.
+type roleTokens struct{}
+
+func (roleTokens) CreateToken(context.Context, string, casefile.Role) (*casefile.Token, string, error) {
+	return nil, "", nil
+}
+func (roleTokens) CountTokens(context.Context) (int, error) { return 0, nil }
+func (roleTokens) Authenticate(_ context.Context, secret string) (casefile.Actor, error) {
+	role := casefile.Role(strings.TrimPrefix(secret, "token-"))
+	if !casefile.ValidRole(role) {
+		return casefile.Actor{}, casefile.Errorf(casefile.EUnauthorized, "unauthorized", "no")
+	}
+	return casefile.Actor{Name: string(role), Role: role}, nil
+}
+
+var pathParam = regexp.MustCompile(`:([a-z_]+)`)
+
+func TestEveryRouteIsInOpenAPI(t *testing.T) {
+	s := New(Config{Tokens: roleTokens{}})
+	doc, _, err := loadOpenAPI()
+	if err != nil {
+		t.Fatalf("openapi: %v", err)
+	}
+	paths, _ := doc["paths"].(map[string]any)
+	for _, ri := range s.engine.Routes() {
+		p := pathParam.ReplaceAllString(ri.Path, "{$1}")
+		ops, ok := paths[p].(map[string]any)
+		if !ok {
+			t.Errorf("route %s %s is missing from the OpenAPI document (as %s)", ri.Method, ri.Path, p)
+			continue
+		}
+		if _, ok := ops[strings.ToLower(ri.Method)]; !ok {
+			t.Errorf("route %s %s: OpenAPI path %s has no %s operation", ri.Method, ri.Path, p, strings.ToLower(ri.Method))
+		}
+	}
+	// And the served document is JSON that says it is OpenAPI 3.
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/openapi.json", nil))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"openapi":"3.`) {
+		t.Fatalf("GET /v1/openapi.json = %d %.100s", rec.Code, rec.Body.String())
+	}
+}
+
+// wantRoles is the permission matrix written out route by route: who may
+// call each route. A route missing here fails the test.
+var wantRoles = map[string]string{
+	"POST /v1/persons":                  "practitioner manager admin",
+	"GET /v1/persons":                   "practitioner manager ict records_officer auditor admin",
+	"GET /v1/persons/:id":               "practitioner manager ict records_officer auditor admin",
+	"POST /v1/persons/:id/involvements": "practitioner manager admin",
+	"POST /v1/involvements/:id/close":   "practitioner manager admin",
+	"GET /v1/audit":                     "auditor admin",
+	"GET /v1/audit/verify":              "auditor admin",
+}
+
+func TestPermissionMatrixRouteByRoute(t *testing.T) {
+	s := New(Config{Tokens: roleTokens{}})
+	seen := map[string]bool{}
+	for _, r := range s.Routes() {
+		key := r.Method + " " + r.Path
+		seen[key] = true
+		want, ok := wantRoles[key]
+		if !ok {
+			t.Errorf("route %s has no row in wantRoles", key)
+			continue
+		}
+		allowed := strings.Fields(want)
+		sort.Strings(allowed)
+		for _, role := range casefile.Roles {
+			t.Run(key+"/"+string(role), func(t *testing.T) {
+				rec := httptest.NewRecorder()
+				path := pathParam.ReplaceAllString(r.Path, "0190a0c0-0000-7000-8000-000000000000")
+				req := httptest.NewRequest(r.Method, path, strings.NewReader("{"))
+				req.Header.Set("Authorization", "Bearer token-"+string(role))
+				s.ServeHTTP(rec, req)
+				isAllowed := false
+				for _, a := range allowed {
+					if a == string(role) {
+						isAllowed = true
+					}
+				}
+				if got403 := rec.Code == http.StatusForbidden; got403 == isAllowed {
+					t.Fatalf("%s as %s: status %d, want allowed=%v", key, role, rec.Code, isAllowed)
+				}
+				if isAllowed && rec.Code == http.StatusUnauthorized {
+					t.Fatalf("%s as %s: 401", key, role)
+				}
+			})
+		}
+		// Without a token: 401 in the contract's shape.
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(r.Method, pathParam.ReplaceAllString(r.Path, "x"), nil))
+		if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), `"code":"unauthorized"`) {
+			t.Errorf("%s without a token: %d %s", key, rec.Code, rec.Body.String())
+		}
+	}
+	for key := range wantRoles {
+		if !seen[key] {
+			t.Errorf("wantRoles names %s, which is not registered", key)
+		}
+	}
+}
