@@ -66,6 +66,14 @@ type PersonFilter struct {
 	Page
 }
 
+// PersonUpdate is a change to a person; nil fields stay as they are.
+type PersonUpdate struct {
+	GivenName   *string
+	FamilyName  *string
+	DateOfBirth *Date
+	DateOfDeath *Date
+}
+
 // PersonService stores persons and their involvements. Every read and change
 // is audited under the actor carried by ctx.
 type PersonService interface {
@@ -76,6 +84,9 @@ type PersonService interface {
 	Person(ctx context.Context, id string) (*Person, error)
 	// FindPersons lists persons, oldest first, and the next cursor.
 	FindPersons(ctx context.Context, f PersonFilter) ([]*Person, string, error)
+	// UpdatePerson changes identifying details or records a date of death.
+	// Returns ENotFound, EUnprocessable for impossible dates.
+	UpdatePerson(ctx context.Context, id string, u PersonUpdate) (*Person, error)
 	// AddInvolvement stores inv on its person. Returns ENotFound.
 	AddInvolvement(ctx context.Context, inv *Involvement) error
 	// CloseInvolvement sets ended_on. Returns ENotFound, EConflict if already

@@ -13,6 +13,7 @@ func (s *Server) registerPersons(g *gin.RouterGroup) {
 	s.handle(g, http.MethodPost, "/persons", permPersonsWrite, s.createPerson)
 	s.handle(g, http.MethodGet, "/persons", permPersonsRead, s.listPersons)
 	s.handle(g, http.MethodGet, "/persons/:id", permPersonsRead, s.getPerson)
+	s.handle(g, http.MethodPatch, "/persons/:id", permPersonsWrite, s.updatePerson)
 	s.handle(g, http.MethodPost, "/persons/:id/involvements", permPersonsWrite, s.addInvolvement)
 	s.handle(g, http.MethodPost, "/involvements/:id/close", permPersonsWrite, s.closeInvolvement)
 }
@@ -185,4 +186,47 @@ func (s *Server) closeInvolvement(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, inv)
+}
+
+type personPatch struct {
+	GivenName   *string        `json:"given_name"`
+	FamilyName  *string        `json:"family_name"`
+	DateOfBirth *casefile.Date `json:"date_of_birth"`
+	DateOfDeath *casefile.Date `json:"date_of_death"`
+}
+
+// updatePerson corrects identifying details or records a date of death.
+func (s *Server) updatePerson(c *gin.Context) {
+	id, err := pathID(c, "id", "Person")
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	var req personPatch
+	if err := decodeJSON(c, &req); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	for field, v := range map[string]*string{"given_name": req.GivenName, "family_name": req.FamilyName} {
+		if v != nil {
+			if err := requireText(field, *v, 200); err != nil {
+				s.respondError(c, err)
+				return
+			}
+		}
+	}
+	today := casefile.Today()
+	for field, d := range map[string]*casefile.Date{"date_of_birth": req.DateOfBirth, "date_of_death": req.DateOfDeath} {
+		if d != nil && d.After(today) {
+			s.respondError(c, unprocessable("date_in_future", "%s %s is in the future.", field, d))
+			return
+		}
+	}
+	p, err := s.cfg.Persons.UpdatePerson(c.Request.Context(), id, casefile.PersonUpdate{
+		GivenName: req.GivenName, FamilyName: req.FamilyName, DateOfBirth: req.DateOfBirth, DateOfDeath: req.DateOfDeath})
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
 }

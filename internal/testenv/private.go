@@ -106,7 +106,7 @@ func (p *Process) Stop() {
 		return
 	}
 	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL) //nolint:errcheck
-	p.cmd.Wait()                                       //nolint:errcheck
+	p.cmd.Wait()                                      //nolint:errcheck
 	p.cmd = nil
 	// Wait until the port is free again so that Start can bind it.
 	for i := 0; i < 100; i++ {

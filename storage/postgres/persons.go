@@ -255,3 +255,52 @@ func (db *DB) CloseInvolvement(ctx context.Context, id string, endedOn casefile.
 	})
 	return inv, err
 }
+
+// UpdatePerson changes identifying details or the date of death, and
+// recomputes retention (both dates are retention inputs).
+func (db *DB) UpdatePerson(ctx context.Context, id string, u casefile.PersonUpdate) (*casefile.Person, error) {
+	if !validUUID(id) {
+		return nil, notFound("Person")
+	}
+	var p *casefile.Person
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if _, err = tx.Exec(ctx, "SELECT 1 FROM persons WHERE id = $1 FOR UPDATE", id); err != nil {
+			return err
+		}
+		p, err = db.personTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if p.Status != "active" {
+			return casefile.Errorf(casefile.EConflict, "person_destroyed", "This person's record was destroyed under the retention schedule.")
+		}
+		var changed []string
+		if u.GivenName != nil {
+			p.GivenName, changed = *u.GivenName, append(changed, "given_name")
+		}
+		if u.FamilyName != nil {
+			p.FamilyName, changed = *u.FamilyName, append(changed, "family_name")
+		}
+		if u.DateOfBirth != nil {
+			p.DateOfBirth, changed = u.DateOfBirth, append(changed, "date_of_birth")
+		}
+		if u.DateOfDeath != nil {
+			p.DateOfDeath, changed = u.DateOfDeath, append(changed, "date_of_death")
+		}
+		if p.DateOfBirth != nil && p.DateOfDeath != nil && p.DateOfDeath.Before(*p.DateOfBirth) {
+			return casefile.Errorf(casefile.EUnprocessable, "death_before_birth", "date_of_death %s is before date_of_birth %s.", p.DateOfDeath, p.DateOfBirth)
+		}
+		if err := tx.QueryRow(ctx, `UPDATE persons SET given_name = $2, family_name = $3, date_of_birth = $4, date_of_death = $5,
+			updated_at = now() WHERE id = $1 RETURNING updated_at`, id, p.GivenName, p.FamilyName, p.DateOfBirth, p.DateOfDeath).Scan(&p.UpdatedAt); err != nil {
+			return err
+		}
+		p.UpdatedAt = p.UpdatedAt.UTC()
+		if err := db.onRetentionInput(ctx, tx, id); err != nil {
+			return err
+		}
+		return db.appendAudit(ctx, tx, auditEntry{Action: "person.update", TargetType: "person", TargetID: id, PersonID: id,
+			Details: map[string]any{"fields": changed}})
+	})
+	return p, err
+}
