@@ -53,7 +53,7 @@ func (p *parser) message(n *node, depth int) *Message {
 		headerLen = propsHeaderEmbedded
 	}
 	s := p.newStore(n, headerLen, m, "")
-	if len(s.fixed) == 0 && len(s.streams) == 0 {
+	if !s.found && len(s.streams) == 0 {
 		p.warn(m, "no message properties found")
 	}
 	s.cp = p.codePage(s)

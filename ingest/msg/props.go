@@ -89,6 +89,7 @@ type store struct {
 	streams map[uint32]*node
 	objects map[uint32]*node
 	cp      uint32 // code page of PT_STRING8 values
+	found   bool   // a __properties_version1.0 stream was present
 }
 
 // newStore indexes the properties of storage n.
@@ -98,6 +99,7 @@ func (p *parser) newStore(n *node, headerLen int, m *Message, where string) *sto
 	for _, k := range sortedKids(n) {
 		name := strings.ToUpper(k.name)
 		if name == propsStream && !k.dir {
+			s.found = true
 			s.parseFixed(k, headerLen)
 			continue
 		}
