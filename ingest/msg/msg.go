@@ -38,8 +38,9 @@ const (
 // signature starts every OLE compound file.
 var signature = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 
-// ErrNotMSG is returned when the input is not an OLE compound file.
-var ErrNotMSG = errors.New("msg: not an OLE compound file")
+// ErrNotMSG is returned when the input is not an OLE compound file, or is
+// one whose structure cannot be read at all.
+var ErrNotMSG = errors.New("msg: not a readable OLE compound file")
 
 // Address is a display name and an SMTP address; either may be empty.
 // Exchange-internal (X.500) addresses are not returned as Email.
@@ -99,7 +100,11 @@ func Parse(r io.ReaderAt, size int64) (*Message, error) {
 		return nil, ErrNotMSG
 	}
 	// A SectionReader keeps mscfb from reading past the size we were given.
-	root, err := openTree(io.NewSectionReader(r, 0, size))
+	sr := io.NewSectionReader(r, 0, size)
+	if err := checkNesting(sr, size); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotMSG, err)
+	}
+	root, err := openTree(sr)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotMSG, err)
 	}
