@@ -22,6 +22,12 @@ func FuzzParse(f *testing.F) {
 			f.Add(b)
 		}
 	}
+	// Small synthetic files reach the directory handling quickly.
+	f.Add(deepCFB(3))
+	f.Add(buildCFB([]cfbEntry{
+		{name: "Root Entry", typ: 5, left: cfbNoStream, right: cfbNoStream, child: 1},
+		{name: "__substg1.0_0037001F", typ: 2, left: cfbNoStream, right: cfbNoStream, child: cfbNoStream, size: 100},
+	}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse(bytes.NewReader(data), int64(len(data)))
 		if err != nil {

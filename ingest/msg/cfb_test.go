@@ -24,6 +24,7 @@ type cfbEntry struct {
 	name               string
 	typ                byte // 1 storage, 2 stream, 5 root
 	left, right, child uint32
+	size               uint32 // declared stream size; the data is never there
 }
 
 // buildCFB writes a version 3 compound file holding only directory
@@ -88,6 +89,7 @@ func buildCFB(entries []cfbEntry) []byte {
 		binary.LittleEndian.PutUint32(e[72:], d.right)
 		binary.LittleEndian.PutUint32(e[76:], d.child)
 		binary.LittleEndian.PutUint32(e[116:], cfbEndOfChain)
+		binary.LittleEndian.PutUint32(e[120:], d.size)
 	}
 	return out
 }
@@ -129,5 +131,30 @@ func TestDeepNesting(t *testing.T) {
 	}
 	if n := after.TotalAlloc - before.TotalAlloc; n > 16<<20 {
 		t.Errorf("depth 8000: allocated %d bytes", n)
+	}
+}
+
+// TestLyingSizes checks that declared stream sizes are not trusted: a
+// 2 KiB file claiming a 2 GiB subject and a 1 MiB body yields warnings, not
+// allocations.
+func TestLyingSizes(t *testing.T) {
+	b := buildCFB([]cfbEntry{
+		{name: "Root Entry", typ: 5, left: cfbNoStream, right: cfbNoStream, child: 1},
+		{name: "__substg1.0_0037001F", typ: 2, left: cfbNoStream, right: 2, child: cfbNoStream, size: 1 << 31},
+		{name: "__substg1.0_1000001F", typ: 2, left: cfbNoStream, right: cfbNoStream, child: cfbNoStream, size: 1 << 20},
+	})
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	m, err := Parse(bytes.NewReader(b), int64(len(b)))
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("allocated %d bytes", n)
+	}
+	if len(m.Warnings) != 2 || !strings.Contains(m.Warnings[0], "claims 2147483648 bytes") {
+		t.Errorf("warnings %q", m.Warnings)
 	}
 }
