@@ -89,15 +89,17 @@ func (p *parser) message(n *node, depth int) *Message {
 	}
 	m.From = sender(s, hdr)
 
+	dropping := false
 	for _, k := range sortedKids(n) {
 		name := strings.ToUpper(k.name)
 		switch {
 		case strings.HasPrefix(name, recipPrefix) && k.dir:
 			p.recipient(m, k, s.cp)
-		case strings.HasPrefix(name, attachPrefix) && k.dir:
+		case strings.HasPrefix(name, attachPrefix) && k.dir && !dropping:
 			if p.attachments >= MaxAttachments {
 				p.warn(m, "more than %d attachments; %s and later ones dropped", MaxAttachments, k.name)
-				return m
+				dropping = true
+				continue
 			}
 			p.attachments++
 			m.Attachments = append(m.Attachments, p.attachment(m, k, s.cp, depth, len(m.Attachments)+1))

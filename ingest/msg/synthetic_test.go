@@ -93,14 +93,16 @@ func TestDepthLimit(t *testing.T) {
 }
 
 func TestAttachmentLimit(t *testing.T) {
-	root := storage("", fixed(propsHeaderTop, nil))
+	// Recipients sort after attachments; they must survive the cut.
+	root := storage("", fixed(propsHeaderTop, nil),
+		storage("__recip_version1.0_#00000000", str(pidTagDisplayName, "R")))
 	for i := range MaxAttachments + 5 {
 		a := storage(attachName(i), stream("__substg1.0_37010102", []byte("x")))
 		root.kids[a.name] = a
 	}
 	m := parseTree(root)
-	if len(m.Attachments) != MaxAttachments || len(m.Warnings) != 1 {
-		t.Errorf("%d attachments, warnings %q", len(m.Attachments), m.Warnings)
+	if len(m.Attachments) != MaxAttachments || len(m.To) != 1 || len(m.Warnings) != 2 {
+		t.Errorf("%d attachments, %d recipients, warnings %q", len(m.Attachments), len(m.To), m.Warnings)
 	}
 }
 

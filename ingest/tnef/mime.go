@@ -3,6 +3,7 @@ package tnef
 import (
 	"path"
 	"strings"
+	"unicode"
 )
 
 // extTypes is a small fixed table rather than mime.TypeByExtension, whose
@@ -26,4 +27,26 @@ var extTypes = map[string]string{
 // typeByExtension guesses a media type from a file name; "" when unknown.
 func typeByExtension(name string) string {
 	return extTypes[strings.ToLower(path.Ext(strings.ReplaceAll(name, "\\", "/")))]
+}
+
+// maxNameRunes is the longest attachment name kept.
+const maxNameRunes = 255
+
+// cleanName reduces a sender-supplied file name to a safe base name.
+func cleanName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.ReplaceAll(s, "\\", "/")
+	s = strings.TrimSpace(path.Base("/" + s))
+	if s == "/" || s == "." || s == ".." {
+		return ""
+	}
+	if r := []rune(s); len(r) > maxNameRunes {
+		s = string(r[:maxNameRunes])
+	}
+	return s
 }

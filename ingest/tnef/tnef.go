@@ -35,6 +35,9 @@ var ErrNotTNEF = errors.New("tnef: not a TNEF stream")
 
 // Attachment is one file carried in the stream.
 type Attachment struct {
+	// Name is the long filename, else the 8.3 title, else the display name,
+	// else "attachment-N" (N counting from 1). Any directory part and
+	// control characters are removed, since the sender chose it.
 	Name        string
 	ContentType string // best guess from the MIME tag or the extension; may be ""
 	Data        []byte
@@ -367,11 +370,12 @@ func (s *msgState) attachment(i int, a *attachState, cp uint32) Attachment {
 	out.ContentType = strings.TrimSpace(p.str(pidTagAttachMimeTag, cp))
 	if out.ContentType == "" {
 		if out.Message != nil {
-			out.ContentType = "application/vnd.ms-tnef"
+			out.ContentType = "application/ms-tnef"
 		} else {
 			out.ContentType = typeByExtension(out.Name)
 		}
 	}
+	out.Name = cleanName(out.Name)
 	if out.Name == "" {
 		out.Name = fmt.Sprintf("attachment-%d", i+1)
 	}

@@ -410,3 +410,20 @@ func TestIsTNEF(t *testing.T) {
 		}
 	}
 }
+
+func TestCleanName(t *testing.T) {
+	for in, want := range map[string]string{
+		"report.pdf":             "report.pdf",
+		`C:\Users\x\report.pdf`:  "report.pdf",
+		"../../etc/passwd":       "passwd",
+		"a\x00b\x1f.txt":         "ab.txt",
+		"..":                     "",
+		"dir/":                   "dir",
+		" spaced name.doc ":      "spaced name.doc",
+		strings.Repeat("é", 300): strings.Repeat("é", 255),
+	} {
+		if got := cleanName(in); got != want {
+			t.Errorf("cleanName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
