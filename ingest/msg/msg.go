@@ -23,14 +23,19 @@ import (
 
 // Limits on one Parse call.
 const (
-	MaxAttachments = 1000     // attachments kept, counting those of embedded messages
-	MaxDepth       = 8        // nesting of embedded messages below the top one
-	MaxTotalSize   = 1 << 30  // bytes read from streams, whatever the file size
-	maxWarnings    = 200      // a wrecked file must not grow the warning list without end
-	signatureLen   = 8        // bytes of the compound-file signature
-	minFileSize    = 512      // a compound file's header alone is one 512-byte sector
-	maxNameRunes   = 255      // longest attachment name kept
-	stringSlack    = 64 << 10 // read budget beyond the file size, for rounding
+	MaxAttachments = 1000    // attachments kept, counting those of embedded messages
+	MaxDepth       = 8       // nesting of embedded messages below the top one
+	MaxTotalSize   = 1 << 30 // bytes read from streams, whatever the file size
+	maxWarnings    = 200     // a wrecked file must not grow the warning list without end
+	maxNameRunes   = 255     // longest attachment name kept
+	// budgetSlack is read budget beyond the file size. Legitimate streams
+	// occupy distinct sectors and so add up to less than the file; only
+	// streams sharing sectors, which hostile files can make, add up to more.
+	budgetSlack = 64 << 10
+)
+
+const (
+	minFileSize    = 512 // a compound file's header alone is one 512-byte sector
 	generatedName  = "attachment-%d"
 	mimeOutlookMsg = "application/vnd.ms-outlook"
 )
@@ -92,8 +97,9 @@ func Parse(r io.ReaderAt, size int64) (*Message, error) {
 	if size < minFileSize {
 		return nil, fmt.Errorf("%w: %d bytes is too short", ErrNotMSG, size)
 	}
-	head := make([]byte, signatureLen)
-	if _, err := r.ReadAt(head, 0); err != nil {
+	head := make([]byte, len(signature))
+	// io.ReaderAt may return io.EOF with a full read at the end of input.
+	if n, err := r.ReadAt(head, 0); n < len(head) {
 		return nil, fmt.Errorf("msg: reading signature: %w", err)
 	}
 	if !IsMSG(head) {
@@ -108,7 +114,7 @@ func Parse(r io.ReaderAt, size int64) (*Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotMSG, err)
 	}
-	p := &parser{size: size, budget: min(size+stringSlack, MaxTotalSize)}
+	p := &parser{size: size, budget: min(size+budgetSlack, MaxTotalSize)}
 	m := p.message(root, 0)
 	if p.dropped > 0 {
 		m.Warnings = append(m.Warnings, fmt.Sprintf("%d further warnings dropped", p.dropped))
