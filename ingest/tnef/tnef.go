@@ -174,10 +174,11 @@ func (d *decoder) decode(data []byte, depth int) *Message {
 			d.warn(s.m, "attribute 0x%04X at offset %d claims %d bytes, only %d remain", id, off, n, len(data)-body)
 			break
 		}
+		start := off
 		val := data[body : body+int(n)]
 		sum := binary.LittleEndian.Uint16(data[body+int(n):])
 		if got := checksum(val); got != sum {
-			d.warn(s.m, "attribute 0x%04X at offset %d: checksum 0x%04X, want 0x%04X", id, off, got, sum)
+			d.warn(s.m, "attribute 0x%04X at offset %d: checksum 0x%04X, want 0x%04X", id, start, got, sum)
 		}
 		off = body + int(n) + 2
 		switch level {
@@ -186,7 +187,7 @@ func (d *decoder) decode(data []byte, depth int) *Message {
 		case lvlAttachment:
 			s.attachAttr(id, val)
 		default:
-			d.warn(s.m, "attribute 0x%04X at offset %d has unknown level %d; skipped", id, off, level)
+			d.warn(s.m, "attribute 0x%04X at offset %d has unknown level %d; skipped", id, start, level)
 		}
 	}
 	s.finish()
