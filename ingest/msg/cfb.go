@@ -1,0 +1,116 @@
+package msg
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/richardlehane/mscfb"
+)
+
+// node is a storage or stream of the compound file, arranged as a tree (mscfb
+// gives a flat list with paths).
+type node struct {
+	name string
+	file *mscfb.File // nil for the root and for storages only known from paths
+	dir  bool
+	kids map[string]*node
+
+	data []byte // cached stream content
+	read bool
+}
+
+// openTree opens the compound file and arranges its entries as a tree.
+func openTree(ra io.ReaderAt) (*node, error) {
+	r, err := newReader(ra)
+	if err != nil {
+		return nil, err
+	}
+	root := &node{dir: true, kids: map[string]*node{}}
+	for i, f := range r.File {
+		if i == 0 {
+			continue // the root entry itself
+		}
+		parent := root
+		for _, p := range f.Path {
+			c := parent.kids[p]
+			if c == nil {
+				c = &node{name: p, dir: true, kids: map[string]*node{}}
+				parent.kids[p] = c
+			}
+			parent = c
+		}
+		c := parent.kids[f.Name]
+		if c == nil {
+			c = &node{name: f.Name, kids: map[string]*node{}}
+			parent.kids[f.Name] = c
+		}
+		c.file = f
+		c.dir = f.FileInfo().IsDir()
+	}
+	return root, nil
+}
+
+// newReader calls mscfb.New, turning a panic on malformed input into an
+// error: mscfb is third-party code we cannot harden, and one bad upload must
+// not take the service down.
+func newReader(ra io.ReaderAt) (r *mscfb.Reader, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("compound file reader failed: %v", p)
+		}
+	}()
+	return mscfb.New(ra)
+}
+
+var errTooBig = errors.New("exceeds the read limit")
+
+// readStream returns the content of a stream node, reading it once. The
+// declared size is untrusted: it is checked against the file size and the
+// remaining read budget before anything is allocated.
+func (p *parser) readStream(n *node) ([]byte, error) {
+	if n.read {
+		return n.data, nil
+	}
+	n.read = true
+	if n.file == nil || n.dir {
+		return nil, nil
+	}
+	size := n.file.Size
+	if size <= 0 {
+		return nil, nil
+	}
+	if size > p.size {
+		return nil, fmt.Errorf("stream %s claims %d bytes in a %d-byte file", n.name, size, p.size)
+	}
+	if size > p.budget {
+		return nil, fmt.Errorf("stream %s (%d bytes) %w", n.name, size, errTooBig)
+	}
+	p.budget -= size
+	buf := make([]byte, size)
+	k, err := readAt(n.file, buf)
+	if k < len(buf) {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		n.data = buf[:k]
+		return n.data, fmt.Errorf("stream %s: read %d of %d bytes: %v", n.name, k, size, err)
+	}
+	n.data = buf
+	return buf, nil
+}
+
+// readAt reads a stream from its start, recovering from panics in mscfb for
+// the same reason as newReader.
+func readAt(f *mscfb.File, buf []byte) (n int, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			n, err = 0, fmt.Errorf("compound file reader failed: %v", p)
+		}
+	}()
+	n, err = f.ReadAt(buf, 0)
+	if errors.Is(err, io.EOF) && n == len(buf) {
+		err = nil
+	}
+	return n, err
+}
