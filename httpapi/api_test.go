@@ -64,6 +64,9 @@ var wantRoles = map[string]string{
 	"PATCH /v1/persons/:id":             "practitioner manager admin",
 	"POST /v1/persons/:id/involvements": "practitioner manager admin",
 	"POST /v1/involvements/:id/close":   "practitioner manager admin",
+	"POST /v1/persons/:id/exports":      "records_officer admin",
+	"GET /v1/exports/:id":               "records_officer admin",
+	"GET /v1/exports/:id/content":       "records_officer admin",
 	"GET /v1/audit":                     "auditor admin",
 	"GET /v1/audit/verify":              "auditor admin",
 }

@@ -26,6 +26,9 @@ type Config struct {
 	Tokens  casefile.TokenService
 	Persons casefile.PersonService
 	Audit   casefile.AuditService
+	Exports casefile.ExportService
+	// OpenObject opens stored objects (documents, bundles) for download.
+	OpenObject OpenObject
 	// Ready lists the backing services /readyz checks, by name.
 	Ready map[string]casefile.Pinger
 	// Registry collects metrics; nil makes a fresh one.
@@ -82,6 +85,7 @@ func New(cfg Config) *Server {
 	v1 := e.Group("/v1")
 	s.registerPersons(v1)
 	s.registerAudit(v1)
+	s.registerExports(v1)
 	return s
 }
 

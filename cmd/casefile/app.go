@@ -98,11 +98,17 @@ func (a *app) api() *httpapi.Server {
 		Tokens:         a.db,
 		Persons:        a.db,
 		Audit:          a.db,
+		Exports:        a.db,
+		OpenObject:     a.openObject,
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
 		Registry:       reg,
 		MaxUploadBytes: a.cfg.MaxUploadBytes,
 	})
 }
+
+// noRetention stores an object with no Object Lock retention (copies such as
+// export bundles, which are not records themselves).
+var noRetention time.Time
 
 type mode int
 

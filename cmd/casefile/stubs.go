@@ -6,11 +6,6 @@ import (
 	"io"
 )
 
-func cmdExportVerify(args []string, stdout, stderr io.Writer) error {
-	fmt.Fprintln(stderr, "casefile export verify: not built yet")
-	return exitError(2)
-}
-
 func cmdNotesImport(ctx context.Context, cfg *config, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stderr, "casefile notes import: not built yet")
 	return exitError(2)

@@ -1,4 +1,8 @@
 package main
 
+import "github.com/council/casefile"
+
 // registerTasks registers the background task handlers on the workers.
-func (a *app) registerTasks() {}
+func (a *app) registerTasks() {
+	a.workers.Handle(casefile.TaskExportBuild, a.exportService().Handle)
+}

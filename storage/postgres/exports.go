@@ -1,0 +1,233 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/council/casefile"
+)
+
+var (
+	_ casefile.ExportSource  = (*DB)(nil)
+	_ casefile.ExportService = (*DB)(nil)
+)
+
+const exportColumns = `id, person_id, state, requested_by, requested_at, finished_at, coalesce(size, 0), coalesce(sha256, ''), coalesce(error, '')`
+
+func scanExport(row pgx.Row) (*casefile.Export, error) {
+	var e casefile.Export
+	if err := row.Scan(&e.ID, &e.PersonID, &e.State, &e.RequestedBy, &e.RequestedAt, &e.FinishedAt, &e.Size, &e.SHA256, &e.Error); err != nil {
+		return nil, err
+	}
+	e.RequestedAt = e.RequestedAt.UTC()
+	if e.FinishedAt != nil {
+		t := e.FinishedAt.UTC()
+		e.FinishedAt = &t
+	}
+	return &e, nil
+}
+
+// CreateExport queues an export: the row and its outbox item commit together.
+func (db *DB) CreateExport(ctx context.Context, personID string) (*casefile.Export, error) {
+	var e *casefile.Export
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := personExists(ctx, tx, personID); err != nil {
+			return err
+		}
+		id := newID()
+		var err error
+		e, err = scanExport(tx.QueryRow(ctx, `INSERT INTO exports (id, person_id, requested_by) VALUES ($1,$2,$3)
+			RETURNING `+exportColumns, id, personID, casefile.ActorFrom(ctx).String()))
+		if err != nil {
+			return err
+		}
+		if err := enqueueTx(ctx, tx, casefile.TaskExportBuild, "export:"+id, map[string]string{"export_id": id}); err != nil {
+			return err
+		}
+		return db.appendAudit(ctx, tx, auditEntry{Action: "export.request", TargetType: "export", TargetID: id, PersonID: personID})
+	})
+	return e, err
+}
+
+// Export returns an export's state.
+func (db *DB) Export(ctx context.Context, id string) (*casefile.Export, error) {
+	if !validUUID(id) {
+		return nil, notFound("Export")
+	}
+	e, err := scanExport(db.pool.QueryRow(ctx, "SELECT "+exportColumns+" FROM exports WHERE id = $1", id))
+	if err == pgx.ErrNoRows {
+		return nil, notFound("Export")
+	}
+	return e, mapError(err)
+}
+
+// StartExport marks an export running. A done export is not built again.
+func (db *DB) StartExport(ctx context.Context, id string) (*casefile.Export, error) {
+	var e *casefile.Export
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		e, err = scanExport(tx.QueryRow(ctx, "SELECT "+exportColumns+" FROM exports WHERE id = $1 FOR UPDATE", id))
+		if err == pgx.ErrNoRows {
+			return notFound("Export")
+		}
+		if err != nil {
+			return err
+		}
+		if e.State == "done" {
+			return casefile.Errorf(casefile.EConflict, "export_done", "This export is already built.")
+		}
+		_, err = tx.Exec(ctx, "UPDATE exports SET state = 'running', error = NULL WHERE id = $1", id)
+		e.State = "running"
+		return err
+	})
+	return e, err
+}
+
+// FinishExport records the stored bundle, or its failure.
+func (db *DB) FinishExport(ctx context.Context, id, objectKey string, size int64, sha, auditHash, errText string) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		var personID string
+		if err := tx.QueryRow(ctx, "SELECT person_id FROM exports WHERE id = $1 FOR UPDATE", id).Scan(&personID); err != nil {
+			return err
+		}
+		if errText != "" {
+			_, err := tx.Exec(ctx, "UPDATE exports SET state = 'failed', error = $2, finished_at = now() WHERE id = $1", id, errText)
+			if err != nil {
+				return err
+			}
+			return db.appendAudit(ctx, tx, auditEntry{Action: "export.fail", TargetType: "export", TargetID: id, PersonID: personID,
+				Details: map[string]string{"error": errText}})
+		}
+		if _, err := tx.Exec(ctx, `UPDATE exports SET state = 'done', object_key = $2, size = $3, sha256 = $4, audit_hash = $5,
+			error = NULL, finished_at = now() WHERE id = $1`, id, objectKey, size, sha, auditHash); err != nil {
+			return err
+		}
+		return db.appendAudit(ctx, tx, auditEntry{Action: "export.build", TargetType: "export", TargetID: id, PersonID: personID,
+			Details: map[string]any{"size": size, "sha256": sha, "audit_hash": auditHash}})
+	})
+}
+
+// ExportObject returns the bundle's object key and audits the download.
+func (db *DB) ExportObject(ctx context.Context, id string) (*casefile.Export, string, error) {
+	if !validUUID(id) {
+		return nil, "", notFound("Export")
+	}
+	var e *casefile.Export
+	var key string
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		e, err = scanExport(tx.QueryRow(ctx, "SELECT "+exportColumns+" FROM exports WHERE id = $1", id))
+		if err == pgx.ErrNoRows {
+			return notFound("Export")
+		}
+		if err != nil {
+			return err
+		}
+		if e.State != "done" {
+			return casefile.Errorf(casefile.EConflict, "export_not_ready", "This export is %s; its content is ready when its state is done.", e.State)
+		}
+		if err := tx.QueryRow(ctx, "SELECT object_key FROM exports WHERE id = $1", id).Scan(&key); err != nil {
+			return err
+		}
+		return db.appendAudit(ctx, tx, auditEntry{Action: "export.download", TargetType: "export", TargetID: id, PersonID: e.PersonID})
+	})
+	return e, key, err
+}
+
+// ExportPerson returns the person without auditing a read (the export is audited).
+func (db *DB) ExportPerson(ctx context.Context, personID string) (*casefile.Person, error) {
+	var p *casefile.Person
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		p, err = db.personTx(ctx, tx, personID)
+		return err
+	})
+	return p, err
+}
+
+// ExportNotes streams the person's notes in chronological order with their
+// versions. Destroyed notes are left out; removed ones carry a tombstone.
+func (db *DB) ExportNotes(ctx context.Context, personID string, fn func(*casefile.ExportNote) error) error {
+	rows, err := db.pool.Query(ctx, `
+		SELECT n.id, n.person_id, n.type, n.occurred_at, n.recorded_at, n.author, n.corrects_note_id,
+		       coalesce(n.correction_reason, ''), n.status, n.imported, n.removed_at, n.removal_ticket_id,
+		       coalesce(json_agg(json_build_object('version', v.version, 'body', v.body, 'created_at', v.created_at,
+		           'created_by', v.created_by, 'reason', coalesce(v.reason, ''), 'ticket_id', v.ticket_id) ORDER BY v.version)
+		           FILTER (WHERE v.version IS NOT NULL), '[]')
+		FROM notes n LEFT JOIN note_versions v ON v.note_id = n.id
+		WHERE n.person_id = $1 AND n.status <> 'destroyed'
+		GROUP BY n.id ORDER BY n.occurred_at, n.recorded_at, n.id`, personID)
+	if err != nil {
+		return mapError(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n casefile.ExportNote
+		var versions []byte
+		var removalTicket *string
+		var removedAt *time.Time
+		if err := rows.Scan(&n.ID, &n.PersonID, &n.Type, &n.OccurredAt, &n.RecordedAt, &n.Author, &n.CorrectsNoteID,
+			&n.CorrectionReason, &n.Status, &n.Imported, &removedAt, &removalTicket, &versions); err != nil {
+			return mapError(err)
+		}
+		if err := json.Unmarshal(versions, &n.History); err != nil {
+			return err
+		}
+		n.Versions = len(n.History)
+		if n.Status != casefile.StatusActive {
+			n.History = nil // never content of a removed note
+			n.Tombstone = &casefile.Tombstone{Reason: "removed by ICT ticket", At: removedAt}
+			if removalTicket != nil {
+				n.Tombstone.TicketID = *removalTicket
+			}
+		} else if len(n.History) > 0 {
+			n.Body = n.History[len(n.History)-1].Body
+		}
+		if err := fn(&n); err != nil {
+			return err
+		}
+	}
+	return mapError(rows.Err())
+}
+
+// ExportDocuments streams the person's active documents, parents before
+// their attachments.
+func (db *DB) ExportDocuments(ctx context.Context, personID string, fn func(*casefile.Document) error) error {
+	rows, err := db.pool.Query(ctx, `
+		WITH RECURSIVE tree AS (
+			SELECT d.*, ARRAY[d.created_at::text || d.id::text] AS ord FROM documents d
+			WHERE d.person_id = $1 AND d.parent_id IS NULL AND d.status = 'active'
+			UNION ALL
+			SELECT c.*, t.ord || (c.created_at::text || c.id::text) FROM documents c JOIN tree t ON c.parent_id = t.id
+			WHERE c.status = 'active'
+		)
+		SELECT id, parent_id, filename, content_type, size, sha256, object_key FROM tree ORDER BY ord`, personID)
+	if err != nil {
+		return mapError(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d := casefile.Document{PersonID: personID}
+		if err := rows.Scan(&d.ID, &d.ParentID, &d.Filename, &d.ContentType, &d.Size, &d.SHA256, &d.ObjectKey); err != nil {
+			return mapError(err)
+		}
+		if err := fn(&d); err != nil {
+			return err
+		}
+	}
+	return mapError(rows.Err())
+}
+
+// AuditHead returns the newest audit event's sequence number and hash.
+func (db *DB) AuditHead(ctx context.Context) (int64, string, error) {
+	var seq int64
+	hash := genesisHash
+	err := db.pool.QueryRow(ctx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").Scan(&seq, &hash)
+	if err == pgx.ErrNoRows {
+		return 0, genesisHash, nil
+	}
+	return seq, hash, mapError(err)
+}
