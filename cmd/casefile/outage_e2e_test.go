@@ -49,3 +49,29 @@ func TestReadyzFollowsBackingServicesWithoutRestart(t *testing.T) {
 		})
 	}
 }
+
+func TestPostgresDownGives503AndRecovers(t *testing.T) {
+	pg, url := testenv.PrivatePostgres(t)
+	s := startService(t, map[string]string{"CASEFILE_DATABASE_URL": url})
+	id := s.person("PG-1", "2016-06-01")
+	pg.Stop()
+	r := s.do("GET", "/v1/persons/"+id, s.Admin, nil)
+	if r.Status != 503 || r.ErrorCode() != "service_unavailable" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("read with PostgreSQL down = %d %s", r.Status, r.Body)
+	}
+	r = s.do("POST", "/v1/persons", s.Admin, map[string]any{"external_ref": "PG-2", "given_name": "A", "family_name": "B", "date_of_birth": "2016-01-01"})
+	if r.Status != 503 {
+		t.Fatalf("write with PostgreSQL down = %d %s", r.Status, r.Body)
+	}
+	if r := s.do("GET", "/readyz", "", nil); r.Status != 503 || r.JSON()["services"].(map[string]any)["postgres"] != "down" {
+		t.Fatalf("readyz with PostgreSQL down = %d %s", r.Status, r.Body)
+	}
+	pg.Start()
+	eventually(t, 30*time.Second, "PostgreSQL requests recover", func() bool {
+		return s.do("GET", "/v1/persons/"+id, s.Admin, nil).Status == 200
+	})
+	// Nothing acknowledged was lost, and the refused write was not half-kept.
+	if items := s.must(200, "GET", "/v1/persons?external_ref=PG-2", s.Admin, nil)["items"].([]any); len(items) != 0 {
+		t.Fatalf("the refused write was kept: %v", items)
+	}
+}

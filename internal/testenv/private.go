@@ -17,8 +17,10 @@ type Process struct {
 	t    testing.TB
 	Addr string
 	args []string
-	env  []string
 	cmd  *exec.Cmd
+	// stopSignal is how Stop ends the process; SIGKILL (a crash) unless the
+	// server needs an orderly stop to start again on the same data.
+	stopSignal syscall.Signal
 }
 
 func freePort(t testing.TB) string {
@@ -105,8 +107,12 @@ func (p *Process) Stop() {
 	if p.cmd == nil {
 		return
 	}
-	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL) //nolint:errcheck
-	p.cmd.Wait()                                      //nolint:errcheck
+	sig := p.stopSignal
+	if sig == 0 {
+		sig = syscall.SIGKILL
+	}
+	syscall.Kill(-p.cmd.Process.Pid, sig) //nolint:errcheck
+	p.cmd.Wait()                          //nolint:errcheck
 	p.cmd = nil
 	// Wait until the port is free again so that Start can bind it.
 	for i := 0; i < 100; i++ {
@@ -120,3 +126,42 @@ func (p *Process) Stop() {
 }
 
 func (p *Process) String() string { return fmt.Sprintf("%s on %s", filepath.Base(p.args[0]), p.Addr) }
+
+// PrivatePostgres starts a PostgreSQL server of the test's own on a free
+// port, with trust authentication, run as the postgres system user (the
+// server refuses to run as root). Its URL names database "casefile".
+func PrivatePostgres(t testing.TB) (*Process, string) {
+	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres")
+	if len(matches) == 0 {
+		t.Fatalf("no PostgreSQL server binaries under /usr/lib/postgresql (make services-up installs them)")
+	}
+	bin := filepath.Dir(matches[len(matches)-1])
+	dir, err := os.MkdirTemp("", "casefile-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	var run []string
+	if os.Geteuid() == 0 {
+		if err := exec.Command("chown", "postgres:postgres", dir).Run(); err != nil {
+			t.Fatalf("chown %s: %v", dir, err)
+		}
+		run = []string{"runuser", "-u", "postgres", "--"}
+	}
+	data := filepath.Join(dir, "data")
+	argv := append(append([]string{}, run...), filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
+	initdb := exec.Command(argv[0], argv[1:]...)
+	if out, err := initdb.CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, out)
+	}
+	addr := freePort(t)
+	_, port, _ := net.SplitHostPort(addr)
+	args := append(append([]string{}, run...), filepath.Join(bin, "postgres"), "-D", data, "-p", port, "-c", "listen_addresses=127.0.0.1",
+		"-c", "unix_socket_directories="+dir, "-c", "fsync=off")
+	// SIGINT is PostgreSQL's fast shutdown: connections are cut at once, as
+	// in an outage, and the server can start again on the same data.
+	p := &Process{t: t, Addr: addr, args: args, stopSignal: syscall.SIGINT}
+	p.Start()
+	t.Cleanup(p.Stop)
+	return p, fmt.Sprintf("postgres://postgres@%s/casefile?sslmode=disable", addr)
+}
