@@ -1,6 +1,9 @@
 package casefile
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // NoteType is a kind of case note a practitioner records.
 type NoteType struct {
@@ -67,4 +70,62 @@ type NoteVersion struct {
 	CreatedBy string    `json:"created_by"`
 	Reason    string    `json:"reason,omitempty"`
 	TicketID  *string   `json:"ticket_id,omitempty"`
+}
+
+// VisitNoteTypes are the note types the policy lets ICT reopen for amendment.
+func IsVisitNoteType(code string) bool {
+	t, ok := LookupNoteType(code)
+	return ok && t.Visit
+}
+
+// NoteFilter selects a person's notes.
+type NoteFilter struct {
+	PersonID string
+	Query    string // full-text search over current bodies
+	Page
+}
+
+// NoteImport is one legacy note brought in from the previous case
+// management system, keeping its own recorded_at.
+type NoteImport struct {
+	Line             int
+	LegacyID         string
+	PersonRef        string
+	Type             string
+	OccurredAt       time.Time
+	RecordedAt       time.Time
+	Author           string
+	Body             string
+	CorrectsLegacyID string
+	CorrectionReason string
+}
+
+// StoredNote is a note's current body as the scan reads it.
+type StoredNote struct {
+	ID       string
+	PersonID string
+	Body     string
+}
+
+// NoteService stores case notes. Notes are never updated or deleted; reads
+// and creations are audited under the actor in ctx.
+type NoteService interface {
+	// CreateNote stores n with body as version 1; RecordedAt is the server's.
+	// Returns ENotFound (person), EUnprocessable (correction of a note on
+	// another person, or of a missing note).
+	CreateNote(ctx context.Context, n *Note, body string) error
+	// Note returns a note with the corrections that point at it. ENotFound.
+	Note(ctx context.Context, id string) (*Note, error)
+	// Notes lists a person's notes chronologically (occurred_at, recorded_at).
+	Notes(ctx context.Context, f NoteFilter) ([]*Note, string, error)
+	// NoteVersions lists every version, oldest first. ENotFound.
+	NoteVersions(ctx context.Context, id string) ([]*NoteVersion, error)
+	// AmendNote adds a version to a visit note that an ICT reopen ticket holds
+	// open, and closes the window. Returns EConflict (not_reopened).
+	AmendNote(ctx context.Context, id, body, reason string) (*Note, error)
+	// ScanNotes calls fn for every active note's current body, in batches.
+	ScanNotes(ctx context.Context, fn func(*StoredNote) error) error
+	// ImportNotes stores legacy notes in one transaction; notes already
+	// imported (by legacy id) are skipped. Returns imported and skipped counts.
+	ImportNotes(ctx context.Context, rows []*NoteImport) (int, int, error)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/notes"
 )
 
 // Config carries the services the API calls. Nil services leave their
@@ -27,6 +28,7 @@ type Config struct {
 	Persons casefile.PersonService
 	Audit   casefile.AuditService
 	Exports casefile.ExportService
+	Notes   *notes.Service
 	// OpenObject opens stored objects (documents, bundles) for download.
 	OpenObject OpenObject
 	// Ready lists the backing services /readyz checks, by name.
@@ -86,6 +88,7 @@ func New(cfg Config) *Server {
 	s.registerPersons(v1)
 	s.registerAudit(v1)
 	s.registerExports(v1)
+	s.registerNotes(v1)
 	return s
 }
 

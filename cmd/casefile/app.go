@@ -17,6 +17,7 @@ import (
 
 	"github.com/council/casefile"
 	"github.com/council/casefile/httpapi"
+	"github.com/council/casefile/notes"
 	"github.com/council/casefile/storage/postgres"
 	"github.com/council/casefile/storage/s3"
 	"github.com/council/casefile/workers"
@@ -99,6 +100,7 @@ func (a *app) api() *httpapi.Server {
 		Persons:        a.db,
 		Audit:          a.db,
 		Exports:        a.db,
+		Notes:          &notes.Service{Store: a.db},
 		OpenObject:     a.openObject,
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
 		Registry:       reg,
