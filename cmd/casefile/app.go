@@ -102,6 +102,8 @@ func (a *app) api() *httpapi.Server {
 		Exports:        a.db,
 		Notes:          &notes.Service{Store: a.db},
 		OpenObject:     a.openObject,
+		OpenRange:      a.openRange,
+		Ingest:         a.ingestService(),
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
 		Registry:       reg,
 		MaxUploadBytes: a.cfg.MaxUploadBytes,
