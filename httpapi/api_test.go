@@ -81,6 +81,13 @@ var wantRoles = map[string]string{
 	"GET /v1/persons/:id/documents":     "practitioner manager ict records_officer auditor admin",
 	"GET /v1/documents/:id":             "practitioner manager ict records_officer auditor admin",
 	"GET /v1/documents/:id/content":     "practitioner manager ict records_officer auditor admin",
+	"POST /v1/tickets":                  "practitioner manager ict admin",
+	"GET /v1/tickets":                   "practitioner manager ict records_officer auditor admin",
+	"GET /v1/tickets/:id":               "practitioner manager ict records_officer auditor admin",
+	"POST /v1/tickets/:id/approve":      "ict admin",
+	"POST /v1/tickets/:id/reject":       "ict admin",
+	"POST /v1/tickets/:id/retry":        "ict admin",
+	"POST /v1/tickets/:id/close":        "ict admin",
 	"GET /v1/audit":                     "auditor admin",
 	"GET /v1/audit/verify":              "auditor admin",
 }

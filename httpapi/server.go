@@ -37,6 +37,7 @@ type Config struct {
 	// OpenRange opens bytes start..end (inclusive) of a stored object.
 	OpenRange func(ctx context.Context, key string, start, end int64) (io.ReadCloser, int64, error)
 	Ingest    *ingest.Service
+	Tickets   casefile.TicketService
 	// Ready lists the backing services /readyz checks, by name.
 	Ready map[string]casefile.Pinger
 	// Registry collects metrics; nil makes a fresh one.
@@ -96,6 +97,7 @@ func New(cfg Config) *Server {
 	s.registerExports(v1)
 	s.registerNotes(v1)
 	s.registerDocuments(v1)
+	s.registerTickets(v1)
 	return s
 }
 

@@ -104,6 +104,7 @@ func (a *app) api() *httpapi.Server {
 		OpenObject:     a.openObject,
 		OpenRange:      a.openRange,
 		Ingest:         a.ingestService(),
+		Tickets:        a.db,
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
 		Registry:       reg,
 		MaxUploadBytes: a.cfg.MaxUploadBytes,

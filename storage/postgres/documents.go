@@ -214,6 +214,7 @@ func (db *DB) Document(ctx context.Context, id string) (*casefile.Document, erro
 		if err := db.loadAttachments(ctx, tx, d); err != nil {
 			return err
 		}
+		db.enrichTombstone(ctx, d.Tombstone)
 		return db.appendAudit(ctx, tx, auditEntry{Action: "document.read", TargetType: "document", TargetID: id, PersonID: d.PersonID})
 	})
 	return d, err
