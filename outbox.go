@@ -9,6 +9,7 @@ const (
 	TaskRetentionSweep   = "retention:sweep"   // the periodic sweep: extend locks, start the daily run
 	TaskExportBuild      = "export:build"      // build a disclosure bundle
 	TaskStorageReconcile = "storage:reconcile" // the periodic reconciliation of objects and rows
+	TaskRetentionSync    = "retention:sync"    // bring Object Lock retention and legal holds in line
 )
 
 // OutboxItem is background work written in the same transaction as the

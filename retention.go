@@ -1,6 +1,9 @@
 package casefile
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // RetentionRule is one rule of the schedule in force.
 type RetentionRule struct {
@@ -83,4 +86,65 @@ type Certificate struct {
 type RetentionPolicy interface {
 	Assess(p *Person) PersonRetention
 	Schedule() []RetentionRule
+}
+
+// DueObject is a stored original that a run is about to destroy.
+type DueObject struct {
+	DocumentID string
+	ObjectKey  string
+}
+
+// ObjectLockTarget is a document whose object's Object Lock state should be
+// brought in line with its record: retain-until and legal hold.
+type ObjectLockTarget struct {
+	DocumentID  string
+	ObjectKey   string
+	RetainUntil Date
+	LegalHold   bool
+}
+
+// RetentionStore keeps retention positions, holds and runs. Reads of a
+// person's position and every change are audited.
+type RetentionStore interface {
+	// PersonRetention returns a person's position with the holds covering them.
+	PersonRetention(ctx context.Context, personID string) (*PersonRetention, error)
+	// CreateHold stores a hold. Returns EUnprocessable (no persons, unknown person).
+	CreateHold(ctx context.Context, h *Hold) error
+	// ReleaseHold lifts a hold. EConflict if already released.
+	ReleaseHold(ctx context.Context, id, reason string) (*Hold, error)
+	// Holds lists holds, newest first.
+	Holds(ctx context.Context, p Page) ([]*Hold, string, error)
+	// CreateRun queues a run. EConflict (run_in_progress) for a second live real run.
+	CreateRun(ctx context.Context, dryRun bool, asOf Date) (*RetentionRun, error)
+	// RetentionRun returns a run with its certificate. ENotFound.
+	RetentionRun(ctx context.Context, id string) (*RetentionRun, error)
+	// RunItems lists a run's items.
+	RunItems(ctx context.Context, runID string, p Page) ([]*RunItem, string, error)
+	// LiveRun returns the id of a queued or running real run, or "".
+	LiveRun(ctx context.Context) (string, error)
+
+	// The run engine's steps; each is idempotent, so an interrupted run resumes.
+
+	// StartRun marks the run running; EConflict (run_finished) once done.
+	StartRun(ctx context.Context, id string) (*RetentionRun, error)
+	// PlanRun records every item due, held back or for review, once.
+	PlanRun(ctx context.Context, id string) error
+	// DestroyBatch destroys up to limit due documents: under a lock that
+	// holds cannot be created during, it picks due documents whose person no
+	// hold covers, calls destroy with their objects, and marks destroyed the
+	// ones destroy did not report as failed. It returns how many it handled.
+	DestroyBatch(ctx context.Context, runID string, limit int, destroy func([]DueObject) (map[string]error, error)) (int, error)
+	// DestroyNotesAndIdentities destroys the due notes' bodies and, for each
+	// due person with nothing left on their record, their identifying details.
+	DestroyNotesAndIdentities(ctx context.Context, runID string) error
+	// FinishRun writes and audits the destruction certificate.
+	FinishRun(ctx context.Context, runID string) (*RetentionRun, error)
+	// FailRun records why a run stopped.
+	FailRun(ctx context.Context, runID, reason string) error
+
+	// ObjectLockTargets returns up to limit documents whose object's lock
+	// state differs from what the schedule and the holds require.
+	ObjectLockTargets(ctx context.Context, today Date, limit int) ([]ObjectLockTarget, error)
+	// RecordObjectLock records the lock state now set on a document's object.
+	RecordObjectLock(ctx context.Context, t ObjectLockTarget) error
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/council/casefile"
 	"github.com/council/casefile/httpapi"
 	"github.com/council/casefile/notes"
+	"github.com/council/casefile/retention"
 	"github.com/council/casefile/storage/postgres"
 	"github.com/council/casefile/storage/s3"
 	"github.com/council/casefile/workers"
@@ -30,6 +31,24 @@ type app struct {
 	db      *postgres.DB
 	s3      *s3.Store
 	workers *workers.Workers
+	policy  retention.Policy
+}
+
+// loadSchedule returns the retention schedule in force: the file named by
+// CASEFILE_RETENTION_SCHEDULE, or the default.
+func loadSchedule(cfg *config) (*retention.Schedule, error) {
+	if cfg.RetentionSchedule == "" {
+		return retention.DefaultSchedule(), nil
+	}
+	s, err := retention.LoadSchedule(cfg.RetentionSchedule)
+	if err != nil {
+		return nil, &configError{"CASEFILE_RETENTION_SCHEDULE", err.Error()}
+	}
+	return s, nil
+}
+
+func (a *app) retentionEngine() *retention.Engine {
+	return &retention.Engine{Store: a.db, Objects: a.s3}
 }
 
 func newLogger(cfg *config, w io.Writer) *slog.Logger {
@@ -70,7 +89,13 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		Periodic:    periodic(cfg),
 		Log:         log,
 	}, db)
-	a := &app{cfg: cfg, log: log, db: db, s3: store, workers: w}
+	schedule, err := loadSchedule(cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.SetRetentionPolicy(retention.Policy{S: schedule})
+	a := &app{cfg: cfg, log: log, db: db, s3: store, workers: w, policy: retention.Policy{S: schedule}}
 	return a, nil
 }
 
@@ -105,6 +130,8 @@ func (a *app) api() *httpapi.Server {
 		OpenRange:      a.openRange,
 		Ingest:         a.ingestService(),
 		Tickets:        a.db,
+		Retention:      a.db,
+		Policy:         a.policy,
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
 		Registry:       reg,
 		MaxUploadBytes: a.cfg.MaxUploadBytes,
