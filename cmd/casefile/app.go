@@ -100,7 +100,7 @@ func (a *app) api() *httpapi.Server {
 		Persons:        a.db,
 		Audit:          a.db,
 		Exports:        a.db,
-		Notes:          &notes.Service{Store: a.db},
+		Notes:          &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db)},
 		OpenObject:     a.openObject,
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
 		Registry:       reg,

@@ -176,7 +176,7 @@ func TestCaseNotesEndToEnd(t *testing.T) {
 	for _, e := range evs {
 		count[e.(map[string]any)["action"].(string)]++
 	}
-	if count["note.create"] != 3 || count["note.read"] < 1 || count["note.list"] < 1 || count["note.search"] != 2 || count["note.amend"] != 1 || count["note.import"] != 3 {
+	if count["note.create"] != 6 || count["note.read"] < 3 || count["note.search"] != 2 || count["note.amend"] != 1 || count["note.scan_finding"] != 2 {
 		t.Fatalf("audit counts = %v", count)
 	}
 }
