@@ -8,6 +8,7 @@
 --    ticket. The note's current_version moves only while it is reopened, and
 --    only to a version that exists.
 -- 3. A removed note names its removal ticket and when; a destroyed note when.
+-- 4. TRUNCATE, which row triggers do not see, is refused on both tables.
 
 CREATE FUNCTION notes_insert_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -100,3 +101,10 @@ ALTER TABLE notes ADD CONSTRAINT notes_removed_tombstone
     CHECK (status <> 'removed' OR (removed_at IS NOT NULL AND removal_ticket_id IS NOT NULL));
 ALTER TABLE notes ADD CONSTRAINT notes_destroyed_tombstone
     CHECK (status <> 'destroyed' OR destroyed_at IS NOT NULL);
+
+CREATE FUNCTION notes_no_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'case notes are never deleted' USING ERRCODE = 'insufficient_privilege';
+END $$;
+CREATE TRIGGER notes_no_truncate BEFORE TRUNCATE ON notes FOR EACH STATEMENT EXECUTE FUNCTION notes_no_truncate();
+CREATE TRIGGER note_versions_no_truncate BEFORE TRUNCATE ON note_versions FOR EACH STATEMENT EXECUTE FUNCTION notes_no_truncate();
