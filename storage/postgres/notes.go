@@ -267,7 +267,7 @@ func (db *DB) AmendNote(ctx context.Context, id, body, reason string) (*casefile
 		}
 		n.Versions, n.Body, n.ReopenedBy = next, &body, nil
 		return db.appendAudit(ctx, tx, auditEntry{Action: "note.amend", TargetType: "note", TargetID: id, PersonID: n.PersonID,
-			Details: map[string]any{"version": next, "ticket_id": ticket, "reason": reason, "body_sha256": bodyHash(body)}})
+			Details: map[string]any{"version": next, "ticket_id": ticket, "body_sha256": bodyHash(body)}}) // the reason may name people: it stays with the version, not in the log
 	})
 	return n, err
 }
