@@ -1,6 +1,9 @@
 package casefile
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Document kinds.
 const (
@@ -47,6 +50,8 @@ type Document struct {
 	DeclaredContentType string `json:"-"`
 	// Text is the extracted text kept for search; destroyed with the content.
 	Text string `json:"-"`
+	// RetainUntil is the Object Lock retain-until date set on the object.
+	RetainUntil *Date `json:"-"`
 }
 
 // EmailMeta is what was parsed from an email's headers.
@@ -68,4 +73,32 @@ type Tombstone struct {
 	RequestedBy string     `json:"requested_by,omitempty"`
 	ApprovedBy  string     `json:"approved_by,omitempty"`
 	At          *time.Time `json:"at"`
+}
+
+// DocumentStore keeps document metadata. Reads and changes are audited under
+// the actor in ctx.
+type DocumentStore interface {
+	// CheckPerson returns ENotFound unless the person exists and is active.
+	CheckPerson(ctx context.Context, personID string) error
+	// DocumentByIdempotencyKey returns the document the actor created with
+	// key, or ENotFound.
+	DocumentByIdempotencyKey(ctx context.Context, key string) (*Document, error)
+	// DuplicateOf returns the active top-level document with these bytes on
+	// the person's record, or ENotFound.
+	DuplicateOf(ctx context.Context, personID, sha256 string) (*Document, error)
+	// CreateDocument stores d and its attachment tree in one transaction and
+	// audits the upload. Returns EConflict (duplicate_document) when the same
+	// bytes became active on the record meanwhile.
+	CreateDocument(ctx context.Context, d *Document, idempotencyKey string) error
+	// Document returns a document with its attachments. ENotFound.
+	Document(ctx context.Context, id string) (*Document, error)
+	// Documents lists a person's top-level documents, newest first.
+	Documents(ctx context.Context, personID string, p Page) ([]*Document, string, error)
+	// OpenDocument audits a download and returns the document. Returns
+	// EGone (removed, destroyed) when its content no longer exists.
+	OpenDocument(ctx context.Context, id string) (*Document, error)
+	// KnownObjectKeys returns which of keys belong to a document row.
+	KnownObjectKeys(ctx context.Context, keys []string) (map[string]bool, error)
+	// ActiveObjectKeys calls fn for every active document's object key.
+	ActiveObjectKeys(ctx context.Context, fn func(id, personID, key string) error) error
 }

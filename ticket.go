@@ -1,6 +1,9 @@
 package casefile
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Ticket kinds: the ICT requests the policy names.
 const (
@@ -38,4 +41,54 @@ type Ticket struct {
 	CompletedAt           *time.Time `json:"completed_at,omitempty"`
 	Error                 string     `json:"error,omitempty"`
 	Source                string     `json:"source"` // "api" or "scan"
+}
+
+// TicketFilter selects tickets.
+type TicketFilter struct {
+	State string
+	Kind  string
+	Page
+}
+
+// TicketService stores ICT tickets and carries out their effects. Every
+// transition and every effect is audited.
+type TicketService interface {
+	// CreateTicket raises a ticket against a note or document, filling
+	// PersonID from the target. Returns ENotFound (target), EUnprocessable
+	// (reopen of a non-visit note, reindex to the same or a missing person,
+	// replacement on another person), EConflict (ticket_exists: a removal
+	// ticket for the target is already live; target_not_active).
+	CreateTicket(ctx context.Context, t *Ticket) error
+	// Ticket returns a ticket. ENotFound.
+	Ticket(ctx context.Context, id string) (*Ticket, error)
+	// Tickets lists tickets, oldest first.
+	Tickets(ctx context.Context, f TicketFilter) ([]*Ticket, string, error)
+	// ApproveTicket moves an open ticket to approved and queues its work in
+	// the same transaction. EConflict (invalid_transition) otherwise.
+	ApproveTicket(ctx context.Context, id string) (*Ticket, error)
+	// RejectTicket moves an open ticket to rejected. EConflict otherwise.
+	RejectTicket(ctx context.Context, id, reason string) (*Ticket, error)
+	// RetryTicket moves a failed ticket back to approved and queues it again.
+	RetryTicket(ctx context.Context, id string) (*Ticket, error)
+	// CloseReopenWindow closes the amendment window a reopen ticket opened.
+	CloseReopenWindow(ctx context.Context, id string) (*Ticket, error)
+
+	// The worker's steps. Each is idempotent, so that a retry after a crash
+	// finishes the job without doing anything twice.
+
+	// MarkDocumentRemoved sets the document and its attachments removed and
+	// returns their object keys.
+	MarkDocumentRemoved(ctx context.Context, t *Ticket) ([]string, error)
+	// ClearDocumentContent destroys the parsed text and metadata of the
+	// removed document tree and marks the ticket done.
+	ClearDocumentContent(ctx context.Context, t *Ticket) error
+	// RemoveNote destroys every version's body and marks the ticket done.
+	RemoveNote(ctx context.Context, t *Ticket) error
+	// Reindex moves the target (with attachments) to ToPersonID and marks
+	// the ticket done.
+	Reindex(ctx context.Context, t *Ticket) error
+	// OpenReopenWindow opens the amendment window and marks the ticket done.
+	OpenReopenWindow(ctx context.Context, t *Ticket) error
+	// FailTicket records why the work could not be done.
+	FailTicket(ctx context.Context, id, reason string) error
 }

@@ -5,8 +5,10 @@ package httpapi
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
 )
 
@@ -31,6 +34,10 @@ type Config struct {
 	Notes   *notes.Service
 	// OpenObject opens stored objects (documents, bundles) for download.
 	OpenObject OpenObject
+	// OpenRange opens bytes start..end (inclusive) of a stored object.
+	OpenRange func(ctx context.Context, key string, start, end int64) (io.ReadCloser, int64, error)
+	Ingest    *ingest.Service
+	Tickets   casefile.TicketService
 	// Ready lists the backing services /readyz checks, by name.
 	Ready map[string]casefile.Pinger
 	// Registry collects metrics; nil makes a fresh one.
@@ -89,6 +96,8 @@ func New(cfg Config) *Server {
 	s.registerAudit(v1)
 	s.registerExports(v1)
 	s.registerNotes(v1)
+	s.registerDocuments(v1)
+	s.registerTickets(v1)
 	return s
 }
 
@@ -142,7 +151,7 @@ func (s *Server) recoverer(c *gin.Context) {
 			if r == http.ErrAbortHandler {
 				panic(r)
 			}
-			s.log.Error("panic in handler", "method", c.Request.Method, "path", c.Request.URL.Path, "panic", r)
+			s.log.Error("panic in handler", "method", c.Request.Method, "path", c.Request.URL.Path, "panic", r, "stack", string(debug.Stack()))
 			if !c.Writer.Written() {
 				s.respondError(c, casefile.Errorf(casefile.EInternal, "internal", "panic"))
 			}

@@ -31,9 +31,9 @@ type Service struct {
 	Store casefile.NoteService
 	// Audit records the scan's events; nil records none (tests of rules).
 	Audit casefile.AuditService
-	// RaiseTicket raises one ICT removal ticket for a scan finding. It is
-	// provided by the tickets work; while nil, a scan asked to raise tickets
-	// is refused with tickets_not_available.
+	// RaiseTicket raises one ICT removal ticket for a scan finding (cmd wires
+	// the tickets store in). While nil, a scan asked to raise tickets is
+	// refused with tickets_not_available rather than silently raising none.
 	RaiseTicket TicketRaiser
 	Now         func() time.Time
 }
@@ -166,8 +166,8 @@ type ScanSummary struct {
 	TicketsRaised int `json:"tickets_raised"`
 }
 
-// ErrTicketsNotAvailable refuses a scan asked to raise tickets before the
-// tickets work provides a TicketRaiser.
+// ErrTicketsNotAvailable refuses a scan asked to raise tickets by a Service
+// that has no TicketRaiser.
 var ErrTicketsNotAvailable = casefile.Errorf(casefile.EConflict, "tickets_not_available",
 	"Raising removal tickets from a scan is not available yet; scan without it to list the notes, and raise tickets with POST /v1/tickets.")
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -237,4 +238,18 @@ func (s *service) person(ref, dob string) string {
 	p := s.must(201, "POST", "/v1/persons", s.Admin, map[string]any{
 		"external_ref": ref, "given_name": "Test", "family_name": fmt.Sprintf("Person %s", ref), "date_of_birth": dob})
 	return p["id"].(string)
+}
+
+// writeTemp writes content to a file in the test's temp dir.
+func writeTemp(t testing.TB, content string) string {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "*.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(content); err != nil {
+		t.Fatal(err)
+	}
+	return f.Name()
 }

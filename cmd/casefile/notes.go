@@ -67,7 +67,7 @@ func cmdNotesImport(ctx context.Context, cfg *config, args []string, stdout, std
 		return exitError(1)
 	}
 	for _, p := range rep.Pasted {
-		fmt.Fprintf(stdout, "%s:%d: legacy note %s (note %s) contains a pasted email (%s); ICT should raise a removal ticket for it\n",
+		fmt.Fprintf(stdout, "%s:%d: legacy note %s (note %s) contains a pasted email (%s); `casefile notes scan --raise-tickets` raises its removal ticket\n",
 			*file, p.Line, p.LegacyID, p.NoteID, p.Rule)
 	}
 	if rep.Imported == 0 && rep.AlreadyImported > 0 {
@@ -111,7 +111,7 @@ func cmdNotesScan(ctx context.Context, cfg *config, args []string, stdout, stder
 		return nil
 	})
 	if errors.Is(err, notes.ErrTicketsNotAvailable) {
-		fmt.Fprintln(stderr, "casefile notes scan: --raise-tickets is not available yet; run `casefile notes scan` to list the notes, then raise removal tickets with POST /v1/tickets")
+		fmt.Fprintln(stderr, "casefile notes scan: --raise-tickets is not available in this build; run `casefile notes scan` to list the notes, then raise removal tickets with POST /v1/tickets")
 		return exitError(2)
 	}
 	if err != nil {

@@ -187,13 +187,17 @@ func TestCaseNotesEndToEnd(t *testing.T) {
 		t.Fatalf("notes scan: %v %s", err, out)
 	}
 
-	// --raise-tickets is refused clearly until the tickets work provides it.
+	// --raise-tickets raises one removal ticket per note, and never a second.
 	out, err = s.cli("notes", "scan", "--raise-tickets")
-	if err == nil || !strings.Contains(out, "not available yet") {
+	if err != nil || !strings.Contains(out, "1 removal ticket(s) raised") {
 		t.Fatalf("notes scan --raise-tickets: %v %s", err, out)
 	}
-	if r := s.do("POST", "/v1/notes/scan?raise_tickets=true", ict, nil); r.Status != 409 || r.ErrorCode() != "tickets_not_available" {
-		t.Fatalf("scan raising tickets: %d %s", r.Status, r.Body)
+	again := s.must(200, "POST", "/v1/notes/scan?raise_tickets=true", ict, nil)
+	if f := again["findings"].([]any)[0].(map[string]any); again["tickets_raised"] != float64(0) || f["ticket_id"] == "" || f["ticket_created"] == true {
+		t.Fatalf("second scan raising tickets = %v", again)
+	}
+	if r := s.do("POST", "/v1/notes/scan?raise_tickets=maybe", ict, nil); r.Status != 400 {
+		t.Fatalf("raise_tickets=maybe: %d %s", r.Status, r.Body)
 	}
 	if r := s.do("POST", "/v1/notes/scan", prac, nil); r.Status != 403 {
 		t.Fatalf("practitioner scanning: %d", r.Status)
@@ -234,7 +238,7 @@ L1002,LCS-100,correction,2019-01-08 09:00,2019-01-08 09:30,j.smith,Card was left
 	for _, e := range evs {
 		count[e.(map[string]any)["action"].(string)]++
 	}
-	if count["note.create"] != 6 || count["note.read"] < 3 || count["note.search"] != 2 || count["note.amend"] != 1 || count["note.scan_finding"] != 2 {
+	if count["note.create"] != 6 || count["note.read"] < 3 || count["note.search"] != 2 || count["note.amend"] != 1 || count["note.scan_finding"] != 4 {
 		t.Fatalf("audit counts = %v", count)
 	}
 }

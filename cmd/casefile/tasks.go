@@ -1,8 +1,13 @@
 package main
 
-import "github.com/council/casefile"
+import (
+	"github.com/council/casefile"
+	"github.com/council/casefile/tickets"
+)
 
 // registerTasks registers the background task handlers on the workers.
 func (a *app) registerTasks() {
 	a.workers.Handle(casefile.TaskExportBuild, a.exportService().Handle)
+	a.workers.Handle(casefile.TaskStorageReconcile, a.reconcile)
+	a.workers.Handle(casefile.TaskTicketProcess, (&tickets.Processor{Store: a.db, Blobs: blobs{a.s3}}).Handle)
 }

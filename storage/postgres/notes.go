@@ -126,6 +126,7 @@ func (db *DB) Note(ctx context.Context, id string) (*casefile.Note, error) {
 		if err != nil {
 			return err
 		}
+		db.enrichTombstone(ctx, n.Tombstone)
 		return db.appendAudit(ctx, tx, auditEntry{Action: "note.read", TargetType: "note", TargetID: id, PersonID: n.PersonID,
 			Details: map[string]any{"via": "note", "corrections": len(n.Corrections)}})
 	})

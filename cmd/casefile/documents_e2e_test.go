@@ -1,0 +1,310 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"mime/multipart"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// upload sends one file as a multipart form.
+func (s *service) upload(personID, token, filename, contentType string, body []byte, headers ...string) *response {
+	s.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename="%s"`, strings.ReplaceAll(filename, `"`, `\"`)))
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
+	w, _ := mw.CreatePart(h)
+	w.Write(body) //nolint:errcheck
+	mw.WriteField("title", "Uploaded "+filename)
+	mw.Close()
+	return s.do("POST", "/v1/persons/"+personID+"/documents", token, &buf,
+		append([]string{"Content-Type", mw.FormDataContentType()}, headers...)...)
+}
+
+func sha(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func docTree(d map[string]any) []map[string]any {
+	var out []map[string]any
+	for _, a := range d["attachments"].([]any) {
+		m := a.(map[string]any)
+		out = append(out, m)
+		out = append(out, docTree(m)...)
+	}
+	return out
+}
+
+// checkStored downloads a document and compares its bytes.
+func (s *service) checkStored(t *testing.T, token string, d map[string]any, want []byte) {
+	t.Helper()
+	r := s.do("GET", "/v1/documents/"+d["id"].(string)+"/content", token, nil)
+	if r.Status != 200 || !bytes.Equal(r.Body, want) {
+		t.Fatalf("download of %s: %d, %d bytes (sha %s), want %d bytes (sha %s)", d["filename"], r.Status, len(r.Body), sha(r.Body), len(want), sha(want))
+	}
+	if r.Header.Get("X-Content-Type-Options") != "nosniff" || r.Header.Get("ETag") != `"`+sha(want)+`"` ||
+		!strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment;") {
+		t.Fatalf("download headers: %v", r.Header)
+	}
+}
+
+func TestCorpusIngestEndToEnd(t *testing.T) {
+	s := startService(t, nil)
+	prac := s.token("practitioner")
+	type file struct {
+		path, ctype string
+	}
+	var files []file
+	for _, dir := range []struct{ glob, ctype string }{
+		{"../../ingest/msg/testdata/*.msg", "application/vnd.ms-outlook"},
+		{"../../ingest/tnef/testdata/*", ""},
+	} {
+		m, _ := filepath.Glob(dir.glob)
+		for _, p := range m {
+			if st, err := os.Stat(p); err == nil && !st.IsDir() && !strings.HasSuffix(p, ".md") && !strings.HasSuffix(p, ".txt") {
+				files = append(files, file{p, dir.ctype})
+			}
+		}
+	}
+	filepath.WalkDir("../../ingest/testdata/enmime", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".raw") || strings.HasSuffix(p, ".golden")) {
+			files = append(files, file{p, "message/rfc822"})
+		}
+		return nil
+	})
+	if len(files) < 150 {
+		t.Fatalf("corpus has only %d files", len(files))
+	}
+	pid := s.person("C-1", "2011-11-11")
+	seen := map[string]bool{}
+	for _, f := range files {
+		t.Run(filepath.Base(f.path), func(t *testing.T) {
+			body, err := os.ReadFile(f.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r *response
+			if f.ctype != "" {
+				r = s.do("POST", "/v1/persons/"+pid+"/documents?filename="+filepath.Base(f.path), prac, body, "Content-Type", f.ctype)
+			} else {
+				r = s.upload(pid, prac, filepath.Base(f.path), "", body)
+			}
+			want := 201
+			if seen[sha(body)] {
+				want = 200
+			}
+			seen[sha(body)] = true
+			if len(body) == 0 {
+				if r.Status != 422 {
+					t.Fatalf("empty file: %d %s", r.Status, r.Body)
+				}
+				return
+			}
+			if r.Status != want {
+				t.Fatalf("upload %s = %d %s", f.path, r.Status, r.Body)
+			}
+			d := r.JSON()
+			if d["sha256"] != sha(body) || d["size"] != float64(len(body)) {
+				t.Fatalf("stored sha/size = %v/%v", d["sha256"], d["size"])
+			}
+			s.checkStored(t, prac, d, body)
+		})
+	}
+
+	// Known contents of real files.
+	get := func(name string) map[string]any {
+		b, _ := os.ReadFile(name)
+		list := s.must(200, "GET", "/v1/persons/"+pid+"/documents?limit=500", prac, nil)["items"].([]any)
+		for _, it := range list {
+			if m := it.(map[string]any); m["sha256"] == sha(b) {
+				return m
+			}
+		}
+		t.Fatalf("%s not listed", name)
+		return nil
+	}
+	quick := get("../../ingest/msg/testdata/quick.msg")
+	if quick["kind"] != "email" || quick["email"].(map[string]any)["subject"] != "Test the content transformer" {
+		t.Errorf("quick.msg = %v", quick)
+	}
+	att := get("../../ingest/msg/testdata/attachment_test_msg.msg")
+	var names []string
+	for _, a := range docTree(att) {
+		names = append(names, a["filename"].(string))
+		if a["kind"] != "attachment" || a["parent_id"] == nil {
+			t.Errorf("attachment = %v", a)
+		}
+	}
+	if strings.Join(names, ",") != "test-unicode.doc,pj1.txt" {
+		t.Errorf("attachment_test_msg.msg attachments = %v", names)
+	}
+	winmail := get("../../ingest/tnef/testdata/quick-winmail.dat")
+	names = nil
+	for _, a := range docTree(winmail) {
+		names = append(names, a["filename"].(string))
+		want, _ := os.ReadFile("../../ingest/tnef/testdata/" + a["filename"].(string))
+		s.checkStored(t, prac, a, want)
+	}
+	if len(names) != 5 {
+		t.Errorf("quick-winmail.dat gave %v", names)
+	}
+}
+
+// A forwarded message with its own attachment, and a winmail.dat, inside one
+// email: every attachment becomes a document, byte-exact.
+func TestNestedEmailEndToEnd(t *testing.T) {
+	s := startService(t, nil)
+	prac := s.token("practitioner")
+	pid := s.person("E-1", "2012-12-12")
+	winmail, err := os.ReadFile("../../ingest/tnef/testdata/quick-winmail.dat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf := []byte("%PDF-1.4\n% a child protection plan\n")
+	inner := "From: Head Teacher <head@school.example.org>\r\nTo: duty@council.example.gov.uk\r\nSubject: Attendance plan\r\n" +
+		"Date: Mon, 2 Mar 2026 09:00:00 +0000\r\nMessage-ID: <inner@school.example.org>\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=IN\r\n\r\n--IN\r\nContent-Type: text/plain\r\n\r\nPlan attached.\r\n" +
+		"--IN\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename*=UTF-8''plan%20f%C3%BCr%20Amy.pdf\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\n" + base64.StdEncoding.EncodeToString(pdf) + "\r\n--IN--\r\n"
+	outer := "From: =?UTF-8?Q?Zo=C3=AB_Smith?= <zoe@council.example.gov.uk>\r\nTo: a@example.org, b@example.org\r\nCc: c@example.org\r\n" +
+		"Subject: =?ISO-8859-1?Q?Fwd:_r=E9union?=\r\nDate: Tue, 3 Mar 2026 10:00:00 +0000\r\nMessage-ID: <outer@council.example.gov.uk>\r\n" +
+		"In-Reply-To: <earlier@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=OUT\r\n\r\n" +
+		"--OUT\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>See the <b>forwarded</b> mail.</p><script>alert(1)</script>\r\n" +
+		"--OUT\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename=\"fwd.eml\"\r\n\r\n" + inner + "\r\n" +
+		"--OUT\r\nContent-Type: application/ms-tnef; name=\"winmail.dat\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		base64.StdEncoding.EncodeToString(winmail) + "\r\n--OUT--\r\n"
+	r := s.do("POST", "/v1/persons/"+pid+"/documents?filename=outer.eml", prac, []byte(outer), "Content-Type", "message/rfc822")
+	if r.Status != 201 {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	d := r.JSON()
+	e := d["email"].(map[string]any)
+	if e["subject"] != "Fwd: réunion" || e["from"] != `"Zoë Smith" <zoe@council.example.gov.uk>` || len(e["to"].([]any)) != 2 ||
+		e["message_id"] != "outer@council.example.gov.uk" || e["in_reply_to"] != "earlier@example.org" || e["date"] != "2026-03-03T10:00:00Z" {
+		t.Errorf("email = %v", e)
+	}
+	tree := docTree(d)
+	byName := map[string]map[string]any{}
+	for _, a := range tree {
+		byName[a["filename"].(string)] = a
+	}
+	fwd, plan, wm := byName["fwd.eml"], byName["plan für Amy.pdf"], byName["winmail.dat"]
+	if fwd == nil || plan == nil || wm == nil || len(tree) != 8 {
+		t.Fatalf("tree = %v", byName)
+	}
+	if plan["parent_id"] != fwd["id"] || fwd["email"].(map[string]any)["subject"] != "Attendance plan" {
+		t.Errorf("forwarded message = %v, plan = %v", fwd, plan)
+	}
+	s.checkStored(t, prac, plan, pdf)
+	s.checkStored(t, prac, wm, winmail)
+	s.checkStored(t, prac, d, []byte(outer))
+	if byName["quick.pdf"]["parent_id"] != wm["id"] {
+		t.Errorf("winmail.dat files are not its children: %v", byName["quick.pdf"])
+	}
+	// Full-text search over documents is out of scope, but the HTML was read as text, never kept as HTML.
+}
+
+func TestUploadRulesEndToEnd(t *testing.T) {
+	s := startService(t, map[string]string{"CASEFILE_MAX_UPLOAD_BYTES": "4096"})
+	prac := s.token("practitioner")
+	pid := s.person("U-1", "2010-10-10")
+	body := []byte("Dear Sir, a letter about Amy.\n")
+
+	first := s.upload(pid, prac, "letter.txt", "text/plain", body)
+	if first.Status != 201 {
+		t.Fatalf("upload: %d %s", first.Status, first.Body)
+	}
+	again := s.upload(pid, prac, "letter-copy.txt", "text/plain", body)
+	if again.Status != 200 || again.JSON()["duplicate"] != true || again.JSON()["id"] != first.JSON()["id"] {
+		t.Fatalf("duplicate: %d %s", again.Status, again.Body)
+	}
+	// Ten identical uploads at once: one document.
+	other := []byte("Minutes of the core group meeting.\n")
+	var wg sync.WaitGroup
+	statuses := make([]int, 10)
+	for i := range statuses {
+		wg.Add(1)
+		go func() { defer wg.Done(); statuses[i] = s.upload(pid, prac, "minutes.txt", "text/plain", other).Status }()
+	}
+	wg.Wait()
+	created := 0
+	for _, st := range statuses {
+		if st == 201 {
+			created++
+		} else if st != 200 {
+			t.Fatalf("concurrent upload status %d", st)
+		}
+	}
+	list := s.must(200, "GET", "/v1/persons/"+pid+"/documents", prac, nil)["items"].([]any)
+	if created != 1 || len(list) != 2 {
+		t.Fatalf("10 concurrent uploads: %d created, %d listed", created, len(list))
+	}
+	// An idempotent retry returns the same document.
+	k1 := s.upload(pid, prac, "note.txt", "text/plain", []byte("retry me\n"), "Idempotency-Key", "abc-123")
+	k2 := s.upload(pid, prac, "note.txt", "text/plain", []byte("retry me\n"), "Idempotency-Key", "abc-123")
+	if k1.Status != 201 || k2.Status != 201 || k1.JSON()["id"] != k2.JSON()["id"] {
+		t.Fatalf("idempotent retry: %d %d", k1.Status, k2.Status)
+	}
+
+	cases := []struct {
+		name   string
+		resp   *response
+		status int
+		code   string
+	}{
+		{"empty", s.upload(pid, prac, "empty.txt", "text/plain", nil), 422, "empty_file"},
+		{"too large", s.upload(pid, prac, "big.bin", "", bytes.Repeat([]byte("x"), 5000)), 413, "too_large"},
+		{"too large raw", s.do("POST", "/v1/persons/"+pid+"/documents", prac, bytes.Repeat([]byte("x"), 5000), "Content-Type", "message/rfc822"), 413, "too_large"},
+		{"unsupported", s.do("POST", "/v1/persons/"+pid+"/documents", prac, []byte("hello"), "Content-Type", "text/plain"), 415, "unsupported_media_type"},
+		{"unknown person", s.upload("0190a0c0-0000-7000-8000-000000000000", prac, "a.txt", "", body), 404, "not_found"},
+		{"bad category", s.do("POST", "/v1/persons/"+pid+"/documents?category=gossip", prac, []byte("From: a\r\n\r\nb"), "Content-Type", "message/rfc822"), 422, "invalid_category"},
+	}
+	for _, c := range cases {
+		if c.resp.Status != c.status || c.resp.ErrorCode() != c.code {
+			t.Errorf("%s: %d %s, want %d %s", c.name, c.resp.Status, c.resp.Body, c.status, c.code)
+		}
+	}
+	// Hostile names are made safe; the bytes are kept as they are.
+	for name, want := range map[string]string{
+		"../../etc/passwd":      "passwd",
+		"invoice\u202efdp.exe":  "invoicefdp.exe",
+		"C:\\Users\\x\\a b.pdf": "a b.pdf",
+	} {
+		r := s.upload(pid, prac, name, "", []byte("content of "+name))
+		if r.Status != 201 || r.JSON()["filename"] != want {
+			t.Errorf("name %q: %d %v, want %q", name, r.Status, r.JSON()["filename"], want)
+		}
+	}
+	// Ranges.
+	id := first.JSON()["id"].(string)
+	r := s.do("GET", "/v1/documents/"+id+"/content", prac, nil, "Range", "bytes=5-8")
+	if r.Status != 206 || string(r.Body) != string(body[5:9]) || r.Header.Get("Content-Range") != fmt.Sprintf("bytes 5-8/%d", len(body)) {
+		t.Fatalf("range: %d %q %v", r.Status, r.Body, r.Header)
+	}
+	if r := s.do("GET", "/v1/documents/"+id+"/content", prac, nil, "Range", "bytes=9999-"); r.Status != 416 {
+		t.Fatalf("unsatisfiable range: %d", r.Status)
+	}
+	// Uploads and downloads are audited.
+	evs := s.must(200, "GET", "/v1/audit?person_id="+pid+"&limit=500", s.Admin, nil)["items"].([]any)
+	count := map[string]int{}
+	for _, e := range evs {
+		count[e.(map[string]any)["action"].(string)]++
+	}
+	if count["document.upload"] != 6 || count["document.download"] != 2 {
+		t.Fatalf("audit = %v", count)
+	}
+}

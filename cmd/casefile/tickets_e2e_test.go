@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/minio/minio-go/v7"
+
+	"github.com/council/casefile"
+	"github.com/council/casefile/internal/testenv"
+	"github.com/council/casefile/storage/s3"
+)
+
+// waitTicket waits until the ticket leaves the approved state.
+func (s *service) waitTicket(t *testing.T, token, id string) map[string]any {
+	t.Helper()
+	var got map[string]any
+	eventually(t, 30*time.Second, "ticket "+id+" carried out", func() bool {
+		got = s.must(200, "GET", "/v1/tickets/"+id, token, nil)
+		return got["state"] != "approved"
+	})
+	return got
+}
+
+func (s *service) objectVersions(t *testing.T, key string) int {
+	t.Helper()
+	st, err := s3.Open(context.Background(), s3.Config{Endpoint: s.env["CASEFILE_S3_ENDPOINT"], AccessKey: s.env["CASEFILE_S3_ACCESS_KEY"],
+		SecretKey: s.env["CASEFILE_S3_SECRET_KEY"], Bucket: s.env["CASEFILE_S3_BUCKET"]}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for o := range st.Client().ListObjects(context.Background(), st.Bucket(), minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+		n++
+	}
+	return n
+}
+
+func auditActions(s *service, personID string) map[string]int {
+	evs := s.must(200, "GET", "/v1/audit?limit=500&person_id="+personID, s.Admin, nil)["items"].([]any)
+	count := map[string]int{}
+	for _, e := range evs {
+		count[e.(map[string]any)["action"].(string)]++
+	}
+	return count
+}
+
+func TestTicketsEndToEnd(t *testing.T) {
+	s := startService(t, nil)
+	prac, ict := s.token("practitioner"), s.token("ict")
+	amy, bob := s.person("T-1", "2012-01-01"), s.person("T-2", "2013-02-02")
+
+	// Removal of an email document with its attachment.
+	email := "From: a@example.org\r\nSubject: pasted\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n" +
+		"--B\r\nContent-Type: text/plain\r\n\r\nhello\r\n--B\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=x.pdf\r\n\r\n%PDF-1.4 x\r\n--B--\r\n"
+	doc := s.must(201, "POST", "/v1/persons/"+amy+"/documents?filename=e.eml", prac, []byte(email), "Content-Type", "message/rfc822")
+	docID := doc["id"].(string)
+	attID := doc["attachments"].([]any)[0].(map[string]any)["id"].(string)
+	tk := s.must(201, "POST", "/v1/tickets", prac, map[string]any{"kind": "removal", "target_type": "document", "target_id": docID,
+		"reason": "Contains a third party's details"})
+	if tk["state"] != "open" || tk["person_id"] != amy {
+		t.Fatalf("ticket = %v", tk)
+	}
+	if r := s.do("POST", "/v1/tickets/"+tk["id"].(string)+"/approve", prac, nil); r.Status != 403 {
+		t.Fatalf("practitioner approving: %d", r.Status)
+	}
+	if r := s.do("POST", "/v1/tickets", prac, map[string]any{"kind": "removal", "target_type": "document", "target_id": docID, "reason": "again"}); r.Status != 409 || r.ErrorCode() != "ticket_exists" {
+		t.Fatalf("second removal ticket: %d %s", r.Status, r.Body)
+	}
+	s.must(202, "POST", "/v1/tickets/"+tk["id"].(string)+"/approve", ict, nil)
+	if done := s.waitTicket(t, ict, tk["id"].(string)); done["state"] != "done" {
+		t.Fatalf("removal ticket = %v", done)
+	}
+	for _, id := range []string{docID, attID} {
+		r := s.do("GET", "/v1/documents/"+id+"/content", prac, nil)
+		if r.Status != 410 || r.ErrorCode() != "removed" {
+			t.Fatalf("content of removed %s: %d %s", id, r.Status, r.Body)
+		}
+	}
+	gone := s.must(200, "GET", "/v1/documents/"+docID, prac, nil)
+	ts, _ := gone["tombstone"].(map[string]any)
+	if gone["status"] != "removed" || gone["email"] != nil || ts["ticket_id"] != tk["id"] || ts["requested_by"] != "test-practitioner" ||
+		ts["approved_by"] != "test-ict" || ts["reason"] != "Contains a third party's details" {
+		t.Fatalf("removed document = %v", gone)
+	}
+	if n := s.objectVersions(t, "documents/"+docID); n != 0 {
+		t.Fatalf("%d object versions left after removal", n)
+	}
+	if r := s.do("POST", "/v1/tickets/"+tk["id"].(string)+"/approve", ict, nil); r.Status != 409 || r.ErrorCode() != "invalid_transition" {
+		t.Fatalf("approving a done ticket: %d %s", r.Status, r.Body)
+	}
+
+	// Removal of a note: every version's body destroyed, the tombstone stays.
+	note := s.must(201, "POST", "/v1/persons/"+amy+"/notes", prac, map[string]any{"type": "contact", "occurred_at": "2026-01-01T10:00:00Z", "body": "Phoned mum."})
+	nt := s.must(201, "POST", "/v1/tickets", prac, map[string]any{"kind": "removal", "target_type": "note", "target_id": note["id"], "reason": "third party data"})
+	s.must(202, "POST", "/v1/tickets/"+nt["id"].(string)+"/approve", ict, nil)
+	s.waitTicket(t, ict, nt["id"].(string))
+	gotNote := s.must(200, "GET", "/v1/notes/"+note["id"].(string), prac, nil)
+	if gotNote["status"] != "removed" || gotNote["body"] != nil {
+		t.Fatalf("removed note = %v", gotNote)
+	}
+	for _, v := range s.must(200, "GET", "/v1/notes/"+note["id"].(string)+"/versions", prac, nil)["items"].([]any) {
+		if v.(map[string]any)["body"] != nil {
+			t.Fatalf("a version kept its body: %v", v)
+		}
+	}
+
+	// Re-index a note and a document to the right person.
+	wrong := s.must(201, "POST", "/v1/persons/"+amy+"/notes", prac, map[string]any{"type": "home_visit", "occurred_at": "2026-01-02T10:00:00Z", "body": "Visited Bob at home."})
+	letter := s.upload(amy, prac, "bob-letter.txt", "text/plain", []byte("Letter about Bob"))
+	for _, target := range []struct{ typ, id string }{{"note", wrong["id"].(string)}, {"document", letter.JSON()["id"].(string)}} {
+		rt := s.must(201, "POST", "/v1/tickets", prac, map[string]any{"kind": "reindex", "target_type": target.typ, "target_id": target.id,
+			"to_person_id": bob, "reason": "recorded on the wrong child"})
+		s.must(202, "POST", "/v1/tickets/"+rt["id"].(string)+"/approve", ict, nil)
+		if st := s.waitTicket(t, ict, rt["id"].(string)); st["state"] != "done" {
+			t.Fatalf("reindex = %v", st)
+		}
+	}
+	if n := s.must(200, "GET", "/v1/notes/"+wrong["id"].(string), prac, nil); n["person_id"] != bob {
+		t.Fatalf("reindexed note = %v", n)
+	}
+	if d := s.must(200, "GET", "/v1/documents/"+letter.JSON()["id"].(string), prac, nil); d["person_id"] != bob {
+		t.Fatalf("reindexed document = %v", d)
+	}
+	if a, b := auditActions(s, amy), auditActions(s, bob); a["note.reindex_out"] != 1 || b["note.reindex_in"] != 1 ||
+		a["document.reindex_out"] != 1 || b["document.reindex_in"] != 1 {
+		t.Fatalf("reindex audit: amy %v bob %v", a, b)
+	}
+	if r := s.do("POST", "/v1/tickets", prac, map[string]any{"kind": "reindex", "target_type": "note", "target_id": wrong["id"], "to_person_id": bob, "reason": "x"}); r.Status != 422 || r.ErrorCode() != "same_person" {
+		t.Fatalf("reindex to the same person: %d %s", r.Status, r.Body)
+	}
+
+	// Reopen: visit notes only; one amendment per window.
+	if r := s.do("POST", "/v1/tickets", prac, map[string]any{"kind": "reopen", "target_type": "note", "target_id": wrong["id"], "reason": "x"}); r.Status != 422 || r.ErrorCode() != "not_a_visit_note" {
+		t.Fatalf("reopen of a home visit note: %d %s", r.Status, r.Body)
+	}
+	visit := s.must(201, "POST", "/v1/persons/"+amy+"/notes", prac, map[string]any{"type": "cp_plan_visit", "occurred_at": "2026-01-03T10:00:00Z", "body": "CP visit; Amy seen."})
+	ro := s.must(201, "POST", "/v1/tickets", prac, map[string]any{"kind": "reopen", "target_type": "note", "target_id": visit["id"], "reason": "Forgot to record who else was present"})
+	rej := s.must(201, "POST", "/v1/tickets", prac, map[string]any{"kind": "reopen", "target_type": "note", "target_id": visit["id"], "reason": "duplicate request"})
+	s.must(200, "POST", "/v1/tickets/"+rej["id"].(string)+"/reject", ict, map[string]any{"reason": "Duplicate of another ticket"})
+	if r := s.do("POST", "/v1/tickets/"+rej["id"].(string)+"/approve", ict, nil); r.Status != 409 {
+		t.Fatalf("approving a rejected ticket: %d", r.Status)
+	}
+	s.must(202, "POST", "/v1/tickets/"+ro["id"].(string)+"/approve", ict, nil)
+	s.waitTicket(t, ict, ro["id"].(string))
+	s.must(201, "POST", "/v1/notes/"+visit["id"].(string)+"/amendments", ict, map[string]any{"body": "CP visit; Amy seen with her aunt present.", "reason": "Omitted who was present"})
+	if r := s.do("POST", "/v1/notes/"+visit["id"].(string)+"/amendments", ict, map[string]any{"body": "x", "reason": "y"}); r.Status != 409 {
+		t.Fatalf("second amendment: %d", r.Status)
+	}
+
+	// Scan raises one removal ticket per pasted note, never two.
+	out, err := s.cli("notes", "import", "--csv", writeTemp(t, "legacy_id,person_external_ref,type,occurred_at,recorded_at,author,body\n"+
+		"P1,T-1,contact,2019-01-01 10:00,2019-01-01 12:00,old,\"-----Original Message-----\nFrom: x\"\n"+
+		"P2,T-1,contact,2019-01-02 10:00,2019-01-02 12:00,old,\"Thanks\n\nOn Mon, 2 Mar 2019 at 10:00, Bob <bob@example.org> wrote:\n> hi\"\n"))
+	if err != nil {
+		t.Fatalf("import: %v %s", err, out)
+	}
+	out, err = s.cli("notes", "scan", "--raise-tickets")
+	if err != nil || !strings.Contains(out, "2 removal ticket(s) raised") {
+		t.Fatalf("scan --raise-tickets: %v %s", err, out)
+	}
+	out, err = s.cli("notes", "scan", "--raise-tickets")
+	if err != nil || !strings.Contains(out, "0 removal ticket(s) raised") || !strings.Contains(out, "already raised") {
+		t.Fatalf("second scan: %v %s", err, out)
+	}
+	scanTickets := s.must(200, "GET", "/v1/tickets?state=open&kind=removal", ict, nil)["items"].([]any)
+	if len(scanTickets) != 2 || scanTickets[0].(map[string]any)["source"] != "scan" {
+		t.Fatalf("scan tickets = %v", scanTickets)
+	}
+	if a := auditActions(s, amy); a["ticket.raise"] < 6 || a["ticket.approve"] < 3 || a["ticket.reject"] != 1 || a["document.remove"] != 1 || a["note.remove"] != 1 {
+		t.Fatalf("ticket audit = %v", a)
+	}
+}
+
+// With Redis down, an approval is still acknowledged (the work waits in the
+// outbox) and is carried out once Redis is back, with no restart. A second
+// delivery of the same task changes nothing.
+func TestTicketsSurviveRedisOutageAndDuplicateDelivery(t *testing.T) {
+	redis := testenv.PrivateRedis(t)
+	s := startService(t, map[string]string{"CASEFILE_REDIS_ADDR": redis.Addr})
+	prac, ict := s.token("practitioner"), s.token("ict")
+	amy := s.person("R-1", "2012-01-01")
+	d := s.upload(amy, prac, "pasted.txt", "text/plain", []byte("an email that was pasted"))
+	tk := s.must(201, "POST", "/v1/tickets", prac, map[string]any{"kind": "removal", "target_type": "document", "target_id": d.JSON()["id"], "reason": "pasted email"})
+
+	redis.Stop()
+	s.must(202, "POST", "/v1/tickets/"+tk["id"].(string)+"/approve", ict, nil)
+	time.Sleep(2 * time.Second)
+	if st := s.must(200, "GET", "/v1/tickets/"+tk["id"].(string), ict, nil)["state"]; st != "approved" {
+		t.Fatalf("with Redis down the ticket is %v", st)
+	}
+	redis.Start()
+	if done := s.waitTicket(t, ict, tk["id"].(string)); done["state"] != "done" {
+		t.Fatalf("after Redis came back: %v", done)
+	}
+	// Deliver the same task again, as a queue may: nothing changes.
+	c := asynq.NewClient(asynq.RedisClientOpt{Addr: redis.Addr})
+	defer c.Close()
+	payload, _ := json.Marshal(map[string]string{"ticket_id": tk["id"].(string)})
+	if _, err := c.Enqueue(asynq.NewTask(casefile.TaskTicketProcess, payload), asynq.Queue(s.env["CASEFILE_WORKER_QUEUE"])); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	a := auditActions(s, amy)
+	if a["document.remove"] != 1 || a["ticket.done"] != 1 {
+		t.Fatalf("after a duplicate delivery: %v", a)
+	}
+}

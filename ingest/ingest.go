@@ -1,0 +1,598 @@
+// Package ingest is how correspondence reaches a person's record: the
+// uploaded bytes are kept exactly as received in the object store, emails
+// (.eml, Outlook .msg, with winmail.dat and forwarded messages inside) are
+// parsed, and every attachment becomes a document of its own.
+//
+// An upload is staged first (objects written, parsed) and committed second
+// (rows written in one transaction), so that nothing half-kept is ever
+// acknowledged: a failure before the commit destroys the staged objects, and
+// what a crash leaves behind is found by the reconciliation sweep.
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gabriel-vasile/mimetype"
+	"github.com/google/uuid"
+
+	"github.com/council/casefile"
+	"github.com/council/casefile/ingest/msg"
+	"github.com/council/casefile/ingest/tnef"
+)
+
+// Blobs is the object store as ingest needs it.
+type Blobs interface {
+	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string, retainUntil time.Time) error
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	Destroy(ctx context.Context, key string) error
+}
+
+// KeyPrefix is where originals live in the bucket; keys are generated here,
+// never taken from the uploader.
+const KeyPrefix = "documents/"
+
+// inMemoryLimit bounds what is read into memory to parse formats that need
+// random access (.msg, TNEF); larger files are spooled to a temp file.
+const inMemoryLimit = 32 << 20
+
+// RetainUntil is the Object Lock retain-until date of a new original: a
+// rolling year ahead until retention knows the record's disposal date, and
+// the daily sweep extends it.
+var RetainUntil = func(now time.Time) time.Time { return now.AddDate(1, 0, 0) }
+
+// Service ingests uploads.
+type Service struct {
+	Store    casefile.DocumentStore
+	Blobs    Blobs
+	MaxBytes int64
+	Limits   Limits
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// Upload is one file as it arrives.
+type Upload struct {
+	PersonID     string
+	Filename     string
+	DeclaredType string // the Content-Type the uploader gave, if any
+	Body         io.Reader
+	Size         int64 // -1 when unknown
+}
+
+// Staged is an upload whose objects are written and parsed, not yet recorded.
+type Staged struct {
+	Doc       *casefile.Document
+	keys      []string
+	duplicate *casefile.Document
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func newKey() (id, key string) {
+	id = uuid.Must(uuid.NewV7()).String()
+	return id, KeyPrefix + id
+}
+
+// Stage streams the upload into the object store, hashing it on the way,
+// then parses it. The body is never held in memory.
+func (s *Service) Stage(ctx context.Context, up Upload) (*Staged, error) {
+	if err := s.Store.CheckPerson(ctx, up.PersonID); err != nil {
+		return nil, err
+	}
+	if up.Size > s.MaxBytes {
+		return nil, tooLarge(s.MaxBytes)
+	}
+	if up.Size == 0 {
+		return nil, emptyFile()
+	}
+	st := &Staged{}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Discard(context.WithoutCancel(ctx), st)
+		}
+	}()
+	id, key := newKey()
+	retain := RetainUntil(s.now())
+	counted := &countingReader{r: up.Body, max: s.MaxBytes}
+	h := sha256.New()
+	sniff := &prefixWriter{max: 3072}
+	body := io.TeeReader(counted, io.MultiWriter(h, sniff))
+	st.keys = append(st.keys, key)
+	if err := s.Blobs.Put(ctx, key, body, up.Size, "application/octet-stream", retain); err != nil {
+		if counted.over {
+			return nil, tooLarge(s.MaxBytes)
+		}
+		if counted.err != nil {
+			return nil, casefile.Errorf(casefile.EInvalid, "upload_interrupted", "The upload was interrupted before it finished; nothing was kept.")
+		}
+		return nil, err
+	}
+	if counted.over {
+		return nil, tooLarge(s.MaxBytes)
+	}
+	if counted.n == 0 {
+		return nil, emptyFile()
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if dup, err := s.Store.DuplicateOf(ctx, up.PersonID, sum); err == nil {
+		st.duplicate = dup
+		ok = true
+		return st, nil
+	} else if casefile.ErrorKind(err) != casefile.ENotFound {
+		return nil, err
+	}
+	filename := SafeFilename(up.Filename)
+	if filename == "" {
+		filename = "document-" + id[:8]
+	}
+	d := &casefile.Document{ID: id, PersonID: up.PersonID, Filename: filename, Size: counted.n, SHA256: sum, ObjectKey: key,
+		DeclaredContentType: strings.ToLower(strings.TrimSpace(up.DeclaredType)), ParseWarnings: []string{}, Attachments: []*casefile.Document{}}
+	rd := casefile.DateOf(retain)
+	d.RetainUntil = &rd
+	d.ContentType = sniffType(sniff.buf.Bytes(), filename, d.DeclaredContentType)
+	st.Doc = d
+	kind := classify(d.ContentType, d.DeclaredContentType, filename, sniff.buf.Bytes())
+	d.Kind = casefile.DocumentFile
+	if kind == "" && tnef.IsTNEF(sniff.buf.Bytes()) {
+		// A winmail.dat saved on its own: keep it, and decode its files.
+		if err := s.decodeTNEF(ctx, st, d); err != nil {
+			return nil, err
+		}
+	} else if kind != "" {
+		d.Kind = casefile.DocumentEmail
+		if err := s.parseStored(ctx, st, d, kind, 0); err != nil {
+			return nil, err
+		}
+	}
+	if d.DeclaredContentType != "" && !sameFamily(d.DeclaredContentType, d.ContentType) {
+		d.ParseWarnings = append(d.ParseWarnings, fmt.Sprintf("declared as %s but the content looks like %s", d.DeclaredContentType, d.ContentType))
+	}
+	ok = true
+	return st, nil
+}
+
+// Commit records a staged upload. Title and category come from the form,
+// which may arrive after the file. It returns the document and whether it
+// was already on the record.
+func (s *Service) Commit(ctx context.Context, st *Staged, title, category, idempotencyKey string) (*casefile.Document, bool, error) {
+	if st.duplicate != nil {
+		s.Discard(ctx, st)
+		st.duplicate.Duplicate = true
+		return st.duplicate, true, nil
+	}
+	d := st.Doc
+	d.Title, d.Category = title, category
+	if d.Title == "" {
+		d.Title = d.Filename
+		if d.Email != nil && d.Email.Subject != "" {
+			d.Title = d.Email.Subject
+		}
+	}
+	var setCategory func(x *casefile.Document)
+	setCategory = func(x *casefile.Document) {
+		x.Category = category
+		for _, a := range x.Attachments {
+			if a.Title == "" {
+				a.Title = a.Filename
+			}
+			setCategory(a)
+		}
+	}
+	setCategory(d)
+	cleanTree(d)
+	err := s.Store.CreateDocument(ctx, d, idempotencyKey)
+	if casefile.ErrorCode(err) == "duplicate_document" {
+		// Another upload of the same bytes won the race: one row, one object.
+		s.Discard(context.WithoutCancel(ctx), st)
+		dup, derr := s.Store.DuplicateOf(ctx, d.PersonID, d.SHA256)
+		if derr != nil {
+			return nil, false, derr
+		}
+		dup.Duplicate = true
+		return dup, true, nil
+	}
+	if err != nil {
+		// The rows were not written: take the objects back now. If that fails
+		// too (the database and the store both down), the reconciliation
+		// sweep removes them later.
+		s.Discard(context.WithoutCancel(ctx), st)
+		return nil, false, err
+	}
+	return d, false, nil
+}
+
+// Discard destroys a staged upload's objects.
+func (s *Service) Discard(ctx context.Context, st *Staged) {
+	for _, k := range st.keys {
+		if err := s.Blobs.Destroy(ctx, k); err != nil && s.Log != nil {
+			s.Log.Warn("could not destroy staged object; the reconciliation sweep will", "key", k, "err", err)
+		}
+	}
+	st.keys = nil
+}
+
+// store writes one extracted attachment as an object and returns its document.
+func (s *Service) store(ctx context.Context, st *Staged, parent *casefile.Document, name, declared string, body io.Reader) (*casefile.Document, error) {
+	if countDocs(st.Doc) > s.limits().MaxParts {
+		return nil, nil
+	}
+	id, key := newKey()
+	retain := RetainUntil(s.now())
+	h := sha256.New()
+	sniff := &prefixWriter{max: 3072}
+	cr := &countingReader{r: body, max: s.MaxBytes}
+	st.keys = append(st.keys, key)
+	if err := s.Blobs.Put(ctx, key, io.TeeReader(cr, io.MultiWriter(h, sniff)), -1, "application/octet-stream", retain); err != nil {
+		return nil, err
+	}
+	filename := SafeFilename(name)
+	if filename == "" {
+		filename = fmt.Sprintf("attachment-%d%s", len(parent.Attachments)+1, extFor(declared))
+	}
+	pid := parent.ID
+	rd := casefile.DateOf(retain)
+	a := &casefile.Document{ID: id, PersonID: parent.PersonID, Kind: casefile.DocumentAttachment, ParentID: &pid, Filename: filename,
+		Size: cr.n, SHA256: hex.EncodeToString(h.Sum(nil)), ObjectKey: key, DeclaredContentType: declared,
+		ContentType: sniffType(sniff.buf.Bytes(), filename, declared), ParseWarnings: []string{}, Attachments: []*casefile.Document{},
+		RetainUntil: &rd}
+	parent.Attachments = append(parent.Attachments, a)
+	return a, nil
+}
+
+func (s *Service) limits() Limits {
+	if s.Limits.MaxDepth == 0 {
+		return DefaultLimits
+	}
+	return s.Limits
+}
+
+// parseStored parses the stored object of d (an email of the given kind)
+// and stores its attachments as children of d.
+func (s *Service) parseStored(ctx context.Context, st *Staged, d *casefile.Document, kind string, depth int) error {
+	if depth > s.limits().MaxDepth {
+		d.ParseWarnings = append(d.ParseWarnings, "nested too deeply; not parsed further")
+		return nil
+	}
+	switch kind {
+	case "eml":
+		rc, err := s.Blobs.Get(ctx, d.ObjectKey)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		var forwarded []*casefile.Document
+		pe, err := parseEmail(&sourceReader{rc}, s.limits(), func(name, ct string, body io.Reader, fwd bool) error {
+			a, err := s.store(ctx, st, d, name, ct, body)
+			if err != nil || a == nil {
+				return err
+			}
+			if fwd {
+				forwarded = append(forwarded, a)
+			}
+			return nil
+		})
+		if err != nil {
+			return unwrapRead(err)
+		}
+		d.Email, d.Text = pe.Meta, pe.Text
+		d.ParseWarnings = append(d.ParseWarnings, pe.Warnings...)
+		if d.ContentType == "text/plain" || d.ContentType == "application/octet-stream" {
+			d.ContentType = "message/rfc822"
+		}
+		for _, f := range forwarded {
+			f.ContentType = "message/rfc822"
+			if err := s.parseStored(ctx, st, f, "eml", depth+1); err != nil {
+				return err
+			}
+		}
+	case "msg":
+		r, size, cleanup, err := s.randomAccess(ctx, d)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		m, err := msg.Parse(r, size)
+		if err != nil {
+			d.ParseWarnings = append(d.ParseWarnings, "not a readable Outlook message: "+err.Error())
+			return nil
+		}
+		d.ContentType = "application/vnd.ms-outlook"
+		if err := s.fromMSG(ctx, st, d, m, depth); err != nil {
+			return err
+		}
+	}
+	// winmail.dat attachments are decoded into the files they carry.
+	for _, a := range d.Attachments {
+		if isTNEF(a) {
+			if err := s.decodeTNEF(ctx, st, a); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Service) fromMSG(ctx context.Context, st *Staged, d *casefile.Document, m *msg.Message, depth int) error {
+	meta := &casefile.EmailMeta{Subject: m.Subject, MessageID: strings.Trim(m.MessageID, "<>"), InReplyTo: strings.Trim(m.InReplyTo, "<>"),
+		To: addrList(m.To), Cc: addrList(m.Cc)}
+	if m.From.Email != "" || m.From.Name != "" {
+		meta.From = addrString(m.From)
+	}
+	if !m.Date.IsZero() {
+		t := m.Date.UTC()
+		meta.Date = &t
+	}
+	d.Email = meta
+	d.Text = m.Body
+	if strings.TrimSpace(d.Text) == "" && m.HTMLBody != "" {
+		d.Text = htmlToText(m.HTMLBody)
+	}
+	d.Text = truncateUTF8(d.Text, s.limits().MaxTextBytes)
+	d.ParseWarnings = append(d.ParseWarnings, m.Warnings...)
+	for i, att := range m.Attachments {
+		if att.Message != nil {
+			// An embedded Outlook item has no bytes of its own outside the
+			// parent's compound file (which is kept whole); it is recorded
+			// as a plain-text rendering so that its own attachments can hang
+			// from it.
+			name := SafeFilename(att.Filename)
+			if name == "" {
+				name = fmt.Sprintf("embedded-message-%d", i+1)
+			}
+			a, err := s.store(ctx, st, d, strings.TrimSuffix(name, ".msg")+".txt", "text/plain", strings.NewReader(renderMSG(att.Message)))
+			if err != nil || a == nil {
+				return err
+			}
+			a.ParseWarnings = append(a.ParseWarnings, "a rendering of an Outlook item embedded in "+d.Filename+"; the original bytes are inside that file")
+			if depth < s.limits().MaxDepth {
+				if err := s.fromMSG(ctx, st, a, att.Message, depth+1); err != nil {
+					return err
+				}
+			}
+			a.ContentType = "text/plain"
+			continue
+		}
+		if _, err := s.store(ctx, st, d, att.Filename, strings.ToLower(att.ContentType), bytes.NewReader(att.Data)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func renderMSG(m *msg.Message) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: %s\nTo: %s\nCc: %s\nSubject: %s\n", addrString(m.From), strings.Join(addrList(m.To), ", "),
+		strings.Join(addrList(m.Cc), ", "), m.Subject)
+	if !m.Date.IsZero() {
+		fmt.Fprintf(&b, "Date: %s\n", m.Date.UTC().Format(time.RFC1123Z))
+	}
+	b.WriteString("\n")
+	body := m.Body
+	if strings.TrimSpace(body) == "" {
+		body = htmlToText(m.HTMLBody)
+	}
+	b.WriteString(body)
+	return b.String()
+}
+
+func (s *Service) decodeTNEF(ctx context.Context, st *Staged, a *casefile.Document) error {
+	if a.Size > inMemoryLimit {
+		a.ParseWarnings = append(a.ParseWarnings, "winmail.dat larger than 32 MiB; not decoded")
+		return nil
+	}
+	rc, err := s.Blobs.Get(ctx, a.ObjectKey)
+	if err != nil {
+		return err
+	}
+	data, err := io.ReadAll(io.LimitReader(rc, inMemoryLimit+1))
+	rc.Close()
+	if err != nil {
+		return err
+	}
+	m, err := tnef.Decode(data)
+	if err != nil {
+		a.ParseWarnings = append(a.ParseWarnings, "winmail.dat could not be decoded: "+err.Error())
+		return nil
+	}
+	a.ContentType = "application/ms-tnef"
+	a.ParseWarnings = append(a.ParseWarnings, m.Warnings...)
+	for _, f := range m.Attachments {
+		if _, err := s.store(ctx, st, a, f.Name, strings.ToLower(f.ContentType), bytes.NewReader(f.Data)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// randomAccess gives the stored object as an io.ReaderAt: in memory when
+// small, otherwise spooled to a temp file that cleanup removes.
+func (s *Service) randomAccess(ctx context.Context, d *casefile.Document) (io.ReaderAt, int64, func(), error) {
+	rc, err := s.Blobs.Get(ctx, d.ObjectKey)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	defer rc.Close()
+	if d.Size <= inMemoryLimit {
+		b, err := io.ReadAll(rc)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		return bytes.NewReader(b), int64(len(b)), func() {}, nil
+	}
+	f, err := os.CreateTemp("", "casefile-msg-*")
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	cleanup := func() { f.Close(); os.Remove(f.Name()) }
+	n, err := io.Copy(f, rc)
+	if err != nil {
+		cleanup()
+		return nil, 0, nil, err
+	}
+	return f, n, cleanup, nil
+}
+
+func isTNEF(a *casefile.Document) bool {
+	return a.DeclaredContentType == "application/ms-tnef" || a.DeclaredContentType == "application/vnd.ms-tnef" ||
+		strings.EqualFold(a.Filename, "winmail.dat")
+}
+
+// classify says whether a file is an email to parse: "eml", "msg" or "".
+func classify(sniffed, declared, filename string, head []byte) string {
+	ext := strings.ToLower(path.Ext(filename))
+	switch {
+	case declared == "application/vnd.ms-outlook" || ext == ".msg":
+		if msg.IsMSG(head) {
+			return "msg"
+		}
+	case declared == "message/rfc822" || ext == ".eml" || sniffed == "message/rfc822":
+		return "eml"
+	}
+	return ""
+}
+
+// sniffType is the content type the bytes show, preferring the declared one
+// where the bytes cannot tell (plain text, unknown binary).
+func sniffType(head []byte, filename, declared string) string {
+	mt := mimetype.Detect(head)
+	t := mt.String()
+	if i := strings.IndexByte(t, ';'); i >= 0 {
+		t = t[:i]
+	}
+	if (t == "application/octet-stream" || t == "text/plain") && declared != "" && declared != "application/octet-stream" {
+		return declared
+	}
+	if t == "application/x-ole-storage" && strings.EqualFold(path.Ext(filename), ".msg") {
+		return "application/vnd.ms-outlook"
+	}
+	return t
+}
+
+func sameFamily(a, b string) bool {
+	if a == b || a == "application/octet-stream" || b == "application/octet-stream" {
+		return true
+	}
+	ta, _, _ := strings.Cut(a, "/")
+	tb, _, _ := strings.Cut(b, "/")
+	return ta == tb && ta == "text" || mimetype.Lookup(a) != nil && mimetype.Lookup(a).Is(b)
+}
+
+func extFor(contentType string) string {
+	if m := mimetype.Lookup(contentType); m != nil {
+		return m.Extension()
+	}
+	return ""
+}
+
+func addrString(a msg.Address) string { return formatAddress(a.Name, a.Email) }
+
+func addrList(as []msg.Address) []string {
+	out := make([]string, 0, len(as))
+	for _, a := range as {
+		out = append(out, addrString(a))
+	}
+	return out
+}
+
+func countDocs(d *casefile.Document) int {
+	if d == nil {
+		return 0
+	}
+	n := 1
+	for _, a := range d.Attachments {
+		n += countDocs(a)
+	}
+	return n
+}
+
+func unwrapRead(err error) error {
+	var re *readError
+	if errors.As(err, &re) {
+		return re.err
+	}
+	return err
+}
+
+func tooLarge(max int64) error {
+	return casefile.Errorf(casefile.ETooLarge, "too_large", "The file is larger than the %d bytes allowed (CASEFILE_MAX_UPLOAD_BYTES); nothing was kept.", max)
+}
+
+func emptyFile() error {
+	return casefile.Errorf(casefile.EUnprocessable, "empty_file", "The file is empty; nothing was kept.")
+}
+
+// countingReader counts bytes and stops with an error past max, so that an
+// oversized upload is refused while it streams.
+type countingReader struct {
+	r    io.Reader
+	n    int64
+	max  int64
+	over bool
+	err  error
+}
+
+var errTooLarge = errors.New("upload exceeds the size limit")
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.max > 0 && c.n > c.max {
+		c.over = true
+		return n, errTooLarge
+	}
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
+	return n, err
+}
+
+// prefixWriter keeps the first max bytes written, for content sniffing.
+type prefixWriter struct {
+	buf bytes.Buffer
+	max int
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	if room := p.max - p.buf.Len(); room > 0 {
+		p.buf.Write(b[:min(room, len(b))])
+	}
+	return len(b), nil
+}
+
+// cleanTree makes every extracted text field storable: what parsers salvage
+// from broken mail can hold invalid UTF-8 and NULs.
+func cleanTree(d *casefile.Document) {
+	d.Text, d.Title, d.Filename = cleanText(d.Text), cleanText(d.Title), cleanText(d.Filename)
+	for i, w := range d.ParseWarnings {
+		d.ParseWarnings[i] = cleanText(w)
+	}
+	if e := d.Email; e != nil {
+		e.Subject, e.From, e.MessageID, e.InReplyTo = cleanText(e.Subject), cleanText(e.From), cleanText(e.MessageID), cleanText(e.InReplyTo)
+		for i := range e.To {
+			e.To[i] = cleanText(e.To[i])
+		}
+		for i := range e.Cc {
+			e.Cc[i] = cleanText(e.Cc[i])
+		}
+	}
+	for _, a := range d.Attachments {
+		cleanTree(a)
+	}
+}

@@ -1,0 +1,320 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/council/casefile"
+)
+
+var _ casefile.DocumentStore = (*DB)(nil)
+
+const documentColumns = `id, person_id, kind, parent_id, filename, title, category, content_type, declared_content_type, size, sha256,
+	object_key, status, created_at, created_by, parse_warnings, email, removed_at, removal_ticket_id, destroyed_at, destruction_run_id`
+
+func scanDocument(row pgx.Row) (*casefile.Document, error) {
+	var d casefile.Document
+	var warnings, email []byte
+	var removedAt, destroyedAt *time.Time
+	var ticket, run *string
+	if err := row.Scan(&d.ID, &d.PersonID, &d.Kind, &d.ParentID, &d.Filename, &d.Title, &d.Category, &d.ContentType,
+		&d.DeclaredContentType, &d.Size, &d.SHA256, &d.ObjectKey, &d.Status, &d.CreatedAt, &d.CreatedBy, &warnings, &email,
+		&removedAt, &ticket, &destroyedAt, &run); err != nil {
+		return nil, err
+	}
+	d.CreatedAt = d.CreatedAt.UTC()
+	d.ParseWarnings = []string{}
+	if len(warnings) > 0 {
+		_ = json.Unmarshal(warnings, &d.ParseWarnings)
+	}
+	if len(email) > 0 && string(email) != "null" {
+		d.Email = &casefile.EmailMeta{}
+		_ = json.Unmarshal(email, d.Email)
+	}
+	d.Attachments = []*casefile.Document{}
+	switch d.Status {
+	case casefile.StatusRemoved:
+		d.Tombstone = &casefile.Tombstone{Reason: "removed under an approved ICT removal ticket", At: removedAt}
+		if ticket != nil {
+			d.Tombstone.TicketID = *ticket
+		}
+	case casefile.StatusDestroyed:
+		d.Tombstone = &casefile.Tombstone{Reason: "destroyed under the retention schedule", At: destroyedAt}
+		if run != nil {
+			d.Tombstone.RunID = *run
+		}
+	}
+	return &d, nil
+}
+
+// CheckPerson checks that documents may be added to the person's record.
+func (db *DB) CheckPerson(ctx context.Context, personID string) error {
+	if !validUUID(personID) {
+		return notFound("Person")
+	}
+	var status string
+	err := db.pool.QueryRow(ctx, "SELECT status FROM persons WHERE id = $1", personID).Scan(&status)
+	if err == pgx.ErrNoRows {
+		return notFound("Person")
+	}
+	if err != nil {
+		return mapError(err)
+	}
+	if status != "active" {
+		return casefile.Errorf(casefile.EConflict, "person_destroyed", "This person's record was destroyed under the retention schedule.")
+	}
+	return nil
+}
+
+// DocumentByIdempotencyKey finds what the actor uploaded under key.
+func (db *DB) DocumentByIdempotencyKey(ctx context.Context, key string) (*casefile.Document, error) {
+	d, err := scanDocument(db.pool.QueryRow(ctx, "SELECT "+documentColumns+" FROM documents WHERE created_by = $1 AND idempotency_key = $2",
+		casefile.ActorFrom(ctx).String(), key))
+	if err == pgx.ErrNoRows {
+		return nil, notFound("Document")
+	}
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return d, db.loadAttachments(ctx, db.pool, d)
+}
+
+// DuplicateOf finds the active top-level copy of the same bytes.
+func (db *DB) DuplicateOf(ctx context.Context, personID, sha string) (*casefile.Document, error) {
+	d, err := scanDocument(db.pool.QueryRow(ctx, "SELECT "+documentColumns+
+		" FROM documents WHERE person_id = $1 AND sha256 = $2 AND parent_id IS NULL AND status = 'active'", personID, sha))
+	if err == pgx.ErrNoRows {
+		return nil, notFound("Document")
+	}
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return d, db.loadAttachments(ctx, db.pool, d)
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// loadAttachments fills in the attachment tree of d.
+func (db *DB) loadAttachments(ctx context.Context, q querier, d *casefile.Document) error {
+	rows, err := q.Query(ctx, `WITH RECURSIVE tree AS (
+			SELECT * FROM documents WHERE parent_id = $1
+			UNION ALL SELECT c.* FROM documents c JOIN tree t ON c.parent_id = t.id)
+		SELECT `+documentColumns+` FROM tree ORDER BY created_at, id`, d.ID)
+	if err != nil {
+		return mapError(err)
+	}
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*casefile.Document, error) { return scanDocument(r) })
+	if err != nil {
+		return mapError(err)
+	}
+	byID := map[string]*casefile.Document{d.ID: d}
+	for _, a := range all {
+		byID[a.ID] = a
+	}
+	for _, a := range all {
+		if p, ok := byID[*a.ParentID]; ok {
+			p.Attachments = append(p.Attachments, a)
+		}
+	}
+	return nil
+}
+
+// CreateDocument inserts the document tree and audits the upload.
+func (db *DB) CreateDocument(ctx context.Context, d *casefile.Document, idempotencyKey string) error {
+	actor := casefile.ActorFrom(ctx).String()
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		var insert func(x *casefile.Document) error
+		insert = func(x *casefile.Document) error {
+			x.PersonID, x.CreatedBy, x.Status = d.PersonID, actor, casefile.StatusActive
+			if x.ParseWarnings == nil {
+				x.ParseWarnings = []string{}
+			}
+			warnings, _ := json.Marshal(x.ParseWarnings)
+			var email []byte
+			if x.Email != nil {
+				email, _ = json.Marshal(x.Email)
+			}
+			var key *string
+			if x == d && idempotencyKey != "" {
+				key = &idempotencyKey
+			}
+			if err := tx.QueryRow(ctx, `INSERT INTO documents (id, person_id, kind, parent_id, filename, title, category, content_type,
+				declared_content_type, size, sha256, object_key, created_by, parse_warnings, email, body_text, idempotency_key, retain_until)
+				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) RETURNING created_at`,
+				x.ID, x.PersonID, x.Kind, x.ParentID, x.Filename, x.Title, x.Category, x.ContentType, x.DeclaredContentType,
+				x.Size, x.SHA256, x.ObjectKey, actor, warnings, email, nullIfEmpty(x.Text), key, x.RetainUntil).Scan(&x.CreatedAt); err != nil {
+				return err
+			}
+			x.CreatedAt = x.CreatedAt.UTC()
+			if x.Attachments == nil {
+				x.Attachments = []*casefile.Document{}
+			}
+			for _, a := range x.Attachments {
+				if err := insert(a); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if err := personExists(ctx, tx, d.PersonID); err != nil {
+			return err
+		}
+		if err := insert(d); err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "documents_dedup" {
+				return casefile.Errorf(casefile.EConflict, "duplicate_document", "The same file is already on this person's record.")
+			}
+			if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "documents_idempotency" {
+				return casefile.Errorf(casefile.EConflict, "idempotency_key_in_use", "An upload with this Idempotency-Key is already stored.")
+			}
+			return err
+		}
+		return db.appendAudit(ctx, tx, auditEntry{Action: "document.upload", TargetType: "document", TargetID: d.ID, PersonID: d.PersonID,
+			Details: map[string]any{"kind": d.Kind, "sha256": d.SHA256, "size": d.Size, "attachments": countTree(d) - 1}})
+	})
+}
+
+func countTree(d *casefile.Document) int {
+	n := 1
+	for _, a := range d.Attachments {
+		n += countTree(a)
+	}
+	return n
+}
+
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Document returns a document with its attachments, and audits the read.
+func (db *DB) Document(ctx context.Context, id string) (*casefile.Document, error) {
+	if !validUUID(id) {
+		return nil, notFound("Document")
+	}
+	var d *casefile.Document
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		d, err = scanDocument(tx.QueryRow(ctx, "SELECT "+documentColumns+" FROM documents WHERE id = $1", id))
+		if err == pgx.ErrNoRows {
+			return notFound("Document")
+		}
+		if err != nil {
+			return err
+		}
+		if err := db.loadAttachments(ctx, tx, d); err != nil {
+			return err
+		}
+		db.enrichTombstone(ctx, d.Tombstone)
+		return db.appendAudit(ctx, tx, auditEntry{Action: "document.read", TargetType: "document", TargetID: id, PersonID: d.PersonID})
+	})
+	return d, err
+}
+
+// Documents lists a person's top-level documents, newest first, with their
+// attachments, and audits the read of the record.
+func (db *DB) Documents(ctx context.Context, personID string, p casefile.Page) ([]*casefile.Document, string, error) {
+	limit := clampLimit(p.Limit)
+	if p.Cursor != "" && !validUUID(p.Cursor) {
+		return nil, "", casefile.Errorf(casefile.EInvalid, "invalid_cursor", "The cursor is not one this service gave out.")
+	}
+	var out []*casefile.Document
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := personExists(ctx, tx, personID); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, "SELECT "+documentColumns+` FROM documents WHERE person_id = $1 AND parent_id IS NULL
+			AND ($2 = '' OR id < $2::uuid) ORDER BY id DESC LIMIT $3`, personID, p.Cursor, limit+1)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*casefile.Document, error) { return scanDocument(r) })
+		if err != nil {
+			return err
+		}
+		for _, d := range out {
+			if err := db.loadAttachments(ctx, tx, d); err != nil {
+				return err
+			}
+		}
+		return db.appendAudit(ctx, tx, auditEntry{Action: "document.list", TargetType: "person", TargetID: personID, PersonID: personID,
+			Details: map[string]any{"count": min(len(out), limit)}})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}
+
+// OpenDocument audits a download of the document's content.
+func (db *DB) OpenDocument(ctx context.Context, id string) (*casefile.Document, error) {
+	if !validUUID(id) {
+		return nil, notFound("Document")
+	}
+	var d *casefile.Document
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		d, err = scanDocument(tx.QueryRow(ctx, "SELECT "+documentColumns+" FROM documents WHERE id = $1", id))
+		if err == pgx.ErrNoRows {
+			return notFound("Document")
+		}
+		if err != nil {
+			return err
+		}
+		switch d.Status {
+		case casefile.StatusRemoved:
+			return casefile.Errorf(casefile.EGone, "removed", "This document's content was removed under an approved ICT ticket; its record remains.")
+		case casefile.StatusDestroyed:
+			return casefile.Errorf(casefile.EGone, "destroyed", "This document's content was destroyed under the retention schedule; its record remains.")
+		}
+		return db.appendAudit(ctx, tx, auditEntry{Action: "document.download", TargetType: "document", TargetID: id, PersonID: d.PersonID})
+	})
+	return d, err
+}
+
+// KnownObjectKeys returns which keys belong to a document row.
+func (db *DB) KnownObjectKeys(ctx context.Context, keys []string) (map[string]bool, error) {
+	rows, err := db.pool.Query(ctx, "SELECT object_key FROM documents WHERE object_key = ANY($1)", keys)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	known := map[string]bool{}
+	ks, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	for _, k := range ks {
+		known[k] = true
+	}
+	return known, mapError(err)
+}
+
+// ActiveObjectKeys streams the object keys of active documents.
+func (db *DB) ActiveObjectKeys(ctx context.Context, fn func(id, personID, key string) error) error {
+	rows, err := db.pool.Query(ctx, "SELECT id, person_id, object_key FROM documents WHERE status = 'active' ORDER BY id")
+	if err != nil {
+		return mapError(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, pid, key string
+		if err := rows.Scan(&id, &pid, &key); err != nil {
+			return mapError(err)
+		}
+		if err := fn(id, pid, key); err != nil {
+			return err
+		}
+	}
+	return mapError(rows.Err())
+}

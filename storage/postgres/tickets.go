@@ -1,0 +1,465 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/council/casefile"
+)
+
+var _ casefile.TicketService = (*DB)(nil)
+
+const ticketColumns = `id, kind, state, target_type, target_id, person_id, to_person_id, reason, replacement_note_id,
+	replacement_document_id, raised_by, raised_at, coalesce(decided_by, ''), decided_at, coalesce(decision_reason, ''),
+	completed_at, coalesce(error, ''), source`
+
+func scanTicket(row pgx.Row) (*casefile.Ticket, error) {
+	var t casefile.Ticket
+	if err := row.Scan(&t.ID, &t.Kind, &t.State, &t.TargetType, &t.TargetID, &t.PersonID, &t.ToPersonID, &t.Reason,
+		&t.ReplacementNoteID, &t.ReplacementDocumentID, &t.RaisedBy, &t.RaisedAt, &t.DecidedBy, &t.DecidedAt,
+		&t.DecisionReason, &t.CompletedAt, &t.Error, &t.Source); err != nil {
+		return nil, err
+	}
+	t.RaisedAt = t.RaisedAt.UTC()
+	for _, p := range []**time.Time{&t.DecidedAt, &t.CompletedAt} {
+		if *p != nil {
+			u := (*p).UTC()
+			*p = &u
+		}
+	}
+	return &t, nil
+}
+
+func ticketAudit(t *casefile.Ticket, action string, extra map[string]any) auditEntry {
+	d := map[string]any{"kind": t.Kind, "target_type": t.TargetType, "target_id": t.TargetID, "state": t.State}
+	for k, v := range extra {
+		d[k] = v
+	}
+	return auditEntry{Action: action, TargetType: "ticket", TargetID: t.ID, PersonID: t.PersonID, Details: d}
+}
+
+// targetOf returns the person and status of a ticket's target.
+func targetOf(ctx context.Context, tx pgx.Tx, targetType, id string) (personID, status, noteType string, parent *string, err error) {
+	if !validUUID(id) {
+		return "", "", "", nil, notFound("Target")
+	}
+	switch targetType {
+	case "note":
+		err = tx.QueryRow(ctx, "SELECT person_id, status, type FROM notes WHERE id = $1", id).Scan(&personID, &status, &noteType)
+	case "document":
+		err = tx.QueryRow(ctx, "SELECT person_id, status, parent_id FROM documents WHERE id = $1", id).Scan(&personID, &status, &parent)
+	default:
+		return "", "", "", nil, casefile.Errorf(casefile.EUnprocessable, "invalid_target_type", "target_type must be note or document.")
+	}
+	if err == pgx.ErrNoRows {
+		err = casefile.Errorf(casefile.ENotFound, "target_not_found", "No %s with id %s.", targetType, id)
+	}
+	return
+}
+
+// CreateTicket raises a ticket.
+func (db *DB) CreateTicket(ctx context.Context, t *casefile.Ticket) error {
+	t.ID, t.State, t.RaisedBy = newID(), casefile.TicketOpen, casefile.ActorFrom(ctx).String()
+	if t.Source == "" {
+		t.Source = "api"
+	}
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		personID, status, noteType, parent, err := targetOf(ctx, tx, t.TargetType, t.TargetID)
+		if err != nil {
+			return err
+		}
+		t.PersonID = personID
+		if status != casefile.StatusActive {
+			return casefile.Errorf(casefile.EConflict, "target_not_active", "The %s is %s already.", t.TargetType, status)
+		}
+		if parent != nil {
+			return casefile.Errorf(casefile.EUnprocessable, "target_is_attachment",
+				"This document is an attachment of %s; raise the ticket against that email, which carries its attachments with it.", *parent)
+		}
+		switch t.Kind {
+		case casefile.TicketReopen:
+			if t.TargetType != "note" || !casefile.IsVisitNoteType(noteType) {
+				return casefile.Errorf(casefile.EUnprocessable, "not_a_visit_note",
+					"Only the four visit notes (CLA placement, CP plan, CIN, IRO visit) can be reopened; correct other notes with a new note.")
+			}
+		case casefile.TicketReindex:
+			if t.ToPersonID == nil || !validUUID(*t.ToPersonID) {
+				return casefile.Errorf(casefile.EUnprocessable, "missing_to_person_id", "A re-index ticket must name to_person_id, the right person.")
+			}
+			if *t.ToPersonID == personID {
+				return casefile.Errorf(casefile.EUnprocessable, "same_person", "The target is already on that person's record.")
+			}
+			if err := personExists(ctx, tx, *t.ToPersonID); err != nil {
+				return casefile.Errorf(casefile.EUnprocessable, "to_person_not_found", "to_person_id names no person.")
+			}
+		case casefile.TicketRemoval:
+		default:
+			return casefile.Errorf(casefile.EUnprocessable, "invalid_kind", "kind must be removal, reindex or reopen.")
+		}
+		if t.Kind != casefile.TicketReindex && t.ToPersonID != nil {
+			return casefile.Errorf(casefile.EUnprocessable, "to_person_id_not_allowed", "to_person_id goes with re-index tickets only.")
+		}
+		if t.Kind != casefile.TicketRemoval && (t.ReplacementNoteID != nil || t.ReplacementDocumentID != nil) {
+			return casefile.Errorf(casefile.EUnprocessable, "replacement_not_allowed", "Replacements go with removal tickets only.")
+		}
+		for typ, id := range map[string]*string{"note": t.ReplacementNoteID, "document": t.ReplacementDocumentID} {
+			if id == nil {
+				continue
+			}
+			p, _, _, _, err := targetOf(ctx, tx, typ, *id)
+			if err != nil || p != personID {
+				return casefile.Errorf(casefile.EUnprocessable, "invalid_replacement",
+					"The replacement %s must exist on the same person's record.", typ)
+			}
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO tickets (id, kind, target_type, target_id, person_id, to_person_id, reason,
+			replacement_note_id, replacement_document_id, raised_by, source) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
+			t.ID, t.Kind, t.TargetType, t.TargetID, t.PersonID, t.ToPersonID, t.Reason, t.ReplacementNoteID,
+			t.ReplacementDocumentID, t.RaisedBy, t.Source)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.ConstraintName == "tickets_one_removal" {
+			var existing string
+			_ = tx.Conn().QueryRow(context.WithoutCancel(ctx), `SELECT id FROM tickets WHERE target_type = $1 AND target_id = $2
+				AND kind = 'removal' AND state IN ('open','approved','done')`, t.TargetType, t.TargetID).Scan(&existing)
+			return casefile.Errorf(casefile.EConflict, "ticket_exists", "A removal ticket for this %s already exists: %s.", t.TargetType, existing)
+		}
+		if err != nil {
+			return err
+		}
+		t.RaisedAt = db.now().UTC()
+		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.raise", map[string]any{"reason": t.Reason, "source": t.Source}))
+	})
+}
+
+// Ticket returns a ticket.
+func (db *DB) Ticket(ctx context.Context, id string) (*casefile.Ticket, error) {
+	if !validUUID(id) {
+		return nil, notFound("Ticket")
+	}
+	t, err := scanTicket(db.pool.QueryRow(ctx, "SELECT "+ticketColumns+" FROM tickets WHERE id = $1", id))
+	if err == pgx.ErrNoRows {
+		return nil, notFound("Ticket")
+	}
+	return t, mapError(err)
+}
+
+// Tickets lists tickets oldest first.
+func (db *DB) Tickets(ctx context.Context, f casefile.TicketFilter) ([]*casefile.Ticket, string, error) {
+	limit := clampLimit(f.Limit)
+	if f.Cursor != "" && !validUUID(f.Cursor) {
+		return nil, "", casefile.Errorf(casefile.EInvalid, "invalid_cursor", "The cursor is not one this service gave out.")
+	}
+	rows, err := db.pool.Query(ctx, "SELECT "+ticketColumns+` FROM tickets WHERE ($1 = '' OR state = $1) AND ($2 = '' OR kind = $2)
+		AND ($3 = '' OR id > $3::uuid) ORDER BY id LIMIT $4`, f.State, f.Kind, f.Cursor, limit+1)
+	if err != nil {
+		return nil, "", mapError(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*casefile.Ticket, error) { return scanTicket(r) })
+	if err != nil {
+		return nil, "", mapError(err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}
+
+// lockTicket reads a ticket for update within tx.
+func lockTicket(ctx context.Context, tx pgx.Tx, id string) (*casefile.Ticket, error) {
+	if !validUUID(id) {
+		return nil, notFound("Ticket")
+	}
+	t, err := scanTicket(tx.QueryRow(ctx, "SELECT "+ticketColumns+" FROM tickets WHERE id = $1 FOR UPDATE", id))
+	if err == pgx.ErrNoRows {
+		return nil, notFound("Ticket")
+	}
+	return t, err
+}
+
+func invalidTransition(t *casefile.Ticket, to string) error {
+	return casefile.Errorf(casefile.EConflict, "invalid_transition", "This ticket is %s; it cannot be %s.", t.State, to)
+}
+
+// ApproveTicket approves an open ticket and queues its work.
+func (db *DB) ApproveTicket(ctx context.Context, id string) (*casefile.Ticket, error) {
+	var t *casefile.Ticket
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if t, err = lockTicket(ctx, tx, id); err != nil {
+			return err
+		}
+		if t.State != casefile.TicketOpen {
+			return invalidTransition(t, "approved")
+		}
+		if _, err := tx.Exec(ctx, "UPDATE tickets SET state = 'approved', decided_by = $2, decided_at = now() WHERE id = $1",
+			id, casefile.ActorFrom(ctx).String()); err != nil {
+			return err
+		}
+		now := db.now().UTC()
+		t.State, t.DecidedBy, t.DecidedAt = casefile.TicketApproved, casefile.ActorFrom(ctx).String(), &now
+		if err := enqueueTx(ctx, tx, casefile.TaskTicketProcess, "ticket:"+id, map[string]string{"ticket_id": id}); err != nil {
+			return err
+		}
+		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.approve", nil))
+	})
+	return t, err
+}
+
+// RejectTicket rejects an open ticket.
+func (db *DB) RejectTicket(ctx context.Context, id, reason string) (*casefile.Ticket, error) {
+	var t *casefile.Ticket
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if t, err = lockTicket(ctx, tx, id); err != nil {
+			return err
+		}
+		if t.State != casefile.TicketOpen {
+			return invalidTransition(t, "rejected")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE tickets SET state = 'rejected', decided_by = $2, decided_at = now(), decision_reason = $3
+			WHERE id = $1`, id, casefile.ActorFrom(ctx).String(), reason); err != nil {
+			return err
+		}
+		t.State, t.DecidedBy, t.DecisionReason = casefile.TicketRejected, casefile.ActorFrom(ctx).String(), reason
+		now := db.now().UTC()
+		t.DecidedAt = &now
+		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.reject", map[string]any{"reason": reason}))
+	})
+	return t, err
+}
+
+// RetryTicket re-queues a failed ticket.
+func (db *DB) RetryTicket(ctx context.Context, id string) (*casefile.Ticket, error) {
+	var t *casefile.Ticket
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if t, err = lockTicket(ctx, tx, id); err != nil {
+			return err
+		}
+		if t.State != casefile.TicketFailed {
+			return invalidTransition(t, "retried")
+		}
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE task_id LIKE $1", "ticket:"+id+"%").Scan(&n); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "UPDATE tickets SET state = 'approved', error = NULL WHERE id = $1", id); err != nil {
+			return err
+		}
+		if err := enqueueTx(ctx, tx, casefile.TaskTicketProcess, "ticket:"+id+":retry:"+strconv.Itoa(n), map[string]string{"ticket_id": id}); err != nil {
+			return err
+		}
+		t.State, t.Error = casefile.TicketApproved, ""
+		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.retry", nil))
+	})
+	return t, err
+}
+
+// CloseReopenWindow closes a reopen ticket's amendment window.
+func (db *DB) CloseReopenWindow(ctx context.Context, id string) (*casefile.Ticket, error) {
+	var t *casefile.Ticket
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if t, err = lockTicket(ctx, tx, id); err != nil {
+			return err
+		}
+		if t.Kind != casefile.TicketReopen {
+			return casefile.Errorf(casefile.EUnprocessable, "not_a_reopen_ticket", "Only reopen tickets open an amendment window.")
+		}
+		tag, err := tx.Exec(ctx, "UPDATE notes SET reopened_by_ticket = NULL WHERE id = $1 AND reopened_by_ticket = $2", t.TargetID, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return casefile.Errorf(casefile.EConflict, "window_not_open", "This ticket holds no amendment window open.")
+		}
+		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.close_window", nil))
+	})
+	return t, err
+}
+
+// docTreeIDs returns a document and its descendants.
+func docTreeIDs(ctx context.Context, tx pgx.Tx, id string) ([]string, []string, error) {
+	rows, err := tx.Query(ctx, `WITH RECURSIVE tree AS (SELECT id, object_key FROM documents WHERE id = $1
+		UNION ALL SELECT c.id, c.object_key FROM documents c JOIN tree t ON c.parent_id = t.id) SELECT id, object_key FROM tree`, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var ids, keys []string
+	for rows.Next() {
+		var i, k string
+		if err := rows.Scan(&i, &k); err != nil {
+			return nil, nil, err
+		}
+		ids, keys = append(ids, i), append(keys, k)
+	}
+	return ids, keys, rows.Err()
+}
+
+// complete marks the ticket done and audits the effect, in tx.
+func (db *DB) complete(ctx context.Context, tx pgx.Tx, t *casefile.Ticket, effect string, extra map[string]any) error {
+	tag, err := tx.Exec(ctx, "UPDATE tickets SET state = 'done', completed_at = now(), error = NULL WHERE id = $1 AND state = 'approved'", t.ID)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return nil // already done: a repeated delivery changes nothing
+	}
+	if extra == nil {
+		extra = map[string]any{}
+	}
+	extra["approved_by"] = t.DecidedBy
+	extra["raised_by"] = t.RaisedBy
+	if err := db.appendAudit(ctx, tx, auditEntry{Action: effect, TargetType: t.TargetType, TargetID: t.TargetID, PersonID: t.PersonID,
+		Details: mergeMap(map[string]any{"ticket_id": t.ID}, extra)}); err != nil {
+		return err
+	}
+	t.State = casefile.TicketDone
+	return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.done", nil))
+}
+
+func mergeMap(a, b map[string]any) map[string]any {
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
+}
+
+// MarkDocumentRemoved marks the document tree removed (first step of a removal).
+func (db *DB) MarkDocumentRemoved(ctx context.Context, t *casefile.Ticket) ([]string, error) {
+	var keys []string
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		ids, ks, err := docTreeIDs(ctx, tx, t.TargetID)
+		if err != nil {
+			return err
+		}
+		keys = ks
+		_, err = tx.Exec(ctx, `UPDATE documents SET status = 'removed', removed_at = coalesce(removed_at, now()), removal_ticket_id = $2
+			WHERE id = ANY($1) AND status = 'active'`, ids, t.ID)
+		return err
+	})
+	return keys, err
+}
+
+// ClearDocumentContent destroys what was parsed from the removed documents
+// and completes the ticket.
+func (db *DB) ClearDocumentContent(ctx context.Context, t *casefile.Ticket) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		ids, _, err := docTreeIDs(ctx, tx, t.TargetID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE documents SET body_text = NULL, email = NULL, parse_warnings = '[]', title = ''
+			WHERE id = ANY($1) AND status = 'removed'`, ids); err != nil {
+			return err
+		}
+		return db.complete(ctx, tx, t, "document.remove", map[string]any{"documents": len(ids)})
+	})
+}
+
+// RemoveNote destroys a note's content, every version, and completes the ticket.
+func (db *DB) RemoveNote(ctx context.Context, t *casefile.Ticket) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE notes SET status = 'removed', removed_at = coalesce(removed_at, now()), removal_ticket_id = $2,
+			reopened_by_ticket = NULL WHERE id = $1 AND status = 'active'`, t.TargetID, t.ID); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, "UPDATE note_versions SET body = NULL WHERE note_id = $1 AND body IS NOT NULL", t.TargetID)
+		if err != nil {
+			return err
+		}
+		return db.complete(ctx, tx, t, "note.remove", map[string]any{"versions_destroyed": tag.RowsAffected()})
+	})
+}
+
+// Reindex moves the target to the right person.
+func (db *DB) Reindex(ctx context.Context, t *casefile.Ticket) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		var moved int64
+		switch t.TargetType {
+		case "note":
+			tag, err := tx.Exec(ctx, "UPDATE notes SET person_id = $2 WHERE id = $1 AND person_id = $3", t.TargetID, *t.ToPersonID, t.PersonID)
+			if err != nil {
+				return err
+			}
+			moved = tag.RowsAffected()
+		case "document":
+			ids, _, err := docTreeIDs(ctx, tx, t.TargetID)
+			if err != nil {
+				return err
+			}
+			tag, err := tx.Exec(ctx, "UPDATE documents SET person_id = $2 WHERE id = ANY($1) AND person_id = $3", ids, *t.ToPersonID, t.PersonID)
+			if err != nil {
+				return err
+			}
+			moved = tag.RowsAffected()
+		}
+		if moved > 0 {
+			// Both records' trails show the move.
+			if err := db.appendAudit(ctx, tx, auditEntry{Action: t.TargetType + ".reindex_in", TargetType: t.TargetType, TargetID: t.TargetID,
+				PersonID: *t.ToPersonID, Details: map[string]any{"from_person_id": t.PersonID, "ticket_id": t.ID, "items": moved}}); err != nil {
+				return err
+			}
+		}
+		return db.complete(ctx, tx, t, t.TargetType+".reindex_out", map[string]any{"to_person_id": *t.ToPersonID, "items": moved})
+	})
+}
+
+// OpenReopenWindow lets ICT amend the visit note once.
+func (db *DB) OpenReopenWindow(ctx context.Context, t *casefile.Ticket) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "UPDATE notes SET reopened_by_ticket = $2 WHERE id = $1 AND status = 'active'", t.TargetID, t.ID); err != nil {
+			return err
+		}
+		return db.complete(ctx, tx, t, "note.reopen", nil)
+	})
+}
+
+// FailTicket records a failure.
+func (db *DB) FailTicket(ctx context.Context, id, reason string) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		t, err := lockTicket(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if t.State != casefile.TicketApproved {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, "UPDATE tickets SET state = 'failed', error = $2 WHERE id = $1", id, reason); err != nil {
+			return err
+		}
+		t.State = casefile.TicketFailed
+		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.fail", map[string]any{"error": reason}))
+	})
+}
+
+// LiveRemovalTicket returns the id of the live removal ticket on a target.
+func (db *DB) LiveRemovalTicket(ctx context.Context, targetType, targetID string) (string, error) {
+	var id string
+	err := db.pool.QueryRow(ctx, `SELECT id FROM tickets WHERE target_type = $1 AND target_id = $2
+		AND kind = 'removal' AND state IN ('open','approved','done')`, targetType, targetID).Scan(&id)
+	if err == pgx.ErrNoRows {
+		return "", notFound("Ticket")
+	}
+	return id, mapError(err)
+}
+
+// enrichTombstone fills in who asked for a removal and who approved it.
+func (db *DB) enrichTombstone(ctx context.Context, ts *casefile.Tombstone) {
+	if ts == nil || ts.TicketID == "" {
+		return
+	}
+	var reason, raisedBy, decidedBy string
+	if err := db.pool.QueryRow(ctx, "SELECT reason, raised_by, coalesce(decided_by, '') FROM tickets WHERE id = $1", ts.TicketID).
+		Scan(&reason, &raisedBy, &decidedBy); err == nil {
+		ts.Reason, ts.RequestedBy, ts.ApprovedBy = reason, raisedBy, decidedBy
+	}
+}

@@ -1,0 +1,89 @@
+// Package tickets carries out approved ICT tickets: removal of content that
+// must not be on a record (a pasted email), re-indexing a note or document
+// to the right person, and reopening a visit note for one amendment.
+//
+// Each step is idempotent and the order makes a crash harmless: a document is
+// marked removed (so reads show it gone) before its objects are destroyed,
+// and the ticket is marked done only in the transaction of the last step, so
+// a retry finishes what an interrupted run began.
+package tickets
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/council/casefile"
+)
+
+// Blobs destroys stored objects (every version).
+type Blobs interface {
+	Destroy(ctx context.Context, key string) error
+}
+
+// Processor handles the ticket:process task.
+type Processor struct {
+	Store casefile.TicketService
+	Blobs Blobs
+	// afterMark, when set, runs between marking a document removed and
+	// destroying its objects (tests use it to simulate a crash there).
+	afterMark func() error
+}
+
+// Payload is the task payload.
+type Payload struct {
+	TicketID string `json:"ticket_id"`
+}
+
+// Handle carries out one approved ticket. Redelivery of a done ticket does
+// nothing; a backing service that is down makes the task retry; any other
+// failure is recorded on the ticket as failed, for ICT to see and retry.
+func (p *Processor) Handle(ctx context.Context, payload []byte) error {
+	var pl Payload
+	if err := json.Unmarshal(payload, &pl); err != nil || pl.TicketID == "" {
+		return casefile.Errorf(casefile.EInvalid, "invalid_payload", "ticket task payload: %s", payload)
+	}
+	t, err := p.Store.Ticket(ctx, pl.TicketID)
+	if err != nil {
+		return err
+	}
+	if t.State != casefile.TicketApproved {
+		return nil
+	}
+	err = p.carryOut(ctx, t)
+	if err == nil {
+		return nil
+	}
+	if casefile.ErrorKind(err) == casefile.EUnavailable || errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		return err
+	}
+	return p.Store.FailTicket(context.WithoutCancel(ctx), t.ID, casefile.ErrorMessage(err)+" ("+casefile.ErrorCode(err)+")")
+}
+
+func (p *Processor) carryOut(ctx context.Context, t *casefile.Ticket) error {
+	switch {
+	case t.Kind == casefile.TicketRemoval && t.TargetType == "document":
+		keys, err := p.Store.MarkDocumentRemoved(ctx, t)
+		if err != nil {
+			return err
+		}
+		if p.afterMark != nil {
+			if err := p.afterMark(); err != nil {
+				return err
+			}
+		}
+		for _, k := range keys {
+			if err := p.Blobs.Destroy(ctx, k); err != nil {
+				return err
+			}
+		}
+		return p.Store.ClearDocumentContent(ctx, t)
+	case t.Kind == casefile.TicketRemoval && t.TargetType == "note":
+		return p.Store.RemoveNote(ctx, t)
+	case t.Kind == casefile.TicketReindex:
+		return p.Store.Reindex(ctx, t)
+	case t.Kind == casefile.TicketReopen:
+		return p.Store.OpenReopenWindow(ctx, t)
+	}
+	return casefile.Errorf(casefile.EInvalid, "invalid_ticket", "ticket %s: unknown kind %s on %s", t.ID, t.Kind, t.TargetType)
+}
