@@ -125,7 +125,7 @@ func (a *app) api() *httpapi.Server {
 		Persons:        a.db,
 		Audit:          a.db,
 		Exports:        a.db,
-		Notes:          &notes.Service{Store: a.db},
+		Notes:          &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db)},
 		OpenObject:     a.openObject,
 		OpenRange:      a.openRange,
 		Ingest:         a.ingestService(),
