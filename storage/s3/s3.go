@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -215,32 +216,55 @@ func (s *Store) Destroy(ctx context.Context, key string) error {
 func (s *Store) DestroyMany(ctx context.Context, keys []string) (map[string]error, error) {
 	failed := map[string]error{}
 	ch := make(chan minio.ObjectInfo)
-	listErr := make(chan error, 1)
-	go func() {
-		defer close(ch)
-		for _, k := range keys {
-			vs, err := s.versions(ctx, k)
-			if err != nil {
-				listErr <- err
-				return
-			}
-			for _, v := range vs {
-				select {
-				case ch <- minio.ObjectInfo{Key: v.Key, VersionID: v.VersionID}:
-				case <-ctx.Done():
-					listErr <- ctx.Err()
-					return
+	keyCh := make(chan string)
+	var listErr error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	// Listing a key's versions is one request per key; sixteen at once keep
+	// the batch delete fed.
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range keyCh {
+				vs, err := s.versions(ctx, k)
+				if err != nil {
+					mu.Lock()
+					listErr = err
+					mu.Unlock()
+					continue
+				}
+				for _, v := range vs {
+					select {
+					case ch <- minio.ObjectInfo{Key: v.Key, VersionID: v.VersionID}:
+					case <-ctx.Done():
+						return
+					}
 				}
 			}
+		}()
+	}
+	go func() {
+		defer close(ch)
+		defer wg.Wait()
+		defer close(keyCh)
+		for _, k := range keys {
+			select {
+			case keyCh <- k:
+			case <-ctx.Done():
+				return
+			}
 		}
-		listErr <- nil
 	}()
 	for e := range s.client.RemoveObjects(ctx, s.bucket, ch, minio.RemoveObjectsOptions{GovernanceBypass: true}) {
 		if e.Err != nil && !isNotFound(e.Err) {
 			failed[e.ObjectName] = mapError(e.Err)
 		}
 	}
-	if err := <-listErr; err != nil {
+	if listErr != nil {
+		return failed, listErr
+	}
+	if err := ctx.Err(); err != nil {
 		return failed, err
 	}
 	return failed, nil
