@@ -92,6 +92,7 @@ type RetentionPolicy interface {
 type DueObject struct {
 	DocumentID string
 	ObjectKey  string
+	VersionID  string // empty when unknown: every version is then listed and destroyed
 }
 
 // ObjectLockTarget is a document whose object's Object Lock state should be

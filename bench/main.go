@@ -377,6 +377,7 @@ func benchPurge(ctx context.Context, s *server, mc *minio.Client) error {
 	// closed early-help involvement that makes them due today.
 	lockUntil := time.Now().Add(24 * time.Hour)
 	keys := make([]string, n)
+	versions := make([]string, n)
 	var wg sync.WaitGroup
 	ch := make(chan int)
 	var firstErr error
@@ -387,8 +388,9 @@ func benchPurge(ctx context.Context, s *server, mc *minio.Client) error {
 			defer wg.Done()
 			for i := range ch {
 				keys[i] = fmt.Sprintf("documents/bench-%08d", i)
-				_, err := mc.PutObject(ctx, s.bucket, keys[i], strings.NewReader("x"), 1, minio.PutObjectOptions{
+				info, err := mc.PutObject(ctx, s.bucket, keys[i], strings.NewReader("x"), 1, minio.PutObjectOptions{
 					Mode: minio.Governance, RetainUntilDate: lockUntil})
+				versions[i] = info.VersionID
 				if err != nil {
 					mu.Lock()
 					firstErr = err
@@ -415,10 +417,10 @@ func benchPurge(ctx context.Context, s *server, mc *minio.Client) error {
 		// Rows as ingest writes them; the sha256 differs per row so that
 		// they are not duplicates of each other.
 		rows[i] = []any{fmt.Sprintf("0190a0c0-0000-7000-8000-%012d", i), pid, "file", "x.txt", "other", "text/plain", 1,
-			fmt.Sprintf("%064x", i), keys[i], "bench"}
+			fmt.Sprintf("%064x", i), keys[i], versions[i], "bench"}
 	}
 	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"documents"}, []string{"id", "person_id", "kind", "filename", "category",
-		"content_type", "size", "sha256", "object_key", "created_by"}, pgx.CopyFromRows(rows)); err != nil {
+		"content_type", "size", "sha256", "object_key", "object_version", "created_by"}, pgx.CopyFromRows(rows)); err != nil {
 		return err
 	}
 	b, _ := json.Marshal(map[string]string{"kind": "early_help", "started_on": "2000-01-01", "ended_on": "2001-01-01"})

@@ -33,7 +33,8 @@ import (
 
 // Blobs is the object store as ingest needs it.
 type Blobs interface {
-	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string, retainUntil time.Time) error
+	// Put stores r under key and returns the version id the store gave it.
+	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string, retainUntil time.Time) (string, error)
 	Get(ctx context.Context, key string) (io.ReadCloser, error)
 	Destroy(ctx context.Context, key string) error
 }
@@ -132,7 +133,8 @@ func (s *Service) Stage(ctx context.Context, up Upload) (*Staged, error) {
 	sniff := &prefixWriter{max: smallBody + 1}
 	body := io.TeeReader(counted, io.MultiWriter(h, sniff))
 	st.keys = append(st.keys, key)
-	if err := s.Blobs.Put(ctx, key, body, up.Size, "application/octet-stream", retain); err != nil {
+	version, err := s.Blobs.Put(ctx, key, body, up.Size, "application/octet-stream", retain)
+	if err != nil {
 		if counted.over {
 			return nil, tooLarge(s.MaxBytes)
 		}
@@ -159,7 +161,7 @@ func (s *Service) Stage(ctx context.Context, up Upload) (*Staged, error) {
 	if filename == "" {
 		filename = "document-" + id[:8]
 	}
-	d := &casefile.Document{ID: id, PersonID: up.PersonID, Filename: filename, Size: counted.n, SHA256: sum, ObjectKey: key,
+	d := &casefile.Document{ID: id, PersonID: up.PersonID, Filename: filename, Size: counted.n, SHA256: sum, ObjectKey: key, ObjectVersion: version,
 		DeclaredContentType: strings.ToLower(strings.TrimSpace(up.DeclaredType)), ParseWarnings: []string{}, Attachments: []*casefile.Document{}}
 	rd := casefile.DateOf(retain)
 	d.RetainUntil = &rd
@@ -267,15 +269,16 @@ func (s *Service) store(ctx context.Context, st *Staged, parent *casefile.Docume
 	if err != nil && err != io.EOF {
 		return nil, unwrapRead(err)
 	}
+	var version string
 	if n <= smallBody {
-		if err := s.Blobs.Put(ctx, key, bytes.NewReader(buf.Bytes()), n, "application/octet-stream", retain); err != nil {
+		if version, err = s.Blobs.Put(ctx, key, bytes.NewReader(buf.Bytes()), n, "application/octet-stream", retain); err != nil {
 			return nil, err
 		}
 		if st.cached == nil {
 			st.cached = map[string][]byte{}
 		}
 		st.cached[key] = buf.Bytes()
-	} else if err := s.Blobs.Put(ctx, key, io.MultiReader(&buf, src), -1, "application/octet-stream", retain); err != nil {
+	} else if version, err = s.Blobs.Put(ctx, key, io.MultiReader(&buf, src), -1, "application/octet-stream", retain); err != nil {
 		return nil, err
 	}
 	filename := SafeFilename(name)
@@ -285,7 +288,7 @@ func (s *Service) store(ctx context.Context, st *Staged, parent *casefile.Docume
 	pid := parent.ID
 	rd := casefile.DateOf(retain)
 	a := &casefile.Document{ID: id, PersonID: parent.PersonID, Kind: casefile.DocumentAttachment, ParentID: &pid, Filename: filename,
-		Size: cr.n, SHA256: hex.EncodeToString(h.Sum(nil)), ObjectKey: key, DeclaredContentType: declared,
+		Size: cr.n, SHA256: hex.EncodeToString(h.Sum(nil)), ObjectKey: key, ObjectVersion: version, DeclaredContentType: declared,
 		ContentType: sniffType(sniff.head(), filename, declared), ParseWarnings: []string{}, Attachments: []*casefile.Document{},
 		RetainUntil: &rd}
 	parent.Attachments = append(parent.Attachments, a)

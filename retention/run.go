@@ -10,7 +10,7 @@ import (
 
 // Objects is the object store as retention needs it.
 type Objects interface {
-	DestroyMany(ctx context.Context, keys []string) (map[string]error, error)
+	DestroyObjects(ctx context.Context, objs []casefile.DueObject) (map[string]error, error)
 	Destroy(ctx context.Context, key string) error
 	SetRetention(ctx context.Context, key string, until time.Time) error
 	SetLegalHold(ctx context.Context, key string, on bool) error
@@ -62,11 +62,7 @@ func (e *Engine) HandleRun(ctx context.Context, payload []byte) error {
 		}
 		for {
 			n, err := e.Store.DestroyBatch(ctx, run.ID, batch, func(objs []casefile.DueObject) (map[string]error, error) {
-				keys := make([]string, len(objs))
-				for i, o := range objs {
-					keys[i] = o.ObjectKey
-				}
-				failed, err := e.Objects.DestroyMany(ctx, keys)
+				failed, err := e.Objects.DestroyObjects(ctx, objs)
 				if err != nil {
 					return nil, err
 				}

@@ -24,12 +24,12 @@ type crashingObjects struct {
 	calls, crashAfter int
 }
 
-func (c *crashingObjects) DestroyMany(ctx context.Context, keys []string) (map[string]error, error) {
+func (c *crashingObjects) DestroyObjects(ctx context.Context, objs []casefile.DueObject) (map[string]error, error) {
 	c.calls++
 	if c.crashAfter > 0 && c.calls > c.crashAfter {
 		return nil, casefile.Unavailable("worker", errors.New("killed"))
 	}
-	return c.Store.DestroyMany(ctx, keys)
+	return c.Store.DestroyObjects(ctx, objs)
 }
 
 // TestInterruptedRunResumes: a run that stops half-way resumes on the next

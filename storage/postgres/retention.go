@@ -355,14 +355,14 @@ func (db *DB) DestroyBatch(ctx context.Context, runID string, limit int, destroy
 		if err := holdBackNewlyHeld(ctx, tx, runID, "document"); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT d.id, d.object_key FROM retention_run_items i JOIN documents d ON d.id = i.item_id
+		rows, err := tx.Query(ctx, `SELECT d.id, d.object_key, d.object_version FROM retention_run_items i JOIN documents d ON d.id = i.item_id
 			WHERE i.run_id = $1 AND i.item_type = 'document' AND i.state = 'due' ORDER BY i.item_id LIMIT $2`, runID, limit)
 		if err != nil {
 			return err
 		}
 		objs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (casefile.DueObject, error) {
 			var o casefile.DueObject
-			err := r.Scan(&o.DocumentID, &o.ObjectKey)
+			err := r.Scan(&o.DocumentID, &o.ObjectKey, &o.VersionID)
 			return o, err
 		})
 		if err != nil || len(objs) == 0 {

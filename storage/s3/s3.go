@@ -214,7 +214,28 @@ func (s *Store) Destroy(ctx context.Context, key string) error {
 // runs. Keys under a legal hold must have been released first. It returns
 // the keys it could not destroy, with why.
 func (s *Store) DestroyMany(ctx context.Context, keys []string) (map[string]error, error) {
+	objs := make([]casefile.DueObject, len(keys))
+	for i, k := range keys {
+		objs[i] = casefile.DueObject{ObjectKey: k}
+	}
+	return s.DestroyObjects(ctx, objs)
+}
+
+// DestroyObjects removes objects in batches: by their known version id (keys
+// are written once, so that is the only version), or, when the version is
+// not known, every version listed for the key. It returns the keys it could
+// not destroy, with why.
+func (s *Store) DestroyObjects(ctx context.Context, objs []casefile.DueObject) (map[string]error, error) {
 	failed := map[string]error{}
+	var keys []string
+	var known []minio.ObjectInfo
+	for _, o := range objs {
+		if o.VersionID != "" {
+			known = append(known, minio.ObjectInfo{Key: o.ObjectKey, VersionID: o.VersionID})
+		} else {
+			keys = append(keys, o.ObjectKey)
+		}
+	}
 	ch := make(chan minio.ObjectInfo)
 	keyCh := make(chan string)
 	var listErr error
@@ -248,6 +269,13 @@ func (s *Store) DestroyMany(ctx context.Context, keys []string) (map[string]erro
 		defer close(ch)
 		defer wg.Wait()
 		defer close(keyCh)
+		for _, o := range known {
+			select {
+			case ch <- o:
+			case <-ctx.Done():
+				return
+			}
+		}
 		for _, k := range keys {
 			select {
 			case keyCh <- k:
