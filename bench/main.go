@@ -86,8 +86,10 @@ func run() error {
 			return err
 		}
 	}
-	if err := benchPurge(ctx, s, mc); err != nil {
-		return err
+	if *purgeDocs > 0 {
+		if err := benchPurge(ctx, s, mc); err != nil {
+			return err
+		}
 	}
 	if *exportMiB > 0 {
 		if err := benchExport(s); err != nil {
