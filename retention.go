@@ -1,6 +1,9 @@
 package casefile
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // RetentionRule is one rule of the schedule in force.
 type RetentionRule struct {
@@ -33,6 +36,8 @@ type Hold struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	ReleasedAt *time.Time `json:"released_at,omitempty"`
 	ReleasedBy string     `json:"released_by,omitempty"`
+	// ReleaseReason says why the hold was lifted.
+	ReleaseReason string `json:"release_reason,omitempty"`
 }
 
 // RetentionRun is one sweep of the schedule: a dry run reports, a real run destroys.
@@ -47,6 +52,7 @@ type RetentionRun struct {
 	Due         int          `json:"due"`
 	Destroyed   int          `json:"destroyed"`
 	HeldBack    int          `json:"held_back"`
+	Review      int          `json:"review"` // past their date but an involvement is open, or changed since planning
 	Items       []*RunItem   `json:"items,omitempty"`
 	Certificate *Certificate `json:"certificate"`
 	Error       string       `json:"error,omitempty"`
@@ -83,4 +89,53 @@ type Certificate struct {
 type RetentionPolicy interface {
 	Assess(p *Person) PersonRetention
 	Schedule() []RetentionRule
+}
+
+// Run item states.
+const (
+	ItemDue       = "due"
+	ItemHeldBack  = "held_back"
+	ItemReview    = "review"
+	ItemDestroyed = "destroyed"
+)
+
+// RunItemFilter selects the items of a run.
+type RunItemFilter struct {
+	State string // empty for all
+	Page
+}
+
+// RetentionService stores holds and retention runs and reports positions.
+// Every change and every read of a person's position is audited under the
+// actor carried by ctx.
+type RetentionService interface {
+	// PersonRetention returns the person's position with the holds that
+	// cover them. Returns ENotFound.
+	PersonRetention(ctx context.Context, personID string) (*PersonRetention, error)
+	// CreateHold stores h (named persons or all) and queues the legal holds
+	// on the objects it covers. Returns EUnprocessable (unknown_person) if
+	// a named person does not exist.
+	CreateHold(ctx context.Context, h *Hold) error
+	// ReleaseHold lifts a hold. Returns ENotFound, EConflict
+	// (already_released).
+	ReleaseHold(ctx context.Context, id, reason string) (*Hold, error)
+	// Holds lists holds, newest first, and the next cursor.
+	Holds(ctx context.Context, p Page) ([]*Hold, string, error)
+	// CreateRun queues a run as of asOf. Returns EConflict (run_in_progress)
+	// when a real run is already queued or running.
+	CreateRun(ctx context.Context, dryRun bool, asOf Date) (*RetentionRun, error)
+	// RetentionRun returns a run with its certificate. Returns ENotFound.
+	RetentionRun(ctx context.Context, id string) (*RetentionRun, error)
+	// RunItems lists a run's items in a stable order and the next cursor.
+	// Returns ENotFound, EInvalid (invalid_cursor).
+	RunItems(ctx context.Context, runID string, f RunItemFilter) ([]*RunItem, string, error)
+}
+
+// LockChange is a change the object store must make to a document's
+// original: its legal hold, or its governance retain-until date.
+type LockChange struct {
+	DocumentID  string
+	Key         string
+	LegalHold   bool
+	RetainUntil Date
 }
