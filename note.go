@@ -14,7 +14,8 @@ type NoteType struct {
 }
 
 // NoteTypes is the fixed list of case-note types. The four visit types are the
-// policy's exception to "never change a case note".
+// policy's exception to "never change a case note". Codes are stable: stored
+// notes and legacy imports name them.
 var NoteTypes = []NoteType{
 	{"contact", "Contact", false, "Contact with the child, family or a professional not covered by another type."},
 	{"home_visit", "Home visit", false, "A visit to the family home other than a statutory visit."},
@@ -26,7 +27,6 @@ var NoteTypes = []NoteType{
 	{"meeting", "Meeting", false, "A meeting: strategy discussion, core group, review, professionals' meeting."},
 	{"non_attendance", "Non-attendance", false, "A scheduled meeting or visit that did not take place, and why."},
 	{"management_oversight", "Management oversight", false, "A manager's direction, decision or oversight of the case."},
-	{"correspondence_summary", "Correspondence summary", false, "A summary of correspondence whose original is uploaded as a document."},
 	{"correction", "Correction", false, "Corrects an earlier note: names it and says why."},
 	{"other", "Other", false, "Anything else relevant to the person."},
 }
@@ -72,7 +72,8 @@ type NoteVersion struct {
 	TicketID  *string   `json:"ticket_id,omitempty"`
 }
 
-// VisitNoteTypes are the note types the policy lets ICT reopen for amendment.
+// IsVisitNoteType reports whether code is one of the four visit types the
+// policy lets ICT reopen for amendment.
 func IsVisitNoteType(code string) bool {
 	t, ok := LookupNoteType(code)
 	return ok && t.Visit
@@ -88,7 +89,7 @@ type NoteFilter struct {
 // NoteImport is one legacy note brought in from the previous case
 // management system, keeping its own recorded_at.
 type NoteImport struct {
-	Line             int
+	Line             int // the line of the source file the row starts on
 	LegacyID         string
 	PersonRef        string
 	Type             string
@@ -98,6 +99,22 @@ type NoteImport struct {
 	Body             string
 	CorrectsLegacyID string
 	CorrectionReason string
+}
+
+// ImportProblem is a row of an import that cannot be brought in, by line.
+type ImportProblem struct {
+	Line int    `json:"line"`
+	Msg  string `json:"message"`
+}
+
+// NoteImportResult says what an import did. When Problems is not empty,
+// nothing was imported.
+type NoteImportResult struct {
+	Imported        int
+	AlreadyImported int
+	Problems        []ImportProblem
+	// NoteIDs maps each row's line to its note (new or already imported).
+	NoteIDs map[int]string
 }
 
 // StoredNote is a note's current body as the scan reads it.
@@ -110,22 +127,29 @@ type StoredNote struct {
 // NoteService stores case notes. Notes are never updated or deleted; reads
 // and creations are audited under the actor in ctx.
 type NoteService interface {
-	// CreateNote stores n with body as version 1; RecordedAt is the server's.
-	// Returns ENotFound (person), EUnprocessable (correction of a note on
-	// another person, or of a missing note).
+	// CreateNote stores n with body as version 1; RecordedAt and Author are
+	// the server's. Returns ENotFound (person), EUnprocessable
+	// (corrected_note_not_found, correction_on_other_person).
 	CreateNote(ctx context.Context, n *Note, body string) error
 	// Note returns a note with the corrections that point at it. ENotFound.
 	Note(ctx context.Context, id string) (*Note, error)
-	// Notes lists a person's notes chronologically (occurred_at, recorded_at).
+	// Notes lists a person's notes chronologically (occurred_at, recorded_at),
+	// or those whose current body matches f.Query (full-text). ENotFound
+	// (person), EInvalid (invalid_cursor).
 	Notes(ctx context.Context, f NoteFilter) ([]*Note, string, error)
 	// NoteVersions lists every version, oldest first. ENotFound.
 	NoteVersions(ctx context.Context, id string) ([]*NoteVersion, error)
 	// AmendNote adds a version to a visit note that an ICT reopen ticket holds
-	// open, and closes the window. Returns EConflict (not_reopened).
+	// open, recording that ticket, and closes the window in the same
+	// transaction. Returns ENotFound, EUnprocessable (not_a_visit_note), EGone
+	// (removed, destroyed), EConflict (not_reopened).
 	AmendNote(ctx context.Context, id, body, reason string) (*Note, error)
-	// ScanNotes calls fn for every active note's current body, in batches.
+	// ScanNotes calls fn for every active note's current body, in batches,
+	// without holding all notes in memory.
 	ScanNotes(ctx context.Context, fn func(*StoredNote) error) error
-	// ImportNotes stores legacy notes in one transaction; notes already
-	// imported (by legacy id) are skipped. Returns imported and skipped counts.
-	ImportNotes(ctx context.Context, rows []*NoteImport) (int, int, error)
+	// ImportNotes checks every row against the database (persons, notes
+	// imported before, corrected notes) and, when no row has a problem,
+	// stores the new ones in one transaction. Rows imported before (same
+	// legacy id and content) are counted, not stored again.
+	ImportNotes(ctx context.Context, rows []*NoteImport) (*NoteImportResult, error)
 }

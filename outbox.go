@@ -7,9 +7,9 @@ const (
 	TaskTicketProcess    = "ticket:process"    // carry out an approved ICT ticket
 	TaskRetentionRun     = "retention:run"     // carry out a requested retention run
 	TaskRetentionSweep   = "retention:sweep"   // the periodic sweep: extend locks, start the daily run
-	TaskRetentionHolds   = "retention:holds"   // bring S3 legal holds into line with the holds in force
 	TaskExportBuild      = "export:build"      // build a disclosure bundle
 	TaskStorageReconcile = "storage:reconcile" // the periodic reconciliation of objects and rows
+	TaskRetentionSync    = "retention:sync"    // bring Object Lock retention and legal holds in line
 )
 
 // OutboxItem is background work written in the same transaction as the

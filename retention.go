@@ -105,10 +105,10 @@ type RunItemFilter struct {
 	Page
 }
 
-// RetentionService stores holds and retention runs and reports positions.
+// RetentionStore stores holds and retention runs and reports positions.
 // Every change and every read of a person's position is audited under the
 // actor carried by ctx.
-type RetentionService interface {
+type RetentionStore interface {
 	// PersonRetention returns the person's position with the holds that
 	// cover them. Returns ENotFound.
 	PersonRetention(ctx context.Context, personID string) (*PersonRetention, error)
@@ -117,7 +117,7 @@ type RetentionService interface {
 	// a named person does not exist.
 	CreateHold(ctx context.Context, h *Hold) error
 	// ReleaseHold lifts a hold. Returns ENotFound, EConflict
-	// (already_released).
+	// (hold_released).
 	ReleaseHold(ctx context.Context, id, reason string) (*Hold, error)
 	// Holds lists holds, newest first, and the next cursor.
 	Holds(ctx context.Context, p Page) ([]*Hold, string, error)
@@ -129,6 +129,8 @@ type RetentionService interface {
 	// RunItems lists a run's items in a stable order and the next cursor.
 	// Returns ENotFound, EInvalid (invalid_cursor).
 	RunItems(ctx context.Context, runID string, f RunItemFilter) ([]*RunItem, string, error)
+	// LiveRun returns the id of the real run queued or running, or "".
+	LiveRun(ctx context.Context) (string, error)
 }
 
 // LockChange is a change the object store must make to a document's

@@ -139,10 +139,20 @@ func (s *Server) amendNote(c *gin.Context) {
 	c.JSON(http.StatusCreated, n)
 }
 
-// scanNotes runs the pasted-email guard over every stored note.
+// scanNotes runs the pasted-email guard over every stored note, and with
+// ?raise_tickets=true raises one removal ticket per note found.
 func (s *Server) scanNotes(c *gin.Context) {
-	var findings []notes.Finding
-	n, err := s.cfg.Notes.Scan(c.Request.Context(), func(f notes.Finding) error {
+	var opt notes.ScanOptions
+	switch c.Query("raise_tickets") {
+	case "", "false":
+	case "true":
+		opt.RaiseTickets = true
+	default:
+		s.respondError(c, invalid("invalid_raise_tickets", "raise_tickets must be true or false."))
+		return
+	}
+	findings := []notes.Finding{}
+	sum, err := s.cfg.Notes.Scan(c.Request.Context(), opt, func(f notes.Finding) error {
 		findings = append(findings, f)
 		return nil
 	})
@@ -150,8 +160,5 @@ func (s *Server) scanNotes(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	if findings == nil {
-		findings = []notes.Finding{}
-	}
-	c.JSON(http.StatusOK, gin.H{"scanned": n, "findings": findings})
+	c.JSON(http.StatusOK, gin.H{"scanned": sum.Scanned, "found": sum.Found, "tickets_raised": sum.TicketsRaised, "findings": findings})
 }

@@ -38,6 +38,8 @@ type Config struct {
 	OpenRange func(ctx context.Context, key string, start, end int64) (io.ReadCloser, int64, error)
 	Ingest    *ingest.Service
 	Tickets   casefile.TicketService
+	Retention casefile.RetentionStore
+	Policy    casefile.RetentionPolicy
 	// Ready lists the backing services /readyz checks, by name.
 	Ready map[string]casefile.Pinger
 	// Registry collects metrics; nil makes a fresh one.
@@ -98,6 +100,7 @@ func New(cfg Config) *Server {
 	s.registerNotes(v1)
 	s.registerDocuments(v1)
 	s.registerTickets(v1)
+	s.registerRetention(v1)
 	return s
 }
 

@@ -5,9 +5,14 @@ package notes
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 
 	"github.com/council/casefile"
 	"github.com/council/casefile/notes/pasteguard"
@@ -24,8 +29,18 @@ const clockSkew = 2 * time.Minute
 // Service applies the rules and stores notes.
 type Service struct {
 	Store casefile.NoteService
-	Now   func() time.Time
+	// Audit records the scan's events; nil records none (tests of rules).
+	Audit casefile.AuditService
+	// RaiseTicket raises one ICT removal ticket for a scan finding (cmd wires
+	// the tickets store in). While nil, a scan asked to raise tickets is
+	// refused with tickets_not_available rather than silently raising none.
+	RaiseTicket TicketRaiser
+	Now         func() time.Time
 }
+
+// TicketRaiser raises a removal ticket for a finding (or finds the one raised
+// before) and returns its id and whether it is new.
+type TicketRaiser func(ctx context.Context, f Finding) (ticketID string, created bool, err error)
 
 // NewNote is what an author asks to record.
 type NewNote struct {
@@ -80,8 +95,13 @@ func (s *Service) Create(ctx context.Context, in NewNote) (*casefile.Note, error
 			return nil, casefile.Errorf(casefile.EUnprocessable, "missing_correction_reason",
 				"A correction must say why (correction_reason): what was wrong or missing, and why.")
 		}
-		id := in.CorrectsNoteID
-		n.CorrectsNoteID = &id
+		id, err := uuid.Parse(in.CorrectsNoteID)
+		if err != nil || len(in.CorrectsNoteID) != 36 {
+			return nil, casefile.Errorf(casefile.EUnprocessable, "corrected_note_not_found",
+				"corrects_note_id %q names no note: ids are UUIDs.", in.CorrectsNoteID)
+		}
+		cid := id.String()
+		n.CorrectsNoteID = &cid
 		n.CorrectionReason = strings.TrimSpace(in.CorrectionReason)
 	} else if in.CorrectionReason != "" {
 		return nil, casefile.Errorf(casefile.EUnprocessable, "correction_reason_without_note", "correction_reason goes with corrects_note_id.")
@@ -128,18 +148,123 @@ type Finding struct {
 	PersonID string `json:"person_id"`
 	Rule     string `json:"rule"`
 	Line     int    `json:"line"`
+	// TicketID is the removal ticket raised (or raised before) for the note,
+	// when the scan was asked to raise tickets.
+	TicketID      string `json:"ticket_id,omitempty"`
+	TicketCreated bool   `json:"ticket_created,omitempty"`
 }
 
-// Scan runs the guard over every stored note and calls fn for each finding.
-// It returns how many notes it read.
-func (s *Service) Scan(ctx context.Context, fn func(Finding) error) (int, error) {
-	n := 0
+// ScanOptions says what a scan does besides listing findings.
+type ScanOptions struct {
+	RaiseTickets bool
+}
+
+// ScanSummary counts what a scan did.
+type ScanSummary struct {
+	Scanned       int `json:"scanned"`
+	Found         int `json:"found"`
+	TicketsRaised int `json:"tickets_raised"`
+}
+
+// ErrTicketsNotAvailable refuses a scan asked to raise tickets by a Service
+// that has no TicketRaiser.
+var ErrTicketsNotAvailable = casefile.Errorf(casefile.EConflict, "tickets_not_available",
+	"Raising removal tickets from a scan is not available yet; scan without it to list the notes, and raise tickets with POST /v1/tickets.")
+
+// Scan runs the guard over every stored active note, streaming them from the
+// store in batches, and calls fn for each finding. Each finding is audited on
+// the person's record, and the scan as a whole once.
+func (s *Service) Scan(ctx context.Context, opt ScanOptions, fn func(Finding) error) (ScanSummary, error) {
+	var sum ScanSummary
+	if opt.RaiseTickets && s.RaiseTicket == nil {
+		return sum, ErrTicketsNotAvailable
+	}
 	err := s.Store.ScanNotes(ctx, func(sn *casefile.StoredNote) error {
-		n++
-		if f, ok := pasteguard.Check(sn.Body); ok {
-			return fn(Finding{NoteID: sn.ID, PersonID: sn.PersonID, Rule: f.Rule, Line: f.Line})
+		sum.Scanned++
+		pf, ok := pasteguard.Check(sn.Body)
+		if !ok {
+			return nil
 		}
-		return nil
+		sum.Found++
+		f := Finding{NoteID: sn.ID, PersonID: sn.PersonID, Rule: pf.Rule, Line: pf.Line}
+		if opt.RaiseTickets {
+			id, created, err := s.RaiseTicket(ctx, f)
+			if err != nil {
+				return err
+			}
+			f.TicketID, f.TicketCreated = id, created
+			if created {
+				sum.TicketsRaised++
+			}
+		}
+		if s.Audit != nil {
+			details, _ := json.Marshal(map[string]any{"rule": f.Rule, "line": f.Line, "ticket_id": f.TicketID})
+			if err := s.Audit.RecordEvent(ctx, &casefile.AuditEvent{Action: "note.scan_finding", TargetType: "note",
+				TargetID: f.NoteID, PersonID: f.PersonID, Details: details}); err != nil {
+				return err
+			}
+		}
+		return fn(f)
 	})
-	return n, err
+	if err != nil {
+		return sum, err
+	}
+	if s.Audit != nil {
+		details, _ := json.Marshal(sum)
+		if err := s.Audit.RecordEvent(ctx, &casefile.AuditEvent{Action: "notes.scan", TargetType: "notes", TargetID: "all",
+			Details: details}); err != nil {
+			return sum, err
+		}
+	}
+	return sum, nil
+}
+
+// PastedImport is an imported note that contains a pasted email. The legacy
+// system's record is imported as it is; ICT raises a removal ticket for it.
+type PastedImport struct {
+	Line     int
+	LegacyID string
+	NoteID   string
+	Rule     string
+}
+
+// ImportReport says what an import did.
+type ImportReport struct {
+	// Problems are the bad rows by line; when any, nothing was imported.
+	Problems        []casefile.ImportProblem
+	Imported        int
+	AlreadyImported int
+	Pasted          []PastedImport
+}
+
+// Import reads a legacy export and imports it, all or nothing. Every bad row
+// is reported, those found in the file and those found against the database
+// (unknown persons, corrected notes that do not exist). Notes that contain a
+// pasted email are imported, since they are the legacy system's record, and
+// listed in the report so that ICT can raise removal tickets.
+func (s *Service) Import(ctx context.Context, r io.Reader) (*ImportReport, error) {
+	rows, bad, err := ParseCSV(r, s.now())
+	if err != nil {
+		return nil, casefile.Errorf(casefile.EInvalid, "unreadable_file", "%s", err.Error())
+	}
+	rep := &ImportReport{Problems: bad}
+	if len(bad) > 0 {
+		return rep, nil
+	}
+	res, err := s.Store.ImportNotes(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Problems) > 0 {
+		rep.Problems = res.Problems
+		sort.SliceStable(rep.Problems, func(i, j int) bool { return rep.Problems[i].Line < rep.Problems[j].Line })
+		return rep, nil
+	}
+	rep.Imported, rep.AlreadyImported = res.Imported, res.AlreadyImported
+	for _, row := range rows {
+		if f, ok := pasteguard.Check(row.Body); ok {
+			rep.Pasted = append(rep.Pasted, PastedImport{Line: row.Line, LegacyID: row.LegacyID, NoteID: res.NoteIDs[row.Line], Rule: f.Rule})
+		}
+	}
+	return rep, nil
 }

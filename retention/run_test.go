@@ -338,7 +338,7 @@ func TestHoldOnEverythingStopsDestructionUntilReleased(t *testing.T) {
 	if _, err := e.db.ReleaseHold(e.ctx, hold.ID, "inquiry closed"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.db.ReleaseHold(e.ctx, hold.ID, "again"); casefile.ErrorCode(err) != "already_released" {
+	if _, err := e.db.ReleaseHold(e.ctx, hold.ID, "again"); casefile.ErrorCode(err) != "hold_released" {
 		t.Fatalf("second release: %v", err)
 	}
 	// The run does not wait for the S3 release: it lifts the hold itself.

@@ -77,9 +77,14 @@ func (s *Sweeper) Handle(ctx context.Context, _ []byte) error {
 	return err
 }
 
-// HandleHolds is the handler of casefile.TaskRetentionHolds.
-func (s *Sweeper) HandleHolds(ctx context.Context, _ []byte) error {
-	_, err := s.SyncHolds(ctx)
+// HandleSync is the handler of casefile.TaskRetentionSync, queued when a
+// hold is placed or released: legal holds follow the holds, and retain-until
+// dates move later where due.
+func (s *Sweeper) HandleSync(ctx context.Context, _ []byte) error {
+	if _, err := s.SyncHolds(ctx); err != nil {
+		return err
+	}
+	_, err := s.SyncRetainUntil(ctx)
 	return err
 }
 

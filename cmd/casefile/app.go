@@ -18,6 +18,7 @@ import (
 	"github.com/council/casefile"
 	"github.com/council/casefile/httpapi"
 	"github.com/council/casefile/notes"
+	"github.com/council/casefile/retention"
 	"github.com/council/casefile/storage/postgres"
 	"github.com/council/casefile/storage/s3"
 	"github.com/council/casefile/workers"
@@ -30,6 +31,28 @@ type app struct {
 	db      *postgres.DB
 	s3      *s3.Store
 	workers *workers.Workers
+	policy  retention.Policy
+}
+
+// loadSchedule returns the retention schedule in force: the file named by
+// CASEFILE_RETENTION_SCHEDULE, or the default.
+func loadSchedule(cfg *config) (*retention.Schedule, error) {
+	if cfg.RetentionSchedule == "" {
+		return retention.DefaultSchedule(), nil
+	}
+	s, err := retention.LoadSchedule(cfg.RetentionSchedule)
+	if err != nil {
+		return nil, &configError{"CASEFILE_RETENTION_SCHEDULE", err.Error()}
+	}
+	return s, nil
+}
+
+func (a *app) retentionRunner() *retention.Runner {
+	return &retention.Runner{Store: a.db, Blobs: a.s3, Log: a.log}
+}
+
+func (a *app) retentionSweeper() *retention.Sweeper {
+	return &retention.Sweeper{Store: a.db, Blobs: a.s3, Log: a.log}
 }
 
 func newLogger(cfg *config, w io.Writer) *slog.Logger {
@@ -70,7 +93,13 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		Periodic:    periodic(cfg),
 		Log:         log,
 	}, db)
-	a := &app{cfg: cfg, log: log, db: db, s3: store, workers: w}
+	schedule, err := loadSchedule(cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.SetRetentionPolicy(retention.Policy{S: schedule})
+	a := &app{cfg: cfg, log: log, db: db, s3: store, workers: w, policy: retention.Policy{S: schedule}}
 	return a, nil
 }
 
@@ -100,11 +129,13 @@ func (a *app) api() *httpapi.Server {
 		Persons:        a.db,
 		Audit:          a.db,
 		Exports:        a.db,
-		Notes:          &notes.Service{Store: a.db},
+		Notes:          &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db)},
 		OpenObject:     a.openObject,
 		OpenRange:      a.openRange,
 		Ingest:         a.ingestService(),
 		Tickets:        a.db,
+		Retention:      a.db,
+		Policy:         a.policy,
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
 		Registry:       reg,
 		MaxUploadBytes: a.cfg.MaxUploadBytes,
@@ -274,3 +305,9 @@ func cmdAuditVerify(ctx context.Context, cfg *config, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "audit log intact: %d events, hash chain verified\n", v.Events)
 	return nil
 }
+
+var (
+	_ retention.RunStore   = (*postgres.DB)(nil)
+	_ retention.SweepStore = (*postgres.DB)(nil)
+	_ retention.Blobs      = (*s3.Store)(nil)
+)

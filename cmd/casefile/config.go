@@ -105,6 +105,11 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			return nil, &configError{name, fmt.Sprintf("%q is not a cron expression (minute hour day month weekday, e.g. \"0 2 * * *\"): %v", spec, err)}
 		}
 	}
+	if c.RetentionSchedule != "" {
+		if _, err := loadSchedule(c); err != nil {
+			return nil, err
+		}
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

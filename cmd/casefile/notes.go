@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,14 +21,19 @@ func cliActor() casefile.Actor {
 	return casefile.Actor{Name: "cli:" + name, Role: casefile.RoleAdmin}
 }
 
+// cmdNotesImport imports a legacy notes export: every row is checked first,
+// every bad row is reported by line (exit 1, nothing imported), and a good
+// file is imported in one transaction. Importing the same file again adds
+// nothing.
 func cmdNotesImport(ctx context.Context, cfg *config, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("notes import", stderr)
-	file := fs.String("csv", "", "the CSV file exported from the case management system")
+	file := fs.String("csv", "", "the CSV file exported from the case management system (UTF-8, RFC 4180, header row)")
 	if err := fs.Parse(args); err != nil {
 		return exitError(2)
 	}
-	if *file == "" {
-		fmt.Fprintln(stderr, "usage: casefile notes import --csv FILE (columns: see README)")
+	if *file == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: casefile notes import --csv FILE")
+		fmt.Fprintln(stderr, "columns: legacy_id,person_external_ref,type,occurred_at,recorded_at,author,body[,corrects_legacy_id,correction_reason]")
 		return exitError(2)
 	}
 	f, err := os.Open(*file)
@@ -35,16 +41,53 @@ func cmdNotesImport(ctx context.Context, cfg *config, args []string, stdout, std
 		return err
 	}
 	defer f.Close()
-	rows, bad, err := notes.ParseCSV(f)
+	db, err := openDB(ctx, cfg, newLogger(cfg, stderr))
 	if err != nil {
-		return fmt.Errorf("%s: %w", *file, err)
+		return err
 	}
-	if len(bad) > 0 {
-		for _, b := range bad {
-			fmt.Fprintf(stdout, "%s:%d: %s\n", *file, b.Line, b.Msg)
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	ctx = casefile.WithActor(ctx, cliActor())
+	svc := &notes.Service{Store: db}
+	rep, err := svc.Import(ctx, f)
+	if err != nil {
+		if casefile.ErrorKind(err) == casefile.EInvalid {
+			fmt.Fprintf(stdout, "%s: %s; nothing was imported.\n", *file, casefile.ErrorMessage(err))
+			return exitError(1)
 		}
-		fmt.Fprintf(stdout, "%d bad row(s); nothing was imported. Fix them and import the file again.\n", len(bad))
+		return err
+	}
+	if len(rep.Problems) > 0 {
+		for _, p := range rep.Problems {
+			fmt.Fprintf(stdout, "%s:%d: %s\n", *file, p.Line, p.Msg)
+		}
+		fmt.Fprintf(stdout, "%d bad row(s); nothing was imported. Fix them and import the file again.\n", len(rep.Problems))
 		return exitError(1)
+	}
+	for _, p := range rep.Pasted {
+		fmt.Fprintf(stdout, "%s:%d: legacy note %s (note %s) contains a pasted email (%s); `casefile notes scan --raise-tickets` raises its removal ticket\n",
+			*file, p.Line, p.LegacyID, p.NoteID, p.Rule)
+	}
+	if rep.Imported == 0 && rep.AlreadyImported > 0 {
+		fmt.Fprintf(stdout, "nothing new to import: all %d note(s) were imported before\n", rep.AlreadyImported)
+	}
+	fmt.Fprintf(stdout, "imported %d note(s), %d already imported, %d with pasted emails\n", rep.Imported, rep.AlreadyImported, len(rep.Pasted))
+	return nil
+}
+
+// cmdNotesScan runs the pasted-email guard over every stored note and prints
+// one line per note found, then a summary.
+func cmdNotesScan(ctx context.Context, cfg *config, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("notes scan", stderr)
+	raise := fs.Bool("raise-tickets", false, "raise one ICT removal ticket per note with a pasted email")
+	if err := fs.Parse(args); err != nil {
+		return exitError(2)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: casefile notes scan [--raise-tickets]")
+		return exitError(2)
 	}
 	db, err := openDB(ctx, cfg, newLogger(cfg, stderr))
 	if err != nil {
@@ -55,65 +98,28 @@ func cmdNotesImport(ctx context.Context, cfg *config, args []string, stdout, std
 		return err
 	}
 	ctx = casefile.WithActor(ctx, cliActor())
-	imported, skipped, err := db.ImportNotes(ctx, rows)
-	if err != nil {
-		if k := casefile.ErrorKind(err); k == casefile.EUnprocessable || k == casefile.EInvalid {
-			fmt.Fprintf(stdout, "%s: %s; nothing was imported.\n", *file, casefile.ErrorMessage(err))
-			return exitError(1)
-		}
-		return err
-	}
-	pasted := 0
-	for _, r := range rows {
-		if err := notes.CheckBody(r.Body); casefile.ErrorCode(err) == "pasted_email" {
-			pasted++
-			fmt.Fprintf(stdout, "%s:%d: note %s contains a pasted email; run `casefile notes scan --raise-tickets` to have ICT remove it\n",
-				*file, r.Line, r.LegacyID)
-		}
-	}
-	fmt.Fprintf(stdout, "imported %d note(s), %d already imported, %d with pasted emails\n", imported, skipped, pasted)
-	return nil
-}
-
-func cmdNotesScan(ctx context.Context, cfg *config, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("notes scan", stderr)
-	raise := fs.Bool("raise-tickets", false, "raise one ICT removal ticket per note with a pasted email")
-	if err := fs.Parse(args); err != nil {
-		return exitError(2)
-	}
-	db, err := openDB(ctx, cfg, newLogger(cfg, stderr))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	ctx = casefile.WithActor(ctx, cliActor())
-	svc := &notes.Service{Store: db}
-	found := 0
-	raised := 0
-	n, err := svc.Scan(ctx, func(f notes.Finding) error {
-		found++
+	svc := &notes.Service{Store: db, Audit: db, RaiseTicket: removalTicketRaiser(db)}
+	sum, err := svc.Scan(ctx, notes.ScanOptions{RaiseTickets: *raise}, func(f notes.Finding) error {
 		line := fmt.Sprintf("note %s person %s: pasted email (%s, line %d)", f.NoteID, f.PersonID, f.Rule, f.Line)
-		if *raise {
-			t, created, err := raiseRemovalTicket(ctx, db, f)
-			if err != nil {
-				return err
-			}
-			if created {
-				raised++
-				line += "; removal ticket " + t + " raised"
-			} else {
-				line += "; removal ticket " + t + " already raised"
-			}
+		switch {
+		case f.TicketID != "" && f.TicketCreated:
+			line += "; removal ticket " + f.TicketID + " raised"
+		case f.TicketID != "":
+			line += "; removal ticket " + f.TicketID + " already raised"
 		}
 		fmt.Fprintln(stdout, line)
 		return nil
 	})
+	if errors.Is(err, notes.ErrTicketsNotAvailable) {
+		fmt.Fprintln(stderr, "casefile notes scan: --raise-tickets is not available in this build; run `casefile notes scan` to list the notes, then raise removal tickets with POST /v1/tickets")
+		return exitError(2)
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "scanned %d note(s): %d contain pasted emails", n, found)
+	fmt.Fprintf(stdout, "scanned %d note(s): %d contain pasted emails", sum.Scanned, sum.Found)
 	if *raise {
-		fmt.Fprintf(stdout, "; %d removal ticket(s) raised", raised)
+		fmt.Fprintf(stdout, "; %d removal ticket(s) raised", sum.TicketsRaised)
 	}
 	fmt.Fprintln(stdout)
 	return nil

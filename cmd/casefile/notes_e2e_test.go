@@ -56,6 +56,23 @@ func TestCaseNotesEndToEnd(t *testing.T) {
 		t.Fatalf("pasted_email message does not tell the author what to do: %s", r.Body)
 	}
 
+	if r := s.do("POST", url, prac, map[string]any{"type": "correction", "occurred_at": "2026-03-03T09:00:00Z", "body": "x",
+		"corrects_note_id": "not-a-uuid", "correction_reason": "y"}); r.Status != 422 || r.ErrorCode() != "corrected_note_not_found" {
+		t.Fatalf("correction of a non-id: %d %s", r.Status, r.Body)
+	}
+	types := s.must(200, "GET", "/v1/note-types", s.token("auditor"), nil)["items"].([]any)
+	var codes, visits []string
+	for _, x := range types {
+		m := x.(map[string]any)
+		codes = append(codes, m["code"].(string))
+		if m["visit"] == true {
+			visits = append(visits, m["code"].(string))
+		}
+	}
+	if strings.Join(visits, ",") != "cla_placement_visit,cp_plan_visit,cin_visit,iro_visit_to_child" || len(codes) != 12 {
+		t.Fatalf("note types = %v (visits %v)", codes, visits)
+	}
+
 	// A correction is a new note; the original stays as it was.
 	corr := s.must(201, "POST", url, prac, map[string]any{"type": "correction", "occurred_at": "2026-03-03T09:00:00Z",
 		"body": "Correction: attendance is 90%, not 80%.", "corrects_note_id": call["id"], "correction_reason": "Figure misheard on the phone"})
@@ -170,13 +187,58 @@ func TestCaseNotesEndToEnd(t *testing.T) {
 		t.Fatalf("notes scan: %v %s", err, out)
 	}
 
+	// --raise-tickets raises one removal ticket per note, and never a second.
+	out, err = s.cli("notes", "scan", "--raise-tickets")
+	if err != nil || !strings.Contains(out, "1 removal ticket(s) raised") {
+		t.Fatalf("notes scan --raise-tickets: %v %s", err, out)
+	}
+	again := s.must(200, "POST", "/v1/notes/scan?raise_tickets=true", ict, nil)
+	if f := again["findings"].([]any)[0].(map[string]any); again["tickets_raised"] != float64(0) || f["ticket_id"] == "" || f["ticket_created"] == true {
+		t.Fatalf("second scan raising tickets = %v", again)
+	}
+	if r := s.do("POST", "/v1/notes/scan?raise_tickets=maybe", ict, nil); r.Status != 400 {
+		t.Fatalf("raise_tickets=maybe: %d %s", r.Status, r.Body)
+	}
+	if r := s.do("POST", "/v1/notes/scan", prac, nil); r.Status != 403 {
+		t.Fatalf("practitioner scanning: %d", r.Status)
+	}
+
+	// Problems only the database can see are all reported too, by line.
+	worse := filepath.Join(dir, "worse.csv")
+	os.WriteFile(worse, []byte("legacy_id,person_external_ref,type,occurred_at,recorded_at,author,body,corrects_legacy_id,correction_reason\n"+
+		"M1,N-404,contact,2019-01-01 10:00,2019-01-01 12:00,old.user,Nobody,,\n"+
+		"M2,N-2,correction,2019-01-01 10:00,2019-01-01 12:00,old.user,Wrong record,L1,Because\n"+
+		"M3,N-1,contact,2019-01-01 10:00,2019-01-01 12:00,old.user,Fine,,\n"+
+		"L1,N-1,contact,2019-01-01 10:00,2019-01-01 12:00,old.user,Changed since,,\n"), 0o600)
+	out, err = s.cli("notes", "import", "--csv", worse)
+	if err == nil || !strings.Contains(out, "worse.csv:2: no person") || !strings.Contains(out, "worse.csv:3: corrects_legacy_id \"L1\" is a note on another person") ||
+		strings.Contains(out, "worse.csv:4") || !strings.Contains(out, "worse.csv:5: legacy_id \"L1\" was imported before") ||
+		!strings.Contains(out, "3 bad row(s); nothing was imported") {
+		t.Fatalf("import with database problems: %v\n%s", err, out)
+	}
+	out, err = s.cli("notes", "import", "--csv", good)
+	if err != nil || !strings.Contains(out, "nothing new to import") {
+		t.Fatalf("third import: %v\n%s", err, out)
+	}
+
+	// The example in docs/notes.md imports as documented.
+	s.person("LCS-100", "2012-02-29")
+	docEx := filepath.Join(dir, "legacy-notes.csv")
+	os.WriteFile(docEx, []byte(`legacy_id,person_external_ref,type,occurred_at,recorded_at,author,body,corrects_legacy_id,correction_reason
+L1001,LCS-100,home_visit,2019-01-07 10:00,2019-01-07 15:12,j.smith,"Visited; nobody in. Card left.",,
+L1002,LCS-100,correction,2019-01-08 09:00,2019-01-08 09:30,j.smith,Card was left on the 7th not the 6th.,L1001,Wrong date in the first note
+`), 0o600)
+	if out, err := s.cli("notes", "import", "--csv", docEx); err != nil || !strings.Contains(out, "imported 2 note(s), 0 already imported, 0 with pasted emails") {
+		t.Fatalf("docs example: %v\n%s", err, out)
+	}
+
 	// Reads and creations are audited.
 	evs := s.must(200, "GET", "/v1/audit?person_id="+pid+"&limit=500", s.Admin, nil)["items"].([]any)
 	count := map[string]int{}
 	for _, e := range evs {
 		count[e.(map[string]any)["action"].(string)]++
 	}
-	if count["note.create"] != 3 || count["note.read"] < 1 || count["note.list"] < 1 || count["note.search"] != 2 || count["note.amend"] != 1 || count["note.import"] != 3 {
+	if count["note.create"] != 6 || count["note.read"] < 3 || count["note.search"] != 2 || count["note.amend"] != 1 || count["note.scan_finding"] != 4 {
 		t.Fatalf("audit counts = %v", count)
 	}
 }

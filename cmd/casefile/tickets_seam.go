@@ -10,6 +10,15 @@ import (
 	"github.com/council/casefile/storage/postgres"
 )
 
+// removalTicketRaiser returns what raises a removal ticket for a pasted-email
+// finding of `casefile notes scan --raise-tickets` and of POST
+// /v1/notes/scan?raise_tickets=true.
+func removalTicketRaiser(db *postgres.DB) notes.TicketRaiser {
+	return func(ctx context.Context, f notes.Finding) (string, bool, error) {
+		return raiseRemovalTicket(ctx, db, f)
+	}
+}
+
 // raiseRemovalTicket raises a removal ticket for a scan finding; it returns
 // the ticket id and whether it was new. The database's unique index makes
 // sure a note never has two live removal tickets, however often scans run.

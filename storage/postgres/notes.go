@@ -64,9 +64,12 @@ func (db *DB) CreateNote(ctx context.Context, n *casefile.Note, body string) err
 			return err
 		}
 		if n.CorrectsNoteID != nil {
+			if !validUUID(*n.CorrectsNoteID) {
+				return casefile.Errorf(casefile.EUnprocessable, "corrected_note_not_found", "corrects_note_id names no note: ids are UUIDs.")
+			}
 			var personID string
 			err := tx.QueryRow(ctx, "SELECT person_id FROM notes WHERE id = $1", *n.CorrectsNoteID).Scan(&personID)
-			if err == pgx.ErrNoRows || !validUUID(*n.CorrectsNoteID) {
+			if err == pgx.ErrNoRows {
 				return casefile.Errorf(casefile.EUnprocessable, "corrected_note_not_found", "corrects_note_id names no note.")
 			}
 			if err != nil {
@@ -124,7 +127,8 @@ func (db *DB) Note(ctx context.Context, id string) (*casefile.Note, error) {
 			return err
 		}
 		db.enrichTombstone(ctx, n.Tombstone)
-		return db.appendAudit(ctx, tx, auditEntry{Action: "note.read", TargetType: "note", TargetID: id, PersonID: n.PersonID})
+		return db.appendAudit(ctx, tx, auditEntry{Action: "note.read", TargetType: "note", TargetID: id, PersonID: n.PersonID,
+			Details: map[string]any{"via": "note", "corrections": len(n.Corrections)}})
 	})
 	return n, err
 }
@@ -167,9 +171,10 @@ func (db *DB) Notes(ctx context.Context, f casefile.NoteFilter) ([]*casefile.Not
 		if err != nil {
 			return err
 		}
-		action, details := "note.list", map[string]any{"count": min(len(out), limit)}
+		action, details := "note.read", map[string]any{"via": "list", "count": min(len(out), limit)}
 		if f.Query != "" {
-			action = "note.search" // the query itself may hold personal data; record only that a search was made
+			// The query itself may hold personal data: record only that a search was made.
+			action, details["via"] = "note.search", "search"
 		}
 		return db.appendAudit(ctx, tx, auditEntry{Action: action, TargetType: "person", TargetID: f.PersonID, PersonID: f.PersonID, Details: details})
 	})
@@ -215,7 +220,8 @@ func (db *DB) NoteVersions(ctx context.Context, id string) ([]*casefile.NoteVers
 		if err != nil {
 			return err
 		}
-		return db.appendAudit(ctx, tx, auditEntry{Action: "note.versions.read", TargetType: "note", TargetID: id, PersonID: personID})
+		return db.appendAudit(ctx, tx, auditEntry{Action: "note.read", TargetType: "note", TargetID: id, PersonID: personID,
+			Details: map[string]any{"via": "versions", "count": len(out)}})
 	})
 	return out, err
 }
@@ -262,7 +268,7 @@ func (db *DB) AmendNote(ctx context.Context, id, body, reason string) (*casefile
 		}
 		n.Versions, n.Body, n.ReopenedBy = next, &body, nil
 		return db.appendAudit(ctx, tx, auditEntry{Action: "note.amend", TargetType: "note", TargetID: id, PersonID: n.PersonID,
-			Details: map[string]any{"version": next, "ticket_id": ticket, "reason": reason, "body_sha256": bodyHash(body)}})
+			Details: map[string]any{"version": next, "ticket_id": ticket, "body_sha256": bodyHash(body)}}) // the reason may name people: it stays with the version, not in the log
 	})
 	return n, err
 }
@@ -299,65 +305,4 @@ func (db *DB) ScanNotes(ctx context.Context, fn func(*casefile.StoredNote) error
 		}
 		after = batch[len(batch)-1].ID
 	}
-}
-
-// ImportNotes stores legacy notes in one transaction, all or nothing.
-func (db *DB) ImportNotes(ctx context.Context, rows []*casefile.NoteImport) (int, int, error) {
-	imported, skipped := 0, 0
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		ids := map[string]string{} // legacy id → note id, for corrections within the file
-		for _, r := range rows {
-			var existing string
-			err := tx.QueryRow(ctx, "SELECT id FROM notes WHERE legacy_ref = $1", r.LegacyID).Scan(&existing)
-			if err == nil {
-				ids[r.LegacyID] = existing
-				skipped++
-				continue
-			}
-			if err != pgx.ErrNoRows {
-				return err
-			}
-			var personID string
-			err = tx.QueryRow(ctx, "SELECT id FROM persons WHERE external_ref = $1", r.PersonRef).Scan(&personID)
-			if err == pgx.ErrNoRows {
-				return casefile.Errorf(casefile.EUnprocessable, "unknown_person", "line %d: no person with external reference %q", r.Line, r.PersonRef)
-			}
-			if err != nil {
-				return err
-			}
-			var corrects, reason *string
-			if r.CorrectsLegacyID != "" {
-				id, ok := ids[r.CorrectsLegacyID]
-				if !ok {
-					err := tx.QueryRow(ctx, "SELECT id FROM notes WHERE legacy_ref = $1 AND person_id = $2", r.CorrectsLegacyID, personID).Scan(&id)
-					if err == pgx.ErrNoRows {
-						return casefile.Errorf(casefile.EUnprocessable, "unknown_corrected_note",
-							"line %d: corrects_legacy_id %q names no earlier note of the same person", r.Line, r.CorrectsLegacyID)
-					}
-					if err != nil {
-						return err
-					}
-				}
-				corrects, reason = &id, &r.CorrectionReason
-			}
-			id := newID()
-			if _, err := tx.Exec(ctx, `INSERT INTO notes (id, person_id, type, occurred_at, recorded_at, author, corrects_note_id,
-				correction_reason, imported, legacy_ref) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,true,$9)`,
-				id, personID, r.Type, r.OccurredAt, r.RecordedAt, r.Author, corrects, reason, r.LegacyID); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO note_versions (note_id, version, body, body_sha256, created_at, created_by)
-				VALUES ($1, 1, $2, $3, $4, $5)`, id, r.Body, bodyHash(r.Body), r.RecordedAt, r.Author); err != nil {
-				return err
-			}
-			if err := db.appendAudit(ctx, tx, auditEntry{Action: "note.import", TargetType: "note", TargetID: id, PersonID: personID,
-				Details: map[string]any{"legacy_id": r.LegacyID, "type": r.Type, "recorded_at": r.RecordedAt, "body_sha256": bodyHash(r.Body)}}); err != nil {
-				return err
-			}
-			ids[r.LegacyID] = id
-			imported++
-		}
-		return nil
-	})
-	return imported, skipped, err
 }

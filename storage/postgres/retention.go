@@ -16,7 +16,7 @@ import (
 	"github.com/council/casefile"
 )
 
-var _ casefile.RetentionService = (*DB)(nil)
+var _ casefile.RetentionStore = (*DB)(nil)
 
 // holdLockKey serialises hold changes against destruction batches: a batch
 // holds it shared from its hold check to its commit, a new hold takes it
@@ -140,7 +140,7 @@ func (db *DB) CreateHold(ctx context.Context, h *casefile.Hold) error {
 				return err
 			}
 		}
-		if err := enqueueTx(ctx, tx, casefile.TaskRetentionHolds, holdsTaskID(h.ID, "create"), map[string]string{"hold_id": h.ID}); err != nil {
+		if err := enqueueTx(ctx, tx, casefile.TaskRetentionSync, holdsTaskID(h.ID, "create"), map[string]string{"hold_id": h.ID}); err != nil {
 			return err
 		}
 		if err := db.appendAudit(ctx, tx, auditEntry{Action: "hold.create", TargetType: "hold", TargetID: h.ID,
@@ -187,7 +187,7 @@ func (db *DB) ReleaseHold(ctx context.Context, id, reason string) (*casefile.Hol
 			return err
 		}
 		if h.ReleasedAt != nil {
-			return casefile.Errorf(casefile.EConflict, "already_released", "This hold was already released on %s.", h.ReleasedAt.Format(time.RFC3339))
+			return casefile.Errorf(casefile.EConflict, "hold_released", "This hold was already released on %s.", h.ReleasedAt.Format(time.RFC3339))
 		}
 		who := casefile.ActorFrom(ctx).String()
 		var at time.Time
@@ -197,7 +197,7 @@ func (db *DB) ReleaseHold(ctx context.Context, id, reason string) (*casefile.Hol
 		}
 		at = at.UTC()
 		h.ReleasedAt, h.ReleasedBy, h.ReleaseReason = &at, who, reason
-		if err := enqueueTx(ctx, tx, casefile.TaskRetentionHolds, holdsTaskID(id, "release"), map[string]string{"hold_id": id}); err != nil {
+		if err := enqueueTx(ctx, tx, casefile.TaskRetentionSync, holdsTaskID(id, "release"), map[string]string{"hold_id": id}); err != nil {
 			return err
 		}
 		if err := db.appendAudit(ctx, tx, auditEntry{Action: "hold.release", TargetType: "hold", TargetID: id,
@@ -389,12 +389,12 @@ func (db *DB) StartRun(ctx context.Context, id string) (*casefile.RetentionRun, 
 // due, held back (and why) or for review as of the run's date.
 func (db *DB) PlanRun(ctx context.Context, id string) error {
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		var planned *time.Time
+		var planned bool
 		var asOf casefile.Date
-		if err := tx.QueryRow(ctx, "SELECT planned_at, as_of FROM retention_runs WHERE id = $1 FOR UPDATE", id).Scan(&planned, &asOf); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT planned, as_of FROM retention_runs WHERE id = $1 FOR UPDATE", id).Scan(&planned, &asOf); err != nil {
 			return err
 		}
-		if planned != nil {
+		if planned {
 			return nil
 		}
 		_, err := tx.Exec(ctx, `WITH cand AS (
@@ -421,7 +421,7 @@ func (db *DB) PlanRun(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, "UPDATE retention_runs SET planned_at = now() WHERE id = $1", id); err != nil {
+		if _, err := tx.Exec(ctx, "UPDATE retention_runs SET planned = true WHERE id = $1", id); err != nil {
 			return err
 		}
 		c, err := recount(ctx, tx, id)
@@ -559,8 +559,8 @@ func (db *DB) DestroyBatch(ctx context.Context, runID string, limit int, destroy
 			}
 		}
 		if len(notes) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE notes SET status = 'destroyed', destroyed_at = now(), destruction_run_id = $1
-				WHERE id = ANY($2) AND status = 'active'`, runID, notes); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE notes SET status = 'destroyed', destroyed_at = now(), destruction_run_id = $1,
+				reopened_by_ticket = NULL WHERE id = ANY($2) AND status = 'active'`, runID, notes); err != nil {
 				return err
 			}
 			if _, err := tx.Exec(ctx, "UPDATE note_versions SET body = NULL WHERE note_id = ANY($1) AND body IS NOT NULL", notes); err != nil {

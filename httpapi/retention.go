@@ -1,0 +1,191 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/council/casefile"
+)
+
+func (s *Server) registerRetention(g *gin.RouterGroup) {
+	s.handle(g, http.MethodGet, "/retention/schedule", permRetentionRead, s.retentionSchedule)
+	s.handle(g, http.MethodGet, "/persons/:id/retention", permRetentionRead, s.personRetention)
+	s.handle(g, http.MethodPost, "/holds", permRetentionManage, s.createHold)
+	s.handle(g, http.MethodGet, "/holds", permRetentionRead, s.listHolds)
+	s.handle(g, http.MethodPost, "/holds/:id/release", permRetentionManage, s.releaseHold)
+	s.handle(g, http.MethodPost, "/retention/runs", permRetentionManage, s.createRun)
+	s.handle(g, http.MethodGet, "/retention/runs/:id", permRetentionRead, s.getRun)
+	s.handle(g, http.MethodGet, "/retention/runs/:id/items", permRetentionRead, s.runItems)
+}
+
+func (s *Server) retentionSchedule(c *gin.Context) {
+	c.JSON(http.StatusOK, listOf(s.cfg.Policy.Schedule(), ""))
+}
+
+func (s *Server) personRetention(c *gin.Context) {
+	id, err := pathID(c, "id", "Person")
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	r, err := s.cfg.Retention.PersonRetention(c.Request.Context(), id)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, r)
+}
+
+type holdRequest struct {
+	Name      string   `json:"name"`
+	Reason    string   `json:"reason"`
+	PersonIDs []string `json:"person_ids"`
+	All       bool     `json:"all"`
+}
+
+func (s *Server) createHold(c *gin.Context) {
+	var req holdRequest
+	if err := decodeJSON(c, &req); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	if err := requireText("name", req.Name, 200); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	if err := requireText("reason", req.Reason, 2000); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	if req.All == (len(req.PersonIDs) > 0) {
+		s.respondError(c, unprocessable("hold_scope", "A hold covers either named persons (person_ids) or every record (all: true), not both or neither."))
+		return
+	}
+	if len(req.PersonIDs) > 10000 {
+		s.respondError(c, unprocessable("too_many_persons", "A hold names at most 10,000 persons; use all: true for everything."))
+		return
+	}
+	h := &casefile.Hold{Name: strings.TrimSpace(req.Name), Reason: strings.TrimSpace(req.Reason), All: req.All, PersonIDs: req.PersonIDs}
+	if h.PersonIDs == nil {
+		h.PersonIDs = []string{}
+	}
+	if err := s.cfg.Retention.CreateHold(c.Request.Context(), h); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, h)
+}
+
+func (s *Server) listHolds(c *gin.Context) {
+	page, err := pageOf(c)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	hs, next, err := s.cfg.Retention.Holds(c.Request.Context(), page)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, listOf(hs, next))
+}
+
+type releaseRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) releaseHold(c *gin.Context) {
+	id, err := pathID(c, "id", "Hold")
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	var req releaseRequest
+	if c.Request.ContentLength != 0 {
+		if err := decodeJSON(c, &req); err != nil {
+			s.respondError(c, err)
+			return
+		}
+	}
+	h, err := s.cfg.Retention.ReleaseHold(c.Request.Context(), id, strings.TrimSpace(req.Reason))
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, h)
+}
+
+type runRequest struct {
+	DryRun *bool          `json:"dry_run"`
+	AsOf   *casefile.Date `json:"as_of"`
+}
+
+func (s *Server) createRun(c *gin.Context) {
+	var req runRequest
+	if err := decodeJSON(c, &req); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	if req.DryRun == nil {
+		s.respondError(c, unprocessable("missing_dry_run", "Say dry_run: true to see what is due, or dry_run: false to destroy it."))
+		return
+	}
+	asOf := casefile.Today()
+	if req.AsOf != nil {
+		if !*req.DryRun {
+			s.respondError(c, unprocessable("as_of_needs_dry_run",
+				"as_of is for what-if dry runs only; a real run destroys what is due today, never before its date."))
+			return
+		}
+		asOf = *req.AsOf
+	}
+	r, err := s.cfg.Retention.CreateRun(c.Request.Context(), *req.DryRun, asOf)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.Header("Location", "/v1/retention/runs/"+r.ID)
+	c.JSON(http.StatusAccepted, r)
+}
+
+func (s *Server) getRun(c *gin.Context) {
+	id, err := pathID(c, "id", "Retention run")
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	r, err := s.cfg.Retention.RetentionRun(c.Request.Context(), id)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, r)
+}
+
+func (s *Server) runItems(c *gin.Context) {
+	id, err := pathID(c, "id", "Retention run")
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	page, err := pageOf(c)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	state := c.Query("state")
+	switch state {
+	case "", casefile.ItemDue, casefile.ItemHeldBack, casefile.ItemReview, casefile.ItemDestroyed:
+	default:
+		s.respondError(c, invalid("invalid_state", "state must be due, held_back, review or destroyed."))
+		return
+	}
+	items, next, err := s.cfg.Retention.RunItems(c.Request.Context(), id, casefile.RunItemFilter{State: state, Page: page})
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, listOf(items, next))
+}
