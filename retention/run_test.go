@@ -659,3 +659,49 @@ func retainUntil(t *testing.T, e *env, key string) casefile.Date {
 	}
 	return casefile.DateOf(until.UTC())
 }
+
+// fortyYears replaces the schedule: the sweep must assess everyone again.
+type fortyYears struct{ thirtyYears }
+
+func (fortyYears) Assess(p *casefile.Person) casefile.PersonRetention {
+	r := thirtyYears{}.Assess(p)
+	d := casefile.DateOf(r.DisposalDueOn.Time().AddDate(10, 0, 0))
+	r.DisposalDueOn = &d
+	return r
+}
+
+func TestSweepAssessesAgainUnderAReplacedSchedule(t *testing.T) {
+	e := newEnv(t)
+	due := casefile.Today().AddDays(-1)
+	a := e.person("A", due)
+	e.db.SetRetentionPolicy(fortyYears{})
+	if _, err := e.sweep.Sweep(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := e.db.PersonRetention(e.ctx, a.ID)
+	if err != nil || pr.DisposalDueOn == nil || *pr.DisposalDueOn != casefile.DateOf(due.Time().AddDate(10, 0, 0)) {
+		t.Fatalf("position after the schedule changed: %+v %v", pr, err)
+	}
+}
+
+func TestExportBundlesGoWithTheRecord(t *testing.T) {
+	e := newEnv(t)
+	a := e.person("A", casefile.Today().AddDays(-1))
+	e.document(a, "letter")
+	key := "exports/" + newID(t) + ".zip"
+	if _, err := e.s3.Put(e.ctx, key, bytes.NewReader([]byte("PK bundle")), 9, "application/zip", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Pool().Exec(e.ctx, `INSERT INTO exports (id, person_id, state, requested_by, object_key, size, sha256)
+		VALUES ($1, $2, 'done', 'officer', $3, 9, 'x')`, newID(t), a.ID, key); err != nil {
+		t.Fatal(err)
+	}
+	run := e.run(false, casefile.Today())
+	if run.Destroyed != 2 || e.versions(key) != 0 {
+		t.Fatalf("destroyed %d, bundle versions %d", run.Destroyed, e.versions(key))
+	}
+	var state string
+	if err := e.db.Pool().QueryRow(e.ctx, "SELECT state FROM exports WHERE person_id = $1", a.ID).Scan(&state); err != nil || state != "failed" {
+		t.Fatalf("export state %q %v", state, err)
+	}
+}
