@@ -84,7 +84,7 @@ versitygw_bin() {
     command -v go >/dev/null || die "Go is needed to build the S3 server"
     say "building versitygw $versitygw_version into $cache/bin (once; about 4 minutes)"
     mkdir -p "$cache/bin"
-    (cd /tmp && GOBIN="$cache/bin" GOFLAGS=-mod=mod go install "github.com/versity/versitygw/cmd/versitygw@$versitygw_version") >&2
+    (cd /tmp && GOBIN="$cache/bin" GOFLAGS= go install "github.com/versity/versitygw/cmd/versitygw@$versitygw_version") >&2
   fi
   echo "$bin"
 }

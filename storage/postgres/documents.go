@@ -37,18 +37,7 @@ func scanDocument(row pgx.Row) (*casefile.Document, error) {
 		_ = json.Unmarshal(email, d.Email)
 	}
 	d.Attachments = []*casefile.Document{}
-	switch d.Status {
-	case casefile.StatusRemoved:
-		d.Tombstone = &casefile.Tombstone{Reason: "removed under an approved ICT removal ticket", At: removedAt}
-		if ticket != nil {
-			d.Tombstone.TicketID = *ticket
-		}
-	case casefile.StatusDestroyed:
-		d.Tombstone = &casefile.Tombstone{Reason: "destroyed under the retention schedule", At: destroyedAt}
-		if run != nil {
-			d.Tombstone.RunID = *run
-		}
-	}
+	d.Tombstone = tombstoneFor(d.Status, removedAt, ticket, destroyedAt, run)
 	return &d, nil
 }
 
