@@ -16,7 +16,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -208,94 +207,6 @@ func (s *Store) Destroy(ctx context.Context, key string) error {
 		}
 	}
 	return nil
-}
-
-// DestroyMany removes every version of each key in batches, for retention
-// runs. Keys under a legal hold must have been released first. It returns
-// the keys it could not destroy, with why.
-func (s *Store) DestroyMany(ctx context.Context, keys []string) (map[string]error, error) {
-	objs := make([]casefile.DueObject, len(keys))
-	for i, k := range keys {
-		objs[i] = casefile.DueObject{ObjectKey: k}
-	}
-	return s.DestroyObjects(ctx, objs)
-}
-
-// DestroyObjects removes objects in batches: by their known version id (keys
-// are written once, so that is the only version), or, when the version is
-// not known, every version listed for the key. It returns the keys it could
-// not destroy, with why.
-func (s *Store) DestroyObjects(ctx context.Context, objs []casefile.DueObject) (map[string]error, error) {
-	failed := map[string]error{}
-	var keys []string
-	var known []minio.ObjectInfo
-	for _, o := range objs {
-		if o.VersionID != "" {
-			known = append(known, minio.ObjectInfo{Key: o.ObjectKey, VersionID: o.VersionID})
-		} else {
-			keys = append(keys, o.ObjectKey)
-		}
-	}
-	ch := make(chan minio.ObjectInfo)
-	keyCh := make(chan string)
-	var listErr error
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	// Listing a key's versions is one request per key; sixteen at once keep
-	// the batch delete fed.
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range keyCh {
-				vs, err := s.versions(ctx, k)
-				if err != nil {
-					mu.Lock()
-					listErr = err
-					mu.Unlock()
-					continue
-				}
-				for _, v := range vs {
-					select {
-					case ch <- minio.ObjectInfo{Key: v.Key, VersionID: v.VersionID}:
-					case <-ctx.Done():
-						return
-					}
-				}
-			}
-		}()
-	}
-	go func() {
-		defer close(ch)
-		defer wg.Wait()
-		defer close(keyCh)
-		for _, o := range known {
-			select {
-			case ch <- o:
-			case <-ctx.Done():
-				return
-			}
-		}
-		for _, k := range keys {
-			select {
-			case keyCh <- k:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	for e := range s.client.RemoveObjects(ctx, s.bucket, ch, minio.RemoveObjectsOptions{GovernanceBypass: true}) {
-		if e.Err != nil && !isNotFound(e.Err) {
-			failed[e.ObjectName] = mapError(e.Err)
-		}
-	}
-	if listErr != nil {
-		return failed, listErr
-	}
-	if err := ctx.Err(); err != nil {
-		return failed, err
-	}
-	return failed, nil
 }
 
 // SetRetention sets the governance retain-until of every version of key.
