@@ -19,7 +19,7 @@ import (
 // rules; its figures are reported, and it counts towards the totals.
 func TestLabelledPrecisionRecall(t *testing.T) {
 	var tp, fp, fn, tn int
-	for _, file := range []string{"testdata/labelled.jsonl", "testdata/heldout.jsonl"} {
+	for _, file := range []string{"testdata/labelled.jsonl", "testdata/heldout.jsonl", "testdata/independent.jsonl"} {
 		a, b, c, d := score(t, file)
 		t.Logf("%s: precision %.3f, recall %.3f", file, float64(a)/float64(a+b), float64(a)/float64(a+c))
 		tp, fp, fn, tn = tp+a, fp+b, fn+c, tn+d
