@@ -75,6 +75,11 @@ type Tombstone struct {
 	RequestedBy string     `json:"requested_by,omitempty"`
 	ApprovedBy  string     `json:"approved_by,omitempty"`
 	At          *time.Time `json:"at"`
+	// The re-entered note and the email uploaded as a document that the
+	// removal ticket named, as the policy asks ("deleted, re-entered and
+	// documents stored as appropriate").
+	ReplacementNoteID     string `json:"replacement_note_id,omitempty"`
+	ReplacementDocumentID string `json:"replacement_document_id,omitempty"`
 }
 
 // DocumentStore keeps document metadata. Reads and changes are audited under

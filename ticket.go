@@ -45,8 +45,10 @@ type Ticket struct {
 
 // TicketFilter selects tickets.
 type TicketFilter struct {
-	State string
-	Kind  string
+	State    string
+	Kind     string
+	PersonID string // raised against this person, or moving a record to them
+	TargetID string
 	Page
 }
 
@@ -57,7 +59,8 @@ type TicketService interface {
 	// PersonID from the target. Returns ENotFound (target), EUnprocessable
 	// (reopen of a non-visit note, reindex to the same or a missing person,
 	// replacement on another person), EConflict (ticket_exists: a removal
-	// ticket for the target is already live; target_not_active).
+	// ticket for the target is already live, or a re-index or reopen ticket
+	// of the same kind is open or approved; target_not_active).
 	CreateTicket(ctx context.Context, t *Ticket) error
 	// Ticket returns a ticket. ENotFound.
 	Ticket(ctx context.Context, id string) (*Ticket, error)
@@ -69,15 +72,18 @@ type TicketService interface {
 	// RejectTicket moves an open ticket to rejected. EConflict otherwise.
 	RejectTicket(ctx context.Context, id, reason string) (*Ticket, error)
 	// RetryTicket moves a failed ticket back to approved and queues it again.
+	// EConflict (invalid_transition; ticket_exists when another live ticket
+	// of the kind was raised for the target meanwhile).
 	RetryTicket(ctx context.Context, id string) (*Ticket, error)
 	// CloseReopenWindow closes the amendment window a reopen ticket opened.
+	// EUnprocessable (not_a_reopen_ticket), EConflict (window_not_open).
 	CloseReopenWindow(ctx context.Context, id string) (*Ticket, error)
 
 	// The worker's steps. Each is idempotent, so that a retry after a crash
 	// finishes the job without doing anything twice.
 
 	// MarkDocumentRemoved sets the document and its attachments removed and
-	// returns their object keys.
+	// returns their object keys. EConflict (under_legal_hold).
 	MarkDocumentRemoved(ctx context.Context, t *Ticket) ([]string, error)
 	// ClearDocumentContent destroys the parsed text and metadata of the
 	// removed document tree and marks the ticket done.
@@ -85,10 +91,16 @@ type TicketService interface {
 	// RemoveNote destroys every version's body and marks the ticket done.
 	RemoveNote(ctx context.Context, t *Ticket) error
 	// Reindex moves the target (with attachments) to ToPersonID and marks
-	// the ticket done.
+	// the ticket done. EConflict (target_not_active, target_moved,
+	// duplicate_on_person).
 	Reindex(ctx context.Context, t *Ticket) error
 	// OpenReopenWindow opens the amendment window and marks the ticket done.
+	// EConflict (target_not_active, window_held).
 	OpenReopenWindow(ctx context.Context, t *Ticket) error
 	// FailTicket records why the work could not be done.
 	FailTicket(ctx context.Context, id, reason string) error
+	// RequeueStuckTickets hands approved tickets whose task was queued more
+	// than olderThan ago back to the outbox relay (the queue may have lost
+	// them), and returns their ids.
+	RequeueStuckTickets(ctx context.Context, olderThan time.Duration) ([]string, error)
 }

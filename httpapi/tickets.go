@@ -72,6 +72,20 @@ func (s *Server) listTickets(c *gin.Context) {
 		s.respondError(c, invalid("invalid_state", "state must be open, approved, done, failed or rejected."))
 		return
 	}
+	switch f.Kind {
+	case "", casefile.TicketRemoval, casefile.TicketReindex, casefile.TicketReopen:
+	default:
+		s.respondError(c, invalid("invalid_kind", "kind must be removal, reindex or reopen."))
+		return
+	}
+	if f.PersonID, err = queryUUID(c, "person_id"); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	if f.TargetID, err = queryUUID(c, "target_id"); err != nil {
+		s.respondError(c, err)
+		return
+	}
 	ts, next, err := s.cfg.Tickets.Tickets(c.Request.Context(), f)
 	if err != nil {
 		s.respondError(c, err)

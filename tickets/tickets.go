@@ -12,6 +12,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
+	"time"
 
 	"github.com/council/casefile"
 )
@@ -25,6 +27,11 @@ type Blobs interface {
 type Processor struct {
 	Store casefile.TicketService
 	Blobs Blobs
+	// FinalAttempt reports whether the queue will give up on the task if
+	// this delivery fails; the ticket is then marked failed, so that ICT sees
+	// it rather than a ticket approved for ever. Nil means never final.
+	FinalAttempt func(ctx context.Context) bool
+	Log          *slog.Logger
 	// afterMark, when set, runs between marking a document removed and
 	// destroying its objects (tests use it to simulate a crash there).
 	afterMark func() error
@@ -54,10 +61,40 @@ func (p *Processor) Handle(ctx context.Context, payload []byte) error {
 	if err == nil {
 		return nil
 	}
-	if casefile.ErrorKind(err) == casefile.EUnavailable || errors.Is(err, context.Canceled) || ctx.Err() != nil {
-		return err
+	retryable := casefile.ErrorKind(err) == casefile.EUnavailable || errors.Is(err, context.Canceled) || ctx.Err() != nil
+	if retryable && (ctx.Err() != nil || p.FinalAttempt == nil || !p.FinalAttempt(ctx)) {
+		return err // handed back to the queue; the retry finishes the job
 	}
-	return p.Store.FailTicket(context.WithoutCancel(ctx), t.ID, casefile.ErrorMessage(err)+" ("+casefile.ErrorCode(err)+")")
+	if casefile.ErrorKind(err) == casefile.EInternal || retryable {
+		p.log().Error("ticket failed", "ticket_id", t.ID, "kind", t.Kind, "err", err)
+	}
+	why := casefile.ErrorMessage(err) + " (" + casefile.ErrorCode(err) + ")"
+	if retryable {
+		why = "gave up after repeated attempts: " + why
+	}
+	return p.Store.FailTicket(context.WithoutCancel(ctx), t.ID, why)
+}
+
+func (p *Processor) log() *slog.Logger {
+	if p.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.Log
+}
+
+// StuckAfter is how long an approved ticket's task may sit in the queue
+// before the sweep hands it to the relay again.
+const StuckAfter = 15 * time.Minute
+
+// Sweep is the tickets' part of the periodic reconciliation: approved
+// tickets whose task the queue lost (Redis restarted without its data) are
+// queued again. A task still in the queue keeps its id, so nothing runs twice.
+func (p *Processor) Sweep(ctx context.Context) error {
+	ids, err := p.Store.RequeueStuckTickets(ctx, StuckAfter)
+	if len(ids) > 0 {
+		p.log().Warn("approved tickets queued again", "tickets", ids)
+	}
+	return err
 }
 
 func (p *Processor) carryOut(ctx context.Context, t *casefile.Ticket) error {

@@ -1,17 +1,30 @@
 package main
 
 import (
+	"context"
+	"errors"
+
 	"github.com/council/casefile"
 	"github.com/council/casefile/tickets"
+	"github.com/council/casefile/workers"
 )
 
 // registerTasks registers the background task handlers on the workers.
 func (a *app) registerTasks() {
 	a.workers.Handle(casefile.TaskExportBuild, a.exportService().Handle)
-	a.workers.Handle(casefile.TaskStorageReconcile, a.reconcile)
+	tp := a.ticketProcessor()
+	// The periodic reconciliation: objects against rows, and approved
+	// tickets whose queued task was lost.
+	a.workers.Handle(casefile.TaskStorageReconcile, func(ctx context.Context, p []byte) error {
+		return errors.Join(tp.Sweep(ctx), a.reconcile(ctx, p))
+	})
 	sweeper := a.retentionSweeper()
 	a.workers.Handle(casefile.TaskRetentionRun, a.retentionRunner().Handle)
 	a.workers.Handle(casefile.TaskRetentionSweep, sweeper.Handle)
 	a.workers.Handle(casefile.TaskRetentionSync, sweeper.HandleSync)
-	a.workers.Handle(casefile.TaskTicketProcess, (&tickets.Processor{Store: a.db, Blobs: blobs{a.s3}}).Handle)
+	a.workers.Handle(casefile.TaskTicketProcess, tp.Handle)
+}
+
+func (a *app) ticketProcessor() *tickets.Processor {
+	return &tickets.Processor{Store: a.db, Blobs: blobs{a.s3}, FinalAttempt: workers.FinalAttempt, Log: a.log}
 }

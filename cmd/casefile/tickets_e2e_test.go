@@ -143,8 +143,12 @@ func TestTicketsEndToEnd(t *testing.T) {
 	}
 	visit := s.must(201, "POST", "/v1/persons/"+amy+"/notes", prac, map[string]any{"type": "cp_plan_visit", "occurred_at": "2026-01-03T10:00:00Z", "body": "CP visit; Amy seen."})
 	ro := s.must(201, "POST", "/v1/tickets", prac, map[string]any{"kind": "reopen", "target_type": "note", "target_id": visit["id"], "reason": "Forgot to record who else was present"})
-	rej := s.must(201, "POST", "/v1/tickets", prac, map[string]any{"kind": "reopen", "target_type": "note", "target_id": visit["id"], "reason": "duplicate request"})
-	s.must(200, "POST", "/v1/tickets/"+rej["id"].(string)+"/reject", ict, map[string]any{"reason": "Duplicate of another ticket"})
+	if r := s.do("POST", "/v1/tickets", prac, map[string]any{"kind": "reopen", "target_type": "note", "target_id": visit["id"], "reason": "duplicate request"}); r.Status != 409 || r.ErrorCode() != "ticket_exists" {
+		t.Fatalf("second live reopen ticket: %d %s", r.Status, r.Body)
+	}
+	other := s.must(201, "POST", "/v1/persons/"+amy+"/notes", prac, map[string]any{"type": "cin_visit", "occurred_at": "2026-01-03T11:00:00Z", "body": "CIN visit."})
+	rej := s.must(201, "POST", "/v1/tickets", prac, map[string]any{"kind": "reopen", "target_type": "note", "target_id": other["id"], "reason": "want to add detail"})
+	s.must(200, "POST", "/v1/tickets/"+rej["id"].(string)+"/reject", ict, map[string]any{"reason": "Record the detail as a new note instead"})
 	if r := s.do("POST", "/v1/tickets/"+rej["id"].(string)+"/approve", ict, nil); r.Status != 409 {
 		t.Fatalf("approving a rejected ticket: %d", r.Status)
 	}

@@ -122,11 +122,12 @@ func (db *DB) CreateTicket(ctx context.Context, t *casefile.Ticket) error {
 			t.ID, t.Kind, t.TargetType, t.TargetID, t.PersonID, t.ToPersonID, t.Reason, t.ReplacementNoteID,
 			t.ReplacementDocumentID, t.RaisedBy, t.Source)
 		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.ConstraintName == "tickets_one_removal" {
+		if errors.As(err, &pgErr) && (pgErr.ConstraintName == "tickets_one_removal" || pgErr.ConstraintName == "tickets_one_live_change") {
 			var existing string
-			_ = tx.Conn().QueryRow(context.WithoutCancel(ctx), `SELECT id FROM tickets WHERE target_type = $1 AND target_id = $2
-				AND kind = 'removal' AND state IN ('open','approved','done')`, t.TargetType, t.TargetID).Scan(&existing)
-			return casefile.Errorf(casefile.EConflict, "ticket_exists", "A removal ticket for this %s already exists: %s.", t.TargetType, existing)
+			_ = db.pool.QueryRow(context.WithoutCancel(ctx), `SELECT id FROM tickets WHERE target_type = $1 AND target_id = $2
+				AND kind = $3 AND state IN ('open','approved','done') ORDER BY state = 'done', id DESC LIMIT 1`,
+				t.TargetType, t.TargetID, t.Kind).Scan(&existing)
+			return casefile.Errorf(casefile.EConflict, "ticket_exists", "A %s ticket for this %s already exists: %s.", t.Kind, t.TargetType, existing)
 		}
 		if err != nil {
 			return err
@@ -155,7 +156,8 @@ func (db *DB) Tickets(ctx context.Context, f casefile.TicketFilter) ([]*casefile
 		return nil, "", casefile.Errorf(casefile.EInvalid, "invalid_cursor", "The cursor is not one this service gave out.")
 	}
 	rows, err := db.pool.Query(ctx, "SELECT "+ticketColumns+` FROM tickets WHERE ($1 = '' OR state = $1) AND ($2 = '' OR kind = $2)
-		AND ($3 = '' OR id > $3::uuid) ORDER BY id LIMIT $4`, f.State, f.Kind, f.Cursor, limit+1)
+		AND ($3 = '' OR id > $3::uuid) AND ($5 = '' OR person_id = $5::uuid OR to_person_id = $5::uuid)
+		AND ($6 = '' OR target_id = $6::uuid) ORDER BY id LIMIT $4`, f.State, f.Kind, f.Cursor, limit+1, f.PersonID, f.TargetID)
 	if err != nil {
 		return nil, "", mapError(err)
 	}
@@ -251,6 +253,11 @@ func (db *DB) RetryTicket(ctx context.Context, id string) (*casefile.Ticket, err
 			return err
 		}
 		if _, err := tx.Exec(ctx, "UPDATE tickets SET state = 'approved', error = NULL WHERE id = $1", id); err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+				return casefile.Errorf(casefile.EConflict, "ticket_exists",
+					"Another %s ticket for this %s was raised since this one failed; carry on with that one.", t.Kind, t.TargetType)
+			}
 			return err
 		}
 		if err := enqueueTx(ctx, tx, casefile.TaskTicketProcess, "ticket:"+id+":retry:"+strconv.Itoa(n), map[string]string{"ticket_id": id}); err != nil {
@@ -347,15 +354,44 @@ func refuseUnderHold(ctx context.Context, tx pgx.Tx, personID string) error {
 	return nil
 }
 
-// MarkDocumentRemoved marks the document tree removed (first step of a removal).
+// ticketStep runs one step of an approved ticket's work in a transaction
+// that holds the ticket's row lock, so that two deliveries of the same task
+// never run a step at once and the second finds the work done. A ticket that
+// is no longer approved (done by the other delivery, failed, or sent back)
+// makes the step do nothing. fn gets the ticket as stored now.
+func (db *DB) ticketStep(ctx context.Context, id string, fn func(tx pgx.Tx, t *casefile.Ticket) error) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		t, err := lockTicket(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if t.State != casefile.TicketApproved {
+			return nil
+		}
+		return fn(tx, t)
+	})
+}
+
+// MarkDocumentRemoved marks the document tree removed (first step of a
+// removal), so that reads show it removed and content answers 410 at once.
+// It returns the object keys still to destroy; none when the ticket is no
+// longer approved.
 func (db *DB) MarkDocumentRemoved(ctx context.Context, t *casefile.Ticket) ([]string, error) {
 	var keys []string
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.ticketStep(ctx, t.ID, func(tx pgx.Tx, t *casefile.Ticket) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", holdLockKey); err != nil {
 			return err
 		}
-		if err := refuseUnderHold(ctx, tx, t.PersonID); err != nil {
+		var status string
+		if err := tx.QueryRow(ctx, "SELECT status FROM documents WHERE id = $1", t.TargetID).Scan(&status); err != nil {
 			return err
+		}
+		if status == casefile.StatusActive {
+			// Once removed, a hold placed later does not undo the removal:
+			// the content is already unreadable and the retry must finish.
+			if err := refuseUnderHold(ctx, tx, t.PersonID); err != nil {
+				return err
+			}
 		}
 		ids, ks, err := docTreeIDs(ctx, tx, t.TargetID)
 		if err != nil {
@@ -372,7 +408,7 @@ func (db *DB) MarkDocumentRemoved(ctx context.Context, t *casefile.Ticket) ([]st
 // ClearDocumentContent destroys what was parsed from the removed documents
 // and completes the ticket.
 func (db *DB) ClearDocumentContent(ctx context.Context, t *casefile.Ticket) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error {
+	return db.ticketStep(ctx, t.ID, func(tx pgx.Tx, t *casefile.Ticket) error {
 		ids, _, err := docTreeIDs(ctx, tx, t.TargetID)
 		if err != nil {
 			return err
@@ -385,9 +421,11 @@ func (db *DB) ClearDocumentContent(ctx context.Context, t *casefile.Ticket) erro
 	})
 }
 
-// RemoveNote destroys a note's content, every version, and completes the ticket.
+// RemoveNote destroys a note's content, every version, and completes the
+// ticket, in one transaction: status first (the trigger allows bodies to be
+// cleared only then), then every version's body.
 func (db *DB) RemoveNote(ctx context.Context, t *casefile.Ticket) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error {
+	return db.ticketStep(ctx, t.ID, func(tx pgx.Tx, t *casefile.Ticket) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", holdLockKey); err != nil {
 			return err
 		}
@@ -406,47 +444,134 @@ func (db *DB) RemoveNote(ctx context.Context, t *casefile.Ticket) error {
 	})
 }
 
-// Reindex moves the target to the right person.
+// Reindex moves the target (a document with its attachments) to the right
+// person and completes the ticket, in one transaction. It refuses, failing
+// the ticket, when the target is no longer active or no longer on the person
+// the ticket was raised against, or when the right person already holds the
+// same file.
 func (db *DB) Reindex(ctx context.Context, t *casefile.Ticket) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error {
+	return db.ticketStep(ctx, t.ID, func(tx pgx.Tx, t *casefile.Ticket) error {
+		to := *t.ToPersonID
+		var person, status string
+		var sha *string
+		var err error
+		switch t.TargetType {
+		case "note":
+			err = tx.QueryRow(ctx, "SELECT person_id, status FROM notes WHERE id = $1 FOR UPDATE", t.TargetID).Scan(&person, &status)
+		case "document":
+			err = tx.QueryRow(ctx, "SELECT person_id, status, sha256 FROM documents WHERE id = $1 FOR UPDATE", t.TargetID).Scan(&person, &status, &sha)
+		}
+		if err != nil {
+			return err
+		}
+		if status != casefile.StatusActive {
+			return casefile.Errorf(casefile.EConflict, "target_not_active", "The %s was %s before the re-index could run.", t.TargetType, status)
+		}
+		if person != t.PersonID {
+			return casefile.Errorf(casefile.EConflict, "target_moved",
+				"The %s is no longer on the record this ticket was raised against (it is on %s now).", t.TargetType, person)
+		}
 		var moved int64
 		switch t.TargetType {
 		case "note":
-			tag, err := tx.Exec(ctx, "UPDATE notes SET person_id = $2 WHERE id = $1 AND person_id = $3", t.TargetID, *t.ToPersonID, t.PersonID)
+			tag, err := tx.Exec(ctx, "UPDATE notes SET person_id = $2 WHERE id = $1", t.TargetID, to)
 			if err != nil {
 				return err
 			}
 			moved = tag.RowsAffected()
 		case "document":
+			var dup string
+			err := tx.QueryRow(ctx, `SELECT id FROM documents WHERE person_id = $1 AND sha256 = $2 AND parent_id IS NULL
+				AND status = 'active' LIMIT 1`, to, sha).Scan(&dup)
+			if err == nil {
+				return casefile.Errorf(casefile.EConflict, "duplicate_on_person",
+					"The right person's record already holds the same file (document %s); raise a removal ticket for this copy instead.", dup)
+			}
+			if err != pgx.ErrNoRows {
+				return err
+			}
 			ids, _, err := docTreeIDs(ctx, tx, t.TargetID)
 			if err != nil {
 				return err
 			}
-			tag, err := tx.Exec(ctx, "UPDATE documents SET person_id = $2 WHERE id = ANY($1) AND person_id = $3", ids, *t.ToPersonID, t.PersonID)
+			tag, err := tx.Exec(ctx, "UPDATE documents SET person_id = $2 WHERE id = ANY($1)", ids, to)
 			if err != nil {
 				return err
 			}
 			moved = tag.RowsAffected()
-		}
-		if moved > 0 {
-			// Both records' trails show the move.
-			if err := db.appendAudit(ctx, tx, auditEntry{Action: t.TargetType + ".reindex_in", TargetType: t.TargetType, TargetID: t.TargetID,
-				PersonID: *t.ToPersonID, Details: map[string]any{"from_person_id": t.PersonID, "ticket_id": t.ID, "items": moved}}); err != nil {
+			// Object Lock dates and legal holds follow the person the
+			// documents are on now.
+			if err := enqueueTx(ctx, tx, casefile.TaskRetentionSync, "ticket:"+t.ID+":sync", map[string]string{"ticket_id": t.ID}); err != nil {
 				return err
 			}
 		}
-		return db.complete(ctx, tx, t, t.TargetType+".reindex_out", map[string]any{"to_person_id": *t.ToPersonID, "items": moved})
+		// Both records' trails show the move.
+		if err := db.appendAudit(ctx, tx, auditEntry{Action: t.TargetType + ".reindex_in", TargetType: t.TargetType, TargetID: t.TargetID,
+			PersonID: to, Details: map[string]any{"from_person_id": t.PersonID, "ticket_id": t.ID, "items": moved,
+				"approved_by": t.DecidedBy, "raised_by": t.RaisedBy}}); err != nil {
+			return err
+		}
+		return db.complete(ctx, tx, t, t.TargetType+".reindex_out", map[string]any{"to_person_id": to, "items": moved})
 	})
 }
 
-// OpenReopenWindow lets ICT amend the visit note once.
+// OpenReopenWindow lets ICT amend the visit note once, and completes the
+// ticket. It refuses, failing the ticket, when the note is no longer active
+// or another reopen ticket holds it open.
 func (db *DB) OpenReopenWindow(ctx context.Context, t *casefile.Ticket) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "UPDATE notes SET reopened_by_ticket = $2 WHERE id = $1 AND status = 'active'", t.TargetID, t.ID); err != nil {
+	return db.ticketStep(ctx, t.ID, func(tx pgx.Tx, t *casefile.Ticket) error {
+		var status string
+		var holder *string
+		if err := tx.QueryRow(ctx, "SELECT status, reopened_by_ticket FROM notes WHERE id = $1 FOR UPDATE", t.TargetID).
+			Scan(&status, &holder); err != nil {
+			return err
+		}
+		if status != casefile.StatusActive {
+			return casefile.Errorf(casefile.EConflict, "target_not_active", "The note was %s before it could be reopened.", status)
+		}
+		if holder != nil && *holder != t.ID {
+			return casefile.Errorf(casefile.EConflict, "window_held",
+				"Reopen ticket %s already holds this note open; amend the note or close that ticket first, then retry this one.", *holder)
+		}
+		if _, err := tx.Exec(ctx, "UPDATE notes SET reopened_by_ticket = $2 WHERE id = $1", t.TargetID, t.ID); err != nil {
 			return err
 		}
 		return db.complete(ctx, tx, t, "note.reopen", nil)
 	})
+}
+
+// RequeueStuckTickets hands the work of approved tickets back to the relay
+// when it was handed to the queue more than olderThan ago and the ticket is
+// still approved: the queue may have lost it (Redis restarted without its
+// data) or given up on it. The relay enqueues it again under the same task
+// id, so a task still in the queue counts once. It returns the tickets.
+func (db *DB) RequeueStuckTickets(ctx context.Context, olderThan time.Duration) ([]string, error) {
+	var ids []string
+	ctx = casefile.WithActor(ctx, casefile.SystemActor("ticket-sweep"))
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE outbox o SET enqueued_at = NULL FROM tickets t
+			WHERE t.state = 'approved' AND o.id = (SELECT max(x.id) FROM outbox x
+				WHERE x.task_type = $1 AND x.payload->>'ticket_id' = t.id::text)
+			AND o.enqueued_at < now() - make_interval(secs => $2)
+			RETURNING t.id::text`, casefile.TaskTicketProcess, olderThan.Seconds())
+		if err != nil {
+			return err
+		}
+		if ids, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			t, err := lockTicket(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if err := db.appendAudit(ctx, tx, ticketAudit(t, "ticket.requeue", nil)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return ids, err
 }
 
 // FailTicket records a failure.
@@ -478,14 +603,17 @@ func (db *DB) LiveRemovalTicket(ctx context.Context, targetType, targetID string
 	return id, mapError(err)
 }
 
-// enrichTombstone fills in who asked for a removal and who approved it.
+// enrichTombstone fills in who asked for a removal, who approved it, and
+// the replacements the ticket named.
 func (db *DB) enrichTombstone(ctx context.Context, ts *casefile.Tombstone) {
 	if ts == nil || ts.TicketID == "" {
 		return
 	}
-	var reason, raisedBy, decidedBy string
-	if err := db.pool.QueryRow(ctx, "SELECT reason, raised_by, coalesce(decided_by, '') FROM tickets WHERE id = $1", ts.TicketID).
-		Scan(&reason, &raisedBy, &decidedBy); err == nil {
+	var reason, raisedBy, decidedBy, note, doc string
+	if err := db.pool.QueryRow(ctx, `SELECT reason, raised_by, coalesce(decided_by, ''), coalesce(replacement_note_id::text, ''),
+		coalesce(replacement_document_id::text, '') FROM tickets WHERE id = $1`, ts.TicketID).
+		Scan(&reason, &raisedBy, &decidedBy, &note, &doc); err == nil {
 		ts.Reason, ts.RequestedBy, ts.ApprovedBy = reason, raisedBy, decidedBy
+		ts.ReplacementNoteID, ts.ReplacementDocumentID = note, doc
 	}
 }
