@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -201,19 +202,141 @@ func TestTicketsSurviveRedisOutageAndDuplicateDelivery(t *testing.T) {
 		t.Fatalf("with Redis down the ticket is %v", st)
 	}
 	redis.Start()
-	if done := s.waitTicket(t, ict, tk["id"].(string)); done["state"] != "done" {
-		t.Fatalf("after Redis came back: %v", done)
-	}
-	// Deliver the same task again, as a queue may: nothing changes.
+	// As Redis comes back, a second copy of the task arrives beside the
+	// relay's (a queue may deliver twice): the two deliveries race.
 	c := asynq.NewClient(asynq.RedisClientOpt{Addr: redis.Addr})
 	defer c.Close()
 	payload, _ := json.Marshal(map[string]string{"ticket_id": tk["id"].(string)})
+	eventually(t, 20*time.Second, "enqueue a duplicate once Redis is back", func() bool {
+		_, err := c.Enqueue(asynq.NewTask(casefile.TaskTicketProcess, payload), asynq.Queue(s.env["CASEFILE_WORKER_QUEUE"]))
+		return err == nil
+	})
+	if done := s.waitTicket(t, ict, tk["id"].(string)); done["state"] != "done" {
+		t.Fatalf("after Redis came back: %v", done)
+	}
+	// The relay's task id counts once: handing it over again is refused by
+	// the queue, and a late delivery of a done ticket changes nothing.
+	if _, err := c.Enqueue(asynq.NewTask(casefile.TaskTicketProcess, payload), asynq.TaskID("ticket:"+tk["id"].(string)),
+		asynq.Queue(s.env["CASEFILE_WORKER_QUEUE"])); !errors.Is(err, asynq.ErrTaskIDConflict) {
+		t.Fatalf("enqueueing the relay's task id again: %v, want a task id conflict", err)
+	}
 	if _, err := c.Enqueue(asynq.NewTask(casefile.TaskTicketProcess, payload), asynq.Queue(s.env["CASEFILE_WORKER_QUEUE"])); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(3 * time.Second)
 	a := auditActions(s, amy)
-	if a["document.remove"] != 1 || a["ticket.done"] != 1 {
-		t.Fatalf("after a duplicate delivery: %v", a)
+	if a["document.remove"] != 1 || a["ticket.done"] != 1 || a["ticket.approve"] != 1 {
+		t.Fatalf("after duplicate deliveries: %v", a)
+	}
+	if r := s.do("GET", "/v1/documents/"+d.JSON()["id"].(string)+"/content", prac, nil); r.Status != 410 || r.ErrorCode() != "removed" {
+		t.Fatalf("content after removal: %d %s", r.Status, r.Body)
+	}
+	if n := s.objectVersions(t, "documents/"+d.JSON()["id"].(string)); n != 0 {
+		t.Fatalf("%d object versions left after removal", n)
+	}
+}
+
+// The policy's own flow: an email pasted into a legacy note is re-entered
+// without it, the email is uploaded as a document, and the removal ticket
+// names both; the tombstone keeps the links. Then the service desk's tools:
+// lists by target and person, a failed ticket (a legal hold) retried, and a
+// reopen window closed without amending.
+func TestTicketsServiceDeskFlow(t *testing.T) {
+	s := startService(t, nil)
+	prac, ict, ro := s.token("practitioner"), s.token("ict"), s.token("records_officer")
+	amy, bob := s.person("SD-1", "2012-01-01"), s.person("SD-2", "2014-02-02")
+
+	out, err := s.cli("notes", "import", "--csv", writeTemp(t, "legacy_id,person_external_ref,type,occurred_at,recorded_at,author,body\n"+
+		"L1,SD-1,contact,2019-01-01 10:00,2019-01-01 12:00,old,\"Spoke to school.\n\nFrom: Head Teacher <head@school.example>\nSent: 01 January 2019 09:00\nTo: Social Worker\nSubject: Amy\n\nAmy was absent.\"\n"))
+	if err != nil {
+		t.Fatalf("import: %v %s", err, out)
+	}
+	pasted := s.must(200, "GET", "/v1/persons/"+amy+"/notes", prac, nil)["items"].([]any)[0].(map[string]any)["id"].(string)
+	reentered := s.must(201, "POST", "/v1/persons/"+amy+"/notes", prac, map[string]any{"type": "contact",
+		"occurred_at": "2019-01-01T10:00:00Z", "body": "Spoke to school; the head teacher's email is uploaded as a document."})["id"].(string)
+	email := s.must(201, "POST", "/v1/persons/"+amy+"/documents?filename=head.eml", prac,
+		[]byte("From: Head Teacher <head@school.example>\r\nSubject: Amy\r\n\r\nAmy was absent.\r\n"), "Content-Type", "message/rfc822")["id"].(string)
+	onBob := s.must(201, "POST", "/v1/persons/"+bob+"/notes", prac, map[string]any{"type": "contact", "occurred_at": "2019-01-01T10:00:00Z", "body": "x"})["id"].(string)
+	if r := s.do("POST", "/v1/tickets", prac, map[string]any{"kind": "removal", "target_type": "note", "target_id": pasted,
+		"reason": "pasted email", "replacement_note_id": onBob}); r.Status != 422 || r.ErrorCode() != "invalid_replacement" {
+		t.Fatalf("replacement on another person: %d %s", r.Status, r.Body)
+	}
+	tk := s.must(201, "POST", "/v1/tickets", prac, map[string]any{"kind": "removal", "target_type": "note", "target_id": pasted,
+		"reason": "Email pasted into the note; re-entered and uploaded", "replacement_note_id": reentered, "replacement_document_id": email})
+	id := tk["id"].(string)
+	for _, q := range []string{"target_id=" + pasted, "person_id=" + amy, "state=open&kind=removal"} {
+		items := s.must(200, "GET", "/v1/tickets?"+q, ict, nil)["items"].([]any)
+		if len(items) != 1 || items[0].(map[string]any)["id"] != id {
+			t.Fatalf("GET /v1/tickets?%s = %v", q, items)
+		}
+	}
+	if items := s.must(200, "GET", "/v1/tickets?person_id="+bob, ict, nil)["items"].([]any); len(items) != 0 {
+		t.Fatalf("tickets of bob = %v", items)
+	}
+	for _, q := range []string{"kind=delete", "state=closed", "person_id=nope"} {
+		if r := s.do("GET", "/v1/tickets?"+q, ict, nil); r.Status != 400 {
+			t.Fatalf("GET /v1/tickets?%s = %d", q, r.Status)
+		}
+	}
+
+	// A legal hold on Amy's record makes the removal fail, saying why.
+	hold := s.must(201, "POST", "/v1/holds", ro, map[string]any{"name": "Inquiry", "reason": "moratorium", "person_ids": []string{amy}})
+	s.must(202, "POST", "/v1/tickets/"+id+"/approve", ict, nil)
+	if st := s.waitTicket(t, ict, id); st["state"] != "failed" || !strings.Contains(st["error"].(string), "under_legal_hold") {
+		t.Fatalf("removal under a hold = %v", st)
+	}
+	if items := s.must(200, "GET", "/v1/tickets?state=failed", ict, nil)["items"].([]any); len(items) != 1 {
+		t.Fatalf("failed tickets = %v", items)
+	}
+	if n := s.must(200, "GET", "/v1/notes/"+pasted, prac, nil); n["status"] != "active" || n["body"] == nil {
+		t.Fatalf("note under a hold = %v", n)
+	}
+	if r := s.do("POST", "/v1/tickets/"+id+"/retry", prac, nil); r.Status != 403 {
+		t.Fatalf("practitioner retrying: %d", r.Status)
+	}
+	s.must(200, "POST", "/v1/holds/"+hold["id"].(string)+"/release", ro, map[string]any{"reason": "inquiry over"})
+	s.must(202, "POST", "/v1/tickets/"+id+"/retry", ict, nil)
+	if st := s.waitTicket(t, ict, id); st["state"] != "done" || st["error"] != nil {
+		t.Fatalf("after release and retry = %v", st)
+	}
+	if r := s.do("POST", "/v1/tickets/"+id+"/retry", ict, nil); r.Status != 409 || r.ErrorCode() != "invalid_transition" {
+		t.Fatalf("retrying a done ticket: %d %s", r.Status, r.Body)
+	}
+	n := s.must(200, "GET", "/v1/notes/"+pasted, prac, nil)
+	ts, _ := n["tombstone"].(map[string]any)
+	if n["status"] != "removed" || n["body"] != nil || ts["ticket_id"] != id || ts["replacement_note_id"] != reentered ||
+		ts["replacement_document_id"] != email || ts["requested_by"] != "test-practitioner" || ts["approved_by"] != "test-ict" {
+		t.Fatalf("removed note = %v", n)
+	}
+	if s.must(200, "GET", "/v1/notes/"+reentered, prac, nil)["status"] != "active" {
+		t.Fatal("the replacement note was touched")
+	}
+	if r := s.do("POST", "/v1/tickets/"+id+"/close", ict, nil); r.Status != 422 || r.ErrorCode() != "not_a_reopen_ticket" {
+		t.Fatalf("closing a removal ticket: %d %s", r.Status, r.Body)
+	}
+
+	// Reopen, then close the window without amending.
+	if r := s.do("POST", "/v1/tickets", prac, map[string]any{"kind": "reopen", "target_type": "document", "target_id": email, "reason": "x"}); r.Status != 422 {
+		t.Fatalf("reopen of a document: %d %s", r.Status, r.Body)
+	}
+	visit := s.must(201, "POST", "/v1/persons/"+amy+"/notes", prac, map[string]any{"type": "iro_visit_to_child", "occurred_at": "2026-01-03T10:00:00Z", "body": "IRO visit."})["id"].(string)
+	rt := s.must(201, "POST", "/v1/tickets", prac, map[string]any{"kind": "reopen", "target_type": "note", "target_id": visit, "reason": "may need a fix"})["id"].(string)
+	if r := s.do("POST", "/v1/tickets/"+rt+"/close", ict, nil); r.Status != 409 || r.ErrorCode() != "window_not_open" {
+		t.Fatalf("closing before approval: %d %s", r.Status, r.Body)
+	}
+	s.must(202, "POST", "/v1/tickets/"+rt+"/approve", ict, nil)
+	s.waitTicket(t, ict, rt)
+	if got := s.must(200, "GET", "/v1/notes/"+visit, ict, nil); got["reopened_by_ticket_id"] != rt {
+		t.Fatalf("reopened note = %v", got)
+	}
+	s.must(200, "POST", "/v1/tickets/"+rt+"/close", ict, nil)
+	if r := s.do("POST", "/v1/notes/"+visit+"/amendments", ict, map[string]any{"body": "y", "reason": "z"}); r.Status != 409 || r.ErrorCode() != "not_reopened" {
+		t.Fatalf("amending after close: %d %s", r.Status, r.Body)
+	}
+	if r := s.do("POST", "/v1/tickets/"+rt+"/reject", ict, map[string]any{"reason": "late"}); r.Status != 409 || r.ErrorCode() != "invalid_transition" {
+		t.Fatalf("rejecting a done ticket: %d %s", r.Status, r.Body)
+	}
+	if a := auditActions(s, amy); a["ticket.fail"] != 1 || a["ticket.retry"] != 1 || a["note.remove"] != 1 || a["note.reopen"] != 1 || a["ticket.close_window"] != 1 {
+		t.Fatalf("audit = %v", a)
 	}
 }
