@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5"
 	"github.com/minio/minio-go/v7"
 
 	"github.com/council/casefile"
@@ -214,8 +216,19 @@ func TestTicketsSurviveRedisOutageAndDuplicateDelivery(t *testing.T) {
 	if done := s.waitTicket(t, ict, tk["id"].(string)); done["state"] != "done" {
 		t.Fatalf("after Redis came back: %v", done)
 	}
-	// The relay's task id counts once: handing it over again is refused by
-	// the queue, and a late delivery of a done ticket changes nothing.
+	// The relay's task id counts once: once the relay has handed it over,
+	// handing it over again is refused by the queue, and a late delivery of
+	// a done ticket changes nothing.
+	conn, err := pgx.Connect(context.Background(), s.env["CASEFILE_DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	eventually(t, 20*time.Second, "the relay hands the approval's task to Redis", func() bool {
+		var at *time.Time
+		err := conn.QueryRow(context.Background(), "SELECT enqueued_at FROM outbox WHERE task_id = $1", "ticket:"+tk["id"].(string)).Scan(&at)
+		return err == nil && at != nil
+	})
 	if _, err := c.Enqueue(asynq.NewTask(casefile.TaskTicketProcess, payload), asynq.TaskID("ticket:"+tk["id"].(string)),
 		asynq.Queue(s.env["CASEFILE_WORKER_QUEUE"])); !errors.Is(err, asynq.ErrTaskIDConflict) {
 		t.Fatalf("enqueueing the relay's task id again: %v, want a task id conflict", err)
@@ -338,5 +351,72 @@ func TestTicketsServiceDeskFlow(t *testing.T) {
 	}
 	if a := auditActions(s, amy); a["ticket.fail"] != 1 || a["ticket.retry"] != 1 || a["note.remove"] != 1 || a["note.reopen"] != 1 || a["ticket.close_window"] != 1 {
 		t.Fatalf("audit = %v", a)
+	}
+}
+
+// background runs a long-running casefile command until stop is called.
+func background(t *testing.T, env map[string]string, args ...string) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	errOut := &syncBuffer{}
+	go func() { done <- run(ctx, args, func(k string) string { return env[k] }, &syncBuffer{}, errOut) }()
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(60 * time.Second):
+			return errors.New("did not stop within 60s")
+		}
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("casefile %v: %v", args, err)
+		}
+		if t.Failed() {
+			t.Logf("casefile %v log:\n%s", args, errOut.String())
+		}
+	})
+	return stop
+}
+
+// `casefile serve` alone queues the work of an approval; `casefile worker`,
+// started later as its own process, carries it out, and stops cleanly.
+func TestTicketsCarriedOutBySeparateWorkerProcess(t *testing.T) {
+	env := testEnv(t, map[string]string{"CASEFILE_WORKER_CONCURRENCY": "2"})
+	s := &service{t: t, Base: "http://" + env["CASEFILE_HTTP_ADDR"], env: env}
+	if out, err := s.cli("migrate"); err != nil {
+		t.Fatalf("migrate: %v %s", err, out)
+	}
+	s.Admin = s.token("admin")
+	prac, ict := s.token("practitioner"), s.token("ict")
+	background(t, env, "serve")
+	eventually(t, 30*time.Second, "casefile serve answers", func() bool {
+		resp, err := http.Get(s.Base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	})
+	amy := s.person("W-1", "2012-01-01")
+	note := s.must(201, "POST", "/v1/persons/"+amy+"/notes", prac, map[string]any{"type": "contact", "occurred_at": "2026-01-01T10:00:00Z", "body": "x"})
+	tk := s.must(201, "POST", "/v1/tickets", prac, map[string]any{"kind": "removal", "target_type": "note", "target_id": note["id"], "reason": "pasted"})
+	s.must(202, "POST", "/v1/tickets/"+tk["id"].(string)+"/approve", ict, nil)
+	time.Sleep(2 * time.Second)
+	if st := s.must(200, "GET", "/v1/tickets/"+tk["id"].(string), ict, nil)["state"]; st != "approved" {
+		t.Fatalf("with no worker running the ticket is %v", st)
+	}
+	stopWorker := background(t, env, "worker")
+	if st := s.waitTicket(t, ict, tk["id"].(string)); st["state"] != "done" {
+		t.Fatalf("after casefile worker started: %v", st)
+	}
+	if err := stopWorker(); err != nil {
+		t.Fatalf("casefile worker on stop: %v", err)
 	}
 }
