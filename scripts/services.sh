@@ -218,8 +218,9 @@ s3_up() {
 		[ "$endpoint" = "$s3_endpoint" ] ||
 			die "the S3 server started from this clone (pid $pid) serves $endpoint; to move it to $s3_endpoint, run scripts/services.sh down first"
 		# started a moment ago, or hung
-		wait_until 60 s3_answers ||
+		if ! wait_until 60 s3_answers_or_stopped "$pid" || ! s3_answers; then
 			fail "the S3 server started from this clone (pid $pid) does not answer on $s3_endpoint" "$s3_log"
+		fi
 		return 0
 	fi
 	case ${s3_endpoint%:*} in
@@ -230,6 +231,7 @@ s3_up() {
 }
 
 s3_answers_or_stopped() { s3_answers || stopped "$1"; }
+versitygw_bin() { go_tool versitygw "$versitygw_module" "4 to 10 minutes"; }
 
 s3_start() {
 	local bin pid
@@ -238,7 +240,7 @@ s3_start() {
 	# setsid: its own session, so that Ctrl-C on `make run` stops casefile but not the S3 server.
 	case $s3_server in
 	versitygw)
-		bin=$(go_tool versitygw "$versitygw_module" "about 4 minutes")
+		bin=$(versitygw_bin)
 		mkdir -p "$data/s3/versions" "$data/s3/data"
 		say "starting versitygw on $s3_endpoint (data: $data/s3, log: $s3_log)"
 		# Object Lock needs versioning, which the posix backend does only with --versioning-dir.
@@ -306,7 +308,7 @@ test_deps() {
 	command -v redis-server >/dev/null || missing+=(redis-server)
 	[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 	[ "$(go env CGO_ENABLED)" = 1 ] || die "go test -race needs cgo, but CGO_ENABLED is 0: unset it"
-	[ -n "${CASEFILE_TEST_S3_BIN:-}" ] || go_tool versitygw "$versitygw_module" "about 4 minutes" >/dev/null
+	[ -n "${CASEFILE_TEST_S3_BIN:-}" ] || versitygw_bin >/dev/null
 }
 
 [[ $s3_endpoint =~ ^[^:/]+:[0-9]+$ ]] || die "CASEFILE_S3_ENDPOINT must be host:port, like 127.0.0.1:9000, not '$s3_endpoint'"
