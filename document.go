@@ -44,8 +44,10 @@ type Document struct {
 	Duplicate     bool        `json:"duplicate,omitempty"`
 	Tombstone     *Tombstone  `json:"tombstone,omitempty"`
 
-	// ObjectKey is the server-generated key of the original in the bucket.
-	ObjectKey string `json:"-"`
+	// ObjectKey is the server-generated key of the original in the bucket,
+	// and ObjectVersion the version S3 gave it (empty if the server gave none).
+	ObjectKey     string `json:"-"`
+	ObjectVersion string `json:"-"`
 	// DeclaredContentType is what the uploader said; ContentType is sniffed.
 	DeclaredContentType string `json:"-"`
 	// Text is the extracted text kept for search; destroyed with the content.

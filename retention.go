@@ -36,6 +36,8 @@ type Hold struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	ReleasedAt *time.Time `json:"released_at,omitempty"`
 	ReleasedBy string     `json:"released_by,omitempty"`
+	// ReleaseReason says why the hold was lifted.
+	ReleaseReason string `json:"release_reason,omitempty"`
 }
 
 // RetentionRun is one sweep of the schedule: a dry run reports, a real run destroys.
@@ -50,6 +52,7 @@ type RetentionRun struct {
 	Due         int          `json:"due"`
 	Destroyed   int          `json:"destroyed"`
 	HeldBack    int          `json:"held_back"`
+	Review      int          `json:"review"` // past their date but an involvement is open, or changed since planning
 	Items       []*RunItem   `json:"items,omitempty"`
 	Certificate *Certificate `json:"certificate"`
 	Error       string       `json:"error,omitempty"`
@@ -88,63 +91,53 @@ type RetentionPolicy interface {
 	Schedule() []RetentionRule
 }
 
-// DueObject is a stored original that a run is about to destroy.
-type DueObject struct {
-	DocumentID string
-	ObjectKey  string
+// Run item states.
+const (
+	ItemDue       = "due"
+	ItemHeldBack  = "held_back"
+	ItemReview    = "review"
+	ItemDestroyed = "destroyed"
+)
+
+// RunItemFilter selects the items of a run.
+type RunItemFilter struct {
+	State string // empty for all
+	Page
 }
 
-// ObjectLockTarget is a document whose object's Object Lock state should be
-// brought in line with its record: retain-until and legal hold.
-type ObjectLockTarget struct {
-	DocumentID  string
-	ObjectKey   string
-	RetainUntil Date
-	LegalHold   bool
-}
-
-// RetentionStore keeps retention positions, holds and runs. Reads of a
-// person's position and every change are audited.
+// RetentionStore stores holds and retention runs and reports positions.
+// Every change and every read of a person's position is audited under the
+// actor carried by ctx.
 type RetentionStore interface {
-	// PersonRetention returns a person's position with the holds covering them.
+	// PersonRetention returns the person's position with the holds that
+	// cover them. Returns ENotFound.
 	PersonRetention(ctx context.Context, personID string) (*PersonRetention, error)
-	// CreateHold stores a hold. Returns EUnprocessable (no persons, unknown person).
+	// CreateHold stores h (named persons or all) and queues the legal holds
+	// on the objects it covers. Returns EUnprocessable (unknown_person) if
+	// a named person does not exist.
 	CreateHold(ctx context.Context, h *Hold) error
-	// ReleaseHold lifts a hold. EConflict if already released.
+	// ReleaseHold lifts a hold. Returns ENotFound, EConflict
+	// (hold_released).
 	ReleaseHold(ctx context.Context, id, reason string) (*Hold, error)
-	// Holds lists holds, newest first.
+	// Holds lists holds, newest first, and the next cursor.
 	Holds(ctx context.Context, p Page) ([]*Hold, string, error)
-	// CreateRun queues a run. EConflict (run_in_progress) for a second live real run.
+	// CreateRun queues a run as of asOf. Returns EConflict (run_in_progress)
+	// when a real run is already queued or running.
 	CreateRun(ctx context.Context, dryRun bool, asOf Date) (*RetentionRun, error)
-	// RetentionRun returns a run with its certificate. ENotFound.
+	// RetentionRun returns a run with its certificate. Returns ENotFound.
 	RetentionRun(ctx context.Context, id string) (*RetentionRun, error)
-	// RunItems lists a run's items.
-	RunItems(ctx context.Context, runID string, p Page) ([]*RunItem, string, error)
-	// LiveRun returns the id of a queued or running real run, or "".
+	// RunItems lists a run's items in a stable order and the next cursor.
+	// Returns ENotFound, EInvalid (invalid_cursor).
+	RunItems(ctx context.Context, runID string, f RunItemFilter) ([]*RunItem, string, error)
+	// LiveRun returns the id of the real run queued or running, or "".
 	LiveRun(ctx context.Context) (string, error)
+}
 
-	// The run engine's steps; each is idempotent, so an interrupted run resumes.
-
-	// StartRun marks the run running; EConflict (run_finished) once done.
-	StartRun(ctx context.Context, id string) (*RetentionRun, error)
-	// PlanRun records every item due, held back or for review, once.
-	PlanRun(ctx context.Context, id string) error
-	// DestroyBatch destroys up to limit due documents: under a lock that
-	// holds cannot be created during, it picks due documents whose person no
-	// hold covers, calls destroy with their objects, and marks destroyed the
-	// ones destroy did not report as failed. It returns how many it handled.
-	DestroyBatch(ctx context.Context, runID string, limit int, destroy func([]DueObject) (map[string]error, error)) (int, error)
-	// DestroyNotesAndIdentities destroys the due notes' bodies and, for each
-	// due person with nothing left on their record, their identifying details.
-	DestroyNotesAndIdentities(ctx context.Context, runID string) error
-	// FinishRun writes and audits the destruction certificate.
-	FinishRun(ctx context.Context, runID string) (*RetentionRun, error)
-	// FailRun records why a run stopped.
-	FailRun(ctx context.Context, runID, reason string) error
-
-	// ObjectLockTargets returns up to limit documents whose object's lock
-	// state differs from what the schedule and the holds require.
-	ObjectLockTargets(ctx context.Context, today Date, limit int) ([]ObjectLockTarget, error)
-	// RecordObjectLock records the lock state now set on a document's object.
-	RecordObjectLock(ctx context.Context, t ObjectLockTarget) error
+// LockChange is a change the object store must make to a document's
+// original: its legal hold, or its governance retain-until date.
+type LockChange struct {
+	DocumentID  string
+	Key         string
+	LegalHold   bool
+	RetainUntil Date
 }

@@ -175,7 +175,14 @@ func (s *Server) runItems(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	items, next, err := s.cfg.Retention.RunItems(c.Request.Context(), id, page)
+	state := c.Query("state")
+	switch state {
+	case "", casefile.ItemDue, casefile.ItemHeldBack, casefile.ItemReview, casefile.ItemDestroyed:
+	default:
+		s.respondError(c, invalid("invalid_state", "state must be due, held_back, review or destroyed."))
+		return
+	}
+	items, next, err := s.cfg.Retention.RunItems(c.Request.Context(), id, casefile.RunItemFilter{State: state, Page: page})
 	if err != nil {
 		s.respondError(c, err)
 		return

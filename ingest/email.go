@@ -220,6 +220,9 @@ func decodeWords(s string) string {
 // walk handles one entity: a multipart container, a forwarded message, a
 // body text, or an attachment.
 func (w *mimeWalker) walk(h textproto.Header, body io.Reader, depth int, where string) error {
+	// A broken structure (a part cut short, a boundary never closed) ends the
+	// part with a warning; only the source's own read errors fail the parse.
+	body = &lenientReader{r: body, w: w, where: where, enc: "MIME structure"}
 	w.parts++
 	if w.parts > w.lim.MaxParts {
 		if w.parts == w.lim.MaxParts+1 {

@@ -33,7 +33,8 @@ import (
 
 // Blobs is the object store as ingest needs it.
 type Blobs interface {
-	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string, retainUntil time.Time) error
+	// Put stores r under key and returns the version id the store gave it.
+	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string, retainUntil time.Time) (string, error)
 	Get(ctx context.Context, key string) (io.ReadCloser, error)
 	Destroy(ctx context.Context, key string) error
 }
@@ -75,6 +76,20 @@ type Staged struct {
 	Doc       *casefile.Document
 	keys      []string
 	duplicate *casefile.Document
+	cached    map[string][]byte // small objects' bytes, to parse without a read back
+}
+
+// smallBody is the size under which an object's bytes stay in memory while
+// its upload is staged (parsing then needs no read back, and a small
+// attachment is sent in one request rather than a multipart upload).
+const smallBody = 1 << 20
+
+// open returns a stored object's bytes, from memory when they were kept.
+func (s *Service) open(ctx context.Context, st *Staged, key string) (io.ReadCloser, error) {
+	if b, ok := st.cached[key]; ok {
+		return io.NopCloser(bytes.NewReader(b)), nil
+	}
+	return s.Blobs.Get(ctx, key)
 }
 
 func (s *Service) now() time.Time {
@@ -112,10 +127,14 @@ func (s *Service) Stage(ctx context.Context, up Upload) (*Staged, error) {
 	retain := RetainUntil(s.now())
 	counted := &countingReader{r: up.Body, max: s.MaxBytes}
 	h := sha256.New()
-	sniff := &prefixWriter{max: 3072}
+	// The first bytes are kept: 3 KiB to sniff the type, and the whole body
+	// when it is small, so that a typical email is parsed without reading it
+	// back from the store.
+	sniff := &prefixWriter{max: smallBody + 1}
 	body := io.TeeReader(counted, io.MultiWriter(h, sniff))
 	st.keys = append(st.keys, key)
-	if err := s.Blobs.Put(ctx, key, body, up.Size, "application/octet-stream", retain); err != nil {
+	version, err := s.Blobs.Put(ctx, key, body, up.Size, "application/octet-stream", retain)
+	if err != nil {
 		if counted.over {
 			return nil, tooLarge(s.MaxBytes)
 		}
@@ -142,15 +161,18 @@ func (s *Service) Stage(ctx context.Context, up Upload) (*Staged, error) {
 	if filename == "" {
 		filename = "document-" + id[:8]
 	}
-	d := &casefile.Document{ID: id, PersonID: up.PersonID, Filename: filename, Size: counted.n, SHA256: sum, ObjectKey: key,
+	d := &casefile.Document{ID: id, PersonID: up.PersonID, Filename: filename, Size: counted.n, SHA256: sum, ObjectKey: key, ObjectVersion: version,
 		DeclaredContentType: strings.ToLower(strings.TrimSpace(up.DeclaredType)), ParseWarnings: []string{}, Attachments: []*casefile.Document{}}
 	rd := casefile.DateOf(retain)
 	d.RetainUntil = &rd
-	d.ContentType = sniffType(sniff.buf.Bytes(), filename, d.DeclaredContentType)
+	d.ContentType = sniffType(sniff.head(), filename, d.DeclaredContentType)
 	st.Doc = d
-	kind := classify(d.ContentType, d.DeclaredContentType, filename, sniff.buf.Bytes())
+	if int64(sniff.buf.Len()) == counted.n {
+		st.cached = map[string][]byte{key: sniff.buf.Bytes()}
+	}
+	kind := classify(d.ContentType, d.DeclaredContentType, filename, sniff.head())
 	d.Kind = casefile.DocumentFile
-	if kind == "" && tnef.IsTNEF(sniff.buf.Bytes()) {
+	if kind == "" && tnef.IsTNEF(sniff.head()) {
 		// A winmail.dat saved on its own: keep it, and decode its files.
 		if err := s.decodeTNEF(ctx, st, d); err != nil {
 			return nil, err
@@ -239,7 +261,24 @@ func (s *Service) store(ctx context.Context, st *Staged, parent *casefile.Docume
 	sniff := &prefixWriter{max: 3072}
 	cr := &countingReader{r: body, max: s.MaxBytes}
 	st.keys = append(st.keys, key)
-	if err := s.Blobs.Put(ctx, key, io.TeeReader(cr, io.MultiWriter(h, sniff)), -1, "application/octet-stream", retain); err != nil {
+	// A small attachment is read whole and sent in one request; a large one
+	// streams in parts and is never held.
+	var buf bytes.Buffer
+	src := io.TeeReader(cr, io.MultiWriter(h, sniff))
+	n, err := io.CopyN(&buf, src, smallBody+1)
+	if err != nil && err != io.EOF {
+		return nil, unwrapRead(err)
+	}
+	var version string
+	if n <= smallBody {
+		if version, err = s.Blobs.Put(ctx, key, bytes.NewReader(buf.Bytes()), n, "application/octet-stream", retain); err != nil {
+			return nil, err
+		}
+		if st.cached == nil {
+			st.cached = map[string][]byte{}
+		}
+		st.cached[key] = buf.Bytes()
+	} else if version, err = s.Blobs.Put(ctx, key, io.MultiReader(&buf, src), -1, "application/octet-stream", retain); err != nil {
 		return nil, err
 	}
 	filename := SafeFilename(name)
@@ -249,8 +288,8 @@ func (s *Service) store(ctx context.Context, st *Staged, parent *casefile.Docume
 	pid := parent.ID
 	rd := casefile.DateOf(retain)
 	a := &casefile.Document{ID: id, PersonID: parent.PersonID, Kind: casefile.DocumentAttachment, ParentID: &pid, Filename: filename,
-		Size: cr.n, SHA256: hex.EncodeToString(h.Sum(nil)), ObjectKey: key, DeclaredContentType: declared,
-		ContentType: sniffType(sniff.buf.Bytes(), filename, declared), ParseWarnings: []string{}, Attachments: []*casefile.Document{},
+		Size: cr.n, SHA256: hex.EncodeToString(h.Sum(nil)), ObjectKey: key, ObjectVersion: version, DeclaredContentType: declared,
+		ContentType: sniffType(sniff.head(), filename, declared), ParseWarnings: []string{}, Attachments: []*casefile.Document{},
 		RetainUntil: &rd}
 	parent.Attachments = append(parent.Attachments, a)
 	return a, nil
@@ -272,7 +311,7 @@ func (s *Service) parseStored(ctx context.Context, st *Staged, d *casefile.Docum
 	}
 	switch kind {
 	case "eml":
-		rc, err := s.Blobs.Get(ctx, d.ObjectKey)
+		rc, err := s.open(ctx, st, d.ObjectKey)
 		if err != nil {
 			return err
 		}
@@ -303,7 +342,7 @@ func (s *Service) parseStored(ctx context.Context, st *Staged, d *casefile.Docum
 			}
 		}
 	case "msg":
-		r, size, cleanup, err := s.randomAccess(ctx, d)
+		r, size, cleanup, err := s.randomAccess(ctx, st, d)
 		if err != nil {
 			return err
 		}
@@ -397,7 +436,7 @@ func (s *Service) decodeTNEF(ctx context.Context, st *Staged, a *casefile.Docume
 		a.ParseWarnings = append(a.ParseWarnings, "winmail.dat larger than 32 MiB; not decoded")
 		return nil
 	}
-	rc, err := s.Blobs.Get(ctx, a.ObjectKey)
+	rc, err := s.open(ctx, st, a.ObjectKey)
 	if err != nil {
 		return err
 	}
@@ -423,8 +462,8 @@ func (s *Service) decodeTNEF(ctx context.Context, st *Staged, a *casefile.Docume
 
 // randomAccess gives the stored object as an io.ReaderAt: in memory when
 // small, otherwise spooled to a temp file that cleanup removes.
-func (s *Service) randomAccess(ctx context.Context, d *casefile.Document) (io.ReaderAt, int64, func(), error) {
-	rc, err := s.Blobs.Get(ctx, d.ObjectKey)
+func (s *Service) randomAccess(ctx context.Context, st *Staged, d *casefile.Document) (io.ReaderAt, int64, func(), error) {
+	rc, err := s.open(ctx, st, d.ObjectKey)
 	if err != nil {
 		return nil, 0, nil, err
 	}
@@ -563,10 +602,16 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// prefixWriter keeps the first max bytes written, for content sniffing.
+// prefixWriter keeps the first max bytes written.
 type prefixWriter struct {
 	buf bytes.Buffer
 	max int
+}
+
+// head is what content sniffing looks at.
+func (p *prefixWriter) head() []byte {
+	b := p.buf.Bytes()
+	return b[:min(len(b), 3072)]
 }
 
 func (p *prefixWriter) Write(b []byte) (int, error) {

@@ -2,6 +2,7 @@ package retention
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/council/casefile"
 )
@@ -131,7 +132,7 @@ func (s *Schedule) outcomeOf(kind string, invs []*casefile.Involvement, p *casef
 	if rule.RecordClass != class {
 		rulename = fmt.Sprintf("%s (on the %s rule, as the person was looked after)", class, rule.RecordClass)
 	}
-	o.why = fmt.Sprintf("%s: %s from %s (%s), so disposal is due on %s. Source: %s", rulename, period, trigger, td, due, rule.Source)
+	o.why = fmt.Sprintf("%s: %s from %s (%s), so disposal is due on %s. Source: %s.", rulename, period, trigger, td, due, strings.TrimSuffix(rule.Source, "."))
 	return o
 }
 

@@ -3,33 +3,53 @@ package retention
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/council/casefile"
 )
 
-// Objects is the object store as retention needs it.
-type Objects interface {
+// RunStore is what carrying out a run needs from storage. Every step is
+// idempotent, so a run interrupted anywhere resumes where it stopped.
+type RunStore interface {
+	// StartRun marks a queued run running and returns it; a run already
+	// done or failed comes back unchanged.
+	StartRun(ctx context.Context, id string) (*casefile.RetentionRun, error)
+	// PlanRun records the run's items once.
+	PlanRun(ctx context.Context, id string) error
+	// DestroyBatch settles up to limit due documents and notes, calling
+	// destroy for their objects; 0 means none are left.
+	DestroyBatch(ctx context.Context, runID string, limit int,
+		destroy func(ctx context.Context, keys, heldKeys []string) (map[string]error, error)) (int, error)
+	// DestroyIdentities settles up to limit due persons.
+	DestroyIdentities(ctx context.Context, runID string, limit int,
+		destroy func(ctx context.Context, keys, heldKeys []string) (map[string]error, error)) (int, error)
+	// FinishRun closes the run and issues a real run's certificate.
+	FinishRun(ctx context.Context, id string) (*casefile.RetentionRun, error)
+}
+
+// Blobs is the object store as retention needs it.
+type Blobs interface {
+	// DestroyMany removes every version of each key (governance bypass),
+	// returning the keys it could not remove.
 	DestroyMany(ctx context.Context, keys []string) (map[string]error, error)
-	Destroy(ctx context.Context, key string) error
-	SetRetention(ctx context.Context, key string, until time.Time) error
 	SetLegalHold(ctx context.Context, key string, on bool) error
+	SetRetention(ctx context.Context, key string, until time.Time) error
 }
 
-// Engine carries out retention runs and keeps Object Lock in line with the
-// schedule and the holds.
-type Engine struct {
-	Store   casefile.RetentionStore
-	Objects Objects
-	Batch   int
-	Now     func() time.Time
-}
+// DefaultBatchSize is how many items one destruction batch settles: one
+// S3 RemoveObjects stream and one set-based transaction.
+const DefaultBatchSize = 1000
 
-func (e *Engine) today() casefile.Date {
-	if e.Now != nil {
-		return casefile.DateOf(e.Now().UTC())
-	}
-	return casefile.Today()
+// Runner carries out retention runs.
+type Runner struct {
+	Store     RunStore
+	Blobs     Blobs
+	BatchSize int
+	Log       *slog.Logger
 }
 
 // RunPayload is the payload of casefile.TaskRetentionRun.
@@ -37,102 +57,125 @@ type RunPayload struct {
 	RunID string `json:"run_id"`
 }
 
-// HandleRun carries out one run. Every step is idempotent, so a run that was
-// interrupted (a worker killed) resumes where it stopped when the task is
-// delivered again, destroying nothing twice.
-func (e *Engine) HandleRun(ctx context.Context, payload []byte) error {
+// Handle is the handler of casefile.TaskRetentionRun.
+func (r *Runner) Handle(ctx context.Context, payload []byte) error {
 	var p RunPayload
 	if err := json.Unmarshal(payload, &p); err != nil || p.RunID == "" {
-		return casefile.Errorf(casefile.EInvalid, "invalid_payload", "retention run payload: %s", payload)
+		return casefile.Errorf(casefile.EInvalid, "invalid_payload", "retention:run payload %q has no run_id", payload)
 	}
-	run, err := e.Store.StartRun(ctx, p.RunID)
-	if casefile.ErrorCode(err) == "run_finished" {
-		return nil
+	_, err := r.Execute(ctx, p.RunID)
+	return err
+}
+
+func (r *Runner) log() *slog.Logger {
+	if r.Log == nil {
+		return slog.New(slog.DiscardHandler)
 	}
+	return r.Log
+}
+
+// Execute carries out a run: plan it, then (for a real run) destroy what is
+// due in batches, then the identities of persons with nothing left, then
+// issue the certificate. Called again after an interruption it carries on:
+// what was destroyed stays destroyed and is never destroyed twice.
+func (r *Runner) Execute(ctx context.Context, runID string) (*casefile.RetentionRun, error) {
+	run, err := r.Store.StartRun(ctx, runID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := e.Store.PlanRun(ctx, run.ID); err != nil {
-		return err
+	if run.State != "running" {
+		return run, nil
+	}
+	start := time.Now()
+	if err := r.Store.PlanRun(ctx, runID); err != nil {
+		return nil, fmt.Errorf("plan run %s: %w", runID, err)
+	}
+	size := r.BatchSize
+	if size <= 0 {
+		size = DefaultBatchSize
 	}
 	if !run.DryRun {
-		batch := e.Batch
-		if batch <= 0 {
-			batch = 1000
-		}
 		for {
-			n, err := e.Store.DestroyBatch(ctx, run.ID, batch, func(objs []casefile.DueObject) (map[string]error, error) {
-				keys := make([]string, len(objs))
-				for i, o := range objs {
-					keys[i] = o.ObjectKey
-				}
-				failed, err := e.Objects.DestroyMany(ctx, keys)
-				if err != nil {
-					return nil, err
-				}
-				// A stale legal hold (from a hold just released) refuses the
-				// batch delete; those go one by one, lifting the hold first.
-				for k := range failed {
-					if err := e.Objects.Destroy(ctx, k); err == nil {
-						delete(failed, k)
-					}
-				}
-				return failed, nil
-			})
+			n, err := r.Store.DestroyBatch(ctx, runID, size, r.destroy)
 			if err != nil {
-				return err
+				return nil, fmt.Errorf("run %s: %w", runID, err)
 			}
-			if n < batch {
+			if n == 0 {
 				break
 			}
 		}
-		if err := e.Store.DestroyNotesAndIdentities(ctx, run.ID); err != nil {
-			return err
+		for {
+			n, err := r.Store.DestroyIdentities(ctx, runID, size, r.destroy)
+			if err != nil {
+				return nil, fmt.Errorf("run %s: %w", runID, err)
+			}
+			if n == 0 {
+				break
+			}
 		}
 	}
-	_, err = e.Store.FinishRun(ctx, run.ID)
-	return err
+	run, err = r.Store.FinishRun(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	r.log().Info("retention run done", "run", runID, "dry_run", run.DryRun, "as_of", run.AsOf.String(), "due", run.Due,
+		"destroyed", run.Destroyed, "held_back", run.HeldBack, "review", run.Review, "duration", time.Since(start))
+	return run, nil
 }
 
-// Sync brings the Object Lock state of stored originals in line: the
-// retain-until reaches each record's disposal date (or rolls a year ahead
-// while no date is known), and legal holds follow the holds.
-func (e *Engine) Sync(ctx context.Context, _ []byte) error {
-	for {
-		targets, err := e.Store.ObjectLockTargets(ctx, e.today(), 500)
-		if err != nil {
-			return err
-		}
-		for _, t := range targets {
-			if err := e.Objects.SetLegalHold(ctx, t.ObjectKey, t.LegalHold); err != nil && casefile.ErrorKind(err) != casefile.ENotFound {
-				return err
-			}
-			if err := e.Objects.SetRetention(ctx, t.ObjectKey, t.RetainUntil.Time()); err != nil && casefile.ErrorKind(err) != casefile.ENotFound {
-				return err
-			}
-			if err := e.Store.RecordObjectLock(ctx, t); err != nil {
-				return err
-			}
-		}
-		if len(targets) < 500 {
-			return nil
+// destroy lifts legal holds left on objects (their holds are released: the
+// store checked), then removes every version of every key in one batch.
+func (r *Runner) destroy(ctx context.Context, keys, heldKeys []string) (map[string]error, error) {
+	failed := map[string]error{}
+	for _, k := range heldKeys {
+		if err := r.Blobs.SetLegalHold(ctx, k, false); err != nil && casefile.ErrorKind(err) != casefile.ENotFound {
+			failed[k] = err
 		}
 	}
+	rest := keys
+	if len(failed) > 0 {
+		rest = make([]string, 0, len(keys))
+		for _, k := range keys {
+			if failed[k] == nil {
+				rest = append(rest, k)
+			}
+		}
+	}
+	more, err := r.Blobs.DestroyMany(ctx, rest)
+	for k, e := range more {
+		failed[k] = e
+	}
+	return failed, err
 }
 
-// Sweep is the periodic task: it syncs Object Lock and starts a real run as
-// of today unless one is already in progress.
-func (e *Engine) Sweep(ctx context.Context, _ []byte) error {
-	if err := e.Sync(ctx, nil); err != nil {
-		return err
+// parallel calls fn for each change with n workers and returns the changes
+// that succeeded and the first error.
+func parallel(ctx context.Context, cs []casefile.LockChange, n int, fn func(context.Context, casefile.LockChange) error) ([]casefile.LockChange, error) {
+	var mu sync.Mutex
+	var ok []casefile.LockChange
+	var errs []error
+	ch := make(chan casefile.LockChange)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range ch {
+				err := fn(ctx, c)
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", c.Key, err))
+				} else {
+					ok = append(ok, c)
+				}
+				mu.Unlock()
+			}
+		}()
 	}
-	live, err := e.Store.LiveRun(ctx)
-	if err != nil || live != "" {
-		return err
+	for _, c := range cs {
+		ch <- c
 	}
-	_, err = e.Store.CreateRun(ctx, false, e.today())
-	if casefile.ErrorCode(err) == "run_in_progress" {
-		return nil
-	}
-	return err
+	close(ch)
+	wg.Wait()
+	return ok, errors.Join(errs...)
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,5 +119,38 @@ func TestHandlerIsIdempotent(t *testing.T) {
 	}
 	if err := p.Handle(ctx, []byte("{")); casefile.ErrorKind(err) != casefile.EInvalid {
 		t.Fatalf("bad payload: %v", err)
+	}
+}
+
+// A legal hold outranks a removal: the ticket fails, saying why, and nothing
+// is destroyed; after the hold is released a retry carries it out.
+func TestRemovalRefusedUnderLegalHold(t *testing.T) {
+	ctx, db, store, tk := setup(t)
+	h := &casefile.Hold{Name: "Inquiry", Reason: "moratorium", PersonIDs: []string{tk.PersonID}}
+	if err := db.CreateHold(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	p := &Processor{Store: db, Blobs: destroyer{store}}
+	if err := p.Handle(ctx, payload(tk.ID)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.Ticket(ctx, tk.ID)
+	if got.State != casefile.TicketFailed || !strings.Contains(got.Error, "under_legal_hold") {
+		t.Fatalf("ticket under a hold = %s %q", got.State, got.Error)
+	}
+	if _, err := store.Stat(ctx, "documents/0190a0c0-0000-7000-8000-0000000000d1"); err != nil {
+		t.Fatalf("object under a hold was touched: %v", err)
+	}
+	if _, err := db.ReleaseHold(ctx, h.ID, "inquiry over"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RetryTicket(ctx, tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Handle(ctx, payload(tk.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Ticket(ctx, tk.ID); got.State != casefile.TicketDone {
+		t.Fatalf("after release and retry = %s %q", got.State, got.Error)
 	}
 }

@@ -47,8 +47,12 @@ func loadSchedule(cfg *config) (*retention.Schedule, error) {
 	return s, nil
 }
 
-func (a *app) retentionEngine() *retention.Engine {
-	return &retention.Engine{Store: a.db, Objects: a.s3}
+func (a *app) retentionRunner() *retention.Runner {
+	return &retention.Runner{Store: a.db, Blobs: a.s3, Log: a.log}
+}
+
+func (a *app) retentionSweeper() *retention.Sweeper {
+	return &retention.Sweeper{Store: a.db, Blobs: a.s3, Log: a.log}
 }
 
 func newLogger(cfg *config, w io.Writer) *slog.Logger {
@@ -301,3 +305,9 @@ func cmdAuditVerify(ctx context.Context, cfg *config, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "audit log intact: %d events, hash chain verified\n", v.Events)
 	return nil
 }
+
+var (
+	_ retention.RunStore   = (*postgres.DB)(nil)
+	_ retention.SweepStore = (*postgres.DB)(nil)
+	_ retention.Blobs      = (*s3.Store)(nil)
+)

@@ -13,9 +13,9 @@ import (
 // blobs adapts the S3 store to what ingest needs.
 type blobs struct{ s *s3.Store }
 
-func (b blobs) Put(ctx context.Context, key string, r io.Reader, size int64, ct string, until time.Time) error {
-	_, err := b.s.Put(ctx, key, r, size, ct, until)
-	return err
+func (b blobs) Put(ctx context.Context, key string, r io.Reader, size int64, ct string, until time.Time) (string, error) {
+	res, err := b.s.Put(ctx, key, r, size, ct, until)
+	return res.VersionID, err
 }
 
 func (b blobs) Get(ctx context.Context, key string) (io.ReadCloser, error) {

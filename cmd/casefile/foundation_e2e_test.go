@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 )
 
 func TestFoundationEndToEnd(t *testing.T) {
@@ -84,5 +88,37 @@ func TestFoundationEndToEnd(t *testing.T) {
 	}
 	if r := s.do("GET", "/metrics", "", nil); r.Status != 200 || !strings.Contains(string(r.Body), `casefile_http_requests_total{method="GET",route="/v1/persons/:id",status="200"}`) {
 		t.Fatalf("metrics: %d %.300s", r.Status, r.Body)
+	}
+}
+
+// Editing an audit row behind the database's back (as a superuser, with the
+// append-only trigger bypassed) makes `casefile audit verify` exit 1 naming
+// that event.
+func TestAuditVerifyCommandNamesTheEditedEvent(t *testing.T) {
+	s := startService(t, nil)
+	s.person("AV-1", "2010-01-01")
+	s.person("AV-2", "2011-01-01")
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, s.env["CASEFILE_DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "UPDATE audit_events SET actor = 'nobody' WHERE seq = 2"); err == nil {
+		t.Fatal("the database let an audit row be edited")
+	}
+	if _, err := conn.Exec(ctx, "SET session_replication_role = replica"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "UPDATE audit_events SET actor = 'nobody' WHERE seq = 2"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.cli("audit", "verify")
+	var ee exitError
+	if !errors.As(err, &ee) || int(ee) != 1 || !strings.Contains(out, "event 2") {
+		t.Fatalf("audit verify after tampering: %v\n%s", err, out)
+	}
+	if v := s.must(200, "GET", "/v1/audit/verify", s.Admin, nil); v["ok"] != false || v["first_bad_seq"] != float64(2) {
+		t.Fatalf("GET /v1/audit/verify = %v", v)
 	}
 }

@@ -52,7 +52,7 @@ func TestCaseNotesEndToEnd(t *testing.T) {
 			}
 		})
 	}
-	if r := s.do("POST", url, prac, map[string]any{"type": "contact", "occurred_at": "2026-03-01T09:00:00Z", "body": "Copied below:\nFrom: a\nSent: b\nTo: c\nSubject: d"}); r.Status != 422 || !strings.Contains(r.JSON()["error"].(map[string]any)["message"].(string), "upload the email as a document") {
+	if r := s.do("POST", url, prac, map[string]any{"type": "contact", "occurred_at": "2026-03-01T09:00:00Z", "body": "Copied below:\nFrom: Jo Head <head@school.example.org>\nSent: 01 March 2026 08:55\nTo: Duty Team\nSubject: Amy"}); r.Status != 422 || !strings.Contains(r.JSON()["error"].(map[string]any)["message"].(string), "upload the email as a document") {
 		t.Fatalf("pasted_email message does not tell the author what to do: %s", r.Body)
 	}
 
@@ -179,7 +179,7 @@ func TestCaseNotesEndToEnd(t *testing.T) {
 	}
 	scan := s.must(200, "POST", "/v1/notes/scan", ict, nil)
 	findings := scan["findings"].([]any)
-	if len(findings) != 1 || findings[0].(map[string]any)["rule"] != "forward_separator" {
+	if len(findings) != 1 || findings[0].(map[string]any)["rule"] != "original_message_separator" {
 		t.Fatalf("scan = %v", scan)
 	}
 	out, err = s.cli("notes", "scan")

@@ -24,6 +24,8 @@ func TestReadyzFollowsBackingServicesWithoutRestart(t *testing.T) {
 	s3 := testenv.PrivateS3(t)
 	s := startService(t, map[string]string{"CASEFILE_REDIS_ADDR": redis.Addr, "CASEFILE_S3_ENDPOINT": s3.Addr})
 	s.must(200, "GET", "/readyz", "", nil)
+	pid := s.person("OUT-1", "2012-02-02")
+	kept := s.upload(pid, s.Admin, "kept.txt", "text/plain", []byte("stored before the outage"))
 
 	for _, tc := range []struct {
 		name string
@@ -39,6 +41,18 @@ func TestReadyzFollowsBackingServicesWithoutRestart(t *testing.T) {
 			if services[tc.name] != "down" || services["postgres"] != "ok" {
 				t.Fatalf("readyz services with %s down = %v", tc.name, services)
 			}
+			if tc.name == "s3" {
+				// Uploads and downloads need S3: 503, and nothing half-kept.
+				if r := s.upload(pid, s.Admin, "during.txt", "text/plain", []byte("sent during the outage")); r.Status != 503 || r.Header.Get("Retry-After") == "" {
+					t.Fatalf("upload with S3 down = %d %s", r.Status, r.Body)
+				}
+				if r := s.do("GET", "/v1/documents/"+kept.JSON()["id"].(string)+"/content", s.Admin, nil); r.Status != 503 {
+					t.Fatalf("download with S3 down = %d %s", r.Status, r.Body)
+				}
+				if items := s.must(200, "GET", "/v1/persons/"+pid+"/documents", s.Admin, nil)["items"].([]any); len(items) != 1 {
+					t.Fatalf("documents after a refused upload: %d", len(items))
+				}
+			}
 			// Requests that need only PostgreSQL still work.
 			s.must(201, "POST", "/v1/persons", s.Admin, map[string]any{"external_ref": "OUT-" + tc.name,
 				"given_name": "A", "family_name": "B", "date_of_birth": "2015-05-05"})
@@ -46,6 +60,9 @@ func TestReadyzFollowsBackingServicesWithoutRestart(t *testing.T) {
 			eventually(t, 20*time.Second, "readyz recovers after "+tc.name+" restarts", func() bool {
 				return s.do("GET", "/readyz", "", nil).Status == 200
 			})
+			if tc.name == "s3" {
+				s.must(201, "POST", "/v1/persons/"+pid+"/documents?filename=after.eml", s.Admin, []byte("Subject: after\r\n\r\nhi"), "Content-Type", "message/rfc822")
+			}
 		})
 	}
 }

@@ -9,9 +9,9 @@ import (
 func (a *app) registerTasks() {
 	a.workers.Handle(casefile.TaskExportBuild, a.exportService().Handle)
 	a.workers.Handle(casefile.TaskStorageReconcile, a.reconcile)
-	eng := a.retentionEngine()
-	a.workers.Handle(casefile.TaskRetentionRun, eng.HandleRun)
-	a.workers.Handle(casefile.TaskRetentionSweep, eng.Sweep)
-	a.workers.Handle(casefile.TaskRetentionSync, eng.Sync)
+	sweeper := a.retentionSweeper()
+	a.workers.Handle(casefile.TaskRetentionRun, a.retentionRunner().Handle)
+	a.workers.Handle(casefile.TaskRetentionSweep, sweeper.Handle)
+	a.workers.Handle(casefile.TaskRetentionSync, sweeper.HandleSync)
 	a.workers.Handle(casefile.TaskTicketProcess, (&tickets.Processor{Store: a.db, Blobs: blobs{a.s3}}).Handle)
 }

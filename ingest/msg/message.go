@@ -3,9 +3,8 @@ package msg
 import (
 	"bytes"
 	"fmt"
-	"path"
+	"github.com/council/casefile/ingest/internal/mapi"
 	"strings"
-	"unicode"
 )
 
 // parser holds the limits shared by a file and the messages embedded in it.
@@ -145,7 +144,7 @@ func usableCodePage(cp uint32) bool {
 	if cp == 1200 || cp == 1201 {
 		return false // UTF-16 is never the encoding of PT_STRING8
 	}
-	_, ok := codePages[cp]
+	_, ok := mapi.CodePages[cp]
 	return ok || cp == 65001 || cp == 20127
 }
 
@@ -170,7 +169,7 @@ func (p *parser) html(s *store) string {
 			cp = s.cp
 		}
 	}
-	return decodeCodePage(bytes.TrimRight(b, "\x00"), cp)
+	return mapi.DecodeCodePage(bytes.TrimRight(b, "\x00"), cp)
 }
 
 // sender finds the From address. Exchange senders carry an X.500 address in
@@ -251,15 +250,15 @@ func (p *parser) attachment(m *Message, n *node, cp uint32, depth, num int) Atta
 	s := p.newStore(n, propsHeaderChild, m, fmt.Sprintf("attachment %d", num))
 	s.cp = cp
 	a := Attachment{
-		Filename:    cleanName(s.str(pidTagAttachLongFilename)),
+		Filename:    mapi.CleanName(s.str(pidTagAttachLongFilename)),
 		ContentType: strings.TrimSpace(s.str(pidTagAttachMimeTag)),
 		ContentID:   strings.Trim(strings.TrimSpace(s.str(pidTagAttachContentID)), "<>"),
 	}
 	if a.Filename == "" {
-		a.Filename = cleanName(s.str(pidTagAttachFilename))
+		a.Filename = mapi.CleanName(s.str(pidTagAttachFilename))
 	}
 	if a.Filename == "" {
-		a.Filename = cleanName(s.str(pidTagDisplayName))
+		a.Filename = mapi.CleanName(s.str(pidTagDisplayName))
 	}
 	if a.Filename == "" {
 		a.Filename = fmt.Sprintf(generatedName, num)
@@ -295,7 +294,7 @@ func (p *parser) attachment(m *Message, n *node, cp uint32, depth, num int) Atta
 		if isTNEF(a.Data) {
 			a.ContentType = "application/ms-tnef"
 		} else {
-			a.ContentType = typeByExtension(a.Filename)
+			a.ContentType = mapi.TypeByExtension(a.Filename)
 		}
 	}
 	return a
@@ -316,23 +315,4 @@ func isMessageStorage(n *node) bool {
 // tnef package; it is not decoded here.
 func isTNEF(b []byte) bool {
 	return len(b) >= 4 && b[0] == 0x78 && b[1] == 0x9F && b[2] == 0x3E && b[3] == 0x22
-}
-
-// cleanName reduces a sender-supplied file name to a safe base name.
-func cleanName(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, s)
-	s = strings.ReplaceAll(s, "\\", "/")
-	s = strings.TrimSpace(path.Base("/" + s))
-	if s == "/" || s == "." || s == ".." {
-		return ""
-	}
-	if r := []rune(s); len(r) > maxNameRunes {
-		s = string(r[:maxNameRunes])
-	}
-	return s
 }

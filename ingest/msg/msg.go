@@ -27,7 +27,6 @@ const (
 	MaxDepth       = 8       // nesting of embedded messages below the top one
 	MaxTotalSize   = 1 << 30 // bytes read from streams, whatever the file size
 	maxWarnings    = 200     // a wrecked file must not grow the warning list without end
-	maxNameRunes   = 255     // longest attachment name kept
 	// budgetSlack is read budget beyond the file size. Legitimate streams
 	// occupy distinct sectors and so add up to less than the file; only
 	// streams sharing sectors, which hostile files can make, add up to more.

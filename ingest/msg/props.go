@@ -2,6 +2,7 @@ package msg
 
 import (
 	"encoding/binary"
+	"github.com/council/casefile/ingest/internal/mapi"
 	"sort"
 	"strconv"
 	"strings"
@@ -184,7 +185,7 @@ func (s *store) str(id uint16) string {
 		return decodeUTF16(b)
 	}
 	if b, ok := s.stream(id, ptString8); ok {
-		return decodeString8(b, s.cp)
+		return mapi.DecodeString8(b, s.cp)
 	}
 	return ""
 }

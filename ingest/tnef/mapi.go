@@ -3,6 +3,7 @@ package tnef
 import (
 	"bytes"
 	"encoding/binary"
+	"github.com/council/casefile/ingest/internal/mapi"
 	"time"
 	"unicode/utf16"
 )
@@ -115,7 +116,7 @@ func (v propValue) text(cp uint32) string {
 	if v.typ == ptUnicode {
 		return decodeUTF16(v.data)
 	}
-	return decodeString8(v.data, cp)
+	return mapi.DecodeString8(v.data, cp)
 }
 
 func decodeUTF16(b []byte) string {

@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/council/casefile/ingest/internal/mapi"
 	"strings"
 	"time"
 )
@@ -207,15 +208,15 @@ func (s *msgState) messageAttr(id uint16, val []byte) {
 	switch id {
 	case attSubject:
 		if s.m.Subject == "" {
-			s.m.Subject = decodeString8(val, s.oemCP)
+			s.m.Subject = mapi.DecodeString8(val, s.oemCP)
 		}
 	case attMessageClass:
 		if s.m.MessageClass == "" {
-			s.m.MessageClass = decodeString8(val, s.oemCP)
+			s.m.MessageClass = mapi.DecodeString8(val, s.oemCP)
 		}
 	case attBody:
 		if s.m.Body == "" {
-			s.m.Body = decodeString8(val, s.oemCP)
+			s.m.Body = mapi.DecodeString8(val, s.oemCP)
 		}
 	case attOemCodepage:
 		if len(val) >= 4 {
@@ -265,7 +266,7 @@ func (s *msgState) attachAttr(id uint16, val []byte) {
 	a := s.cur
 	switch id {
 	case attAttachTitle:
-		a.title = decodeString8(val, s.oemCP)
+		a.title = mapi.DecodeString8(val, s.oemCP)
 	case attAttachData:
 		if !s.d.take(len(val)) {
 			s.d.warn(s.m, "attachment data dropped: output limit of %d bytes reached", MaxTotalSize)
@@ -373,10 +374,10 @@ func (s *msgState) attachment(i int, a *attachState, cp uint32) Attachment {
 		if out.Message != nil {
 			out.ContentType = "application/ms-tnef"
 		} else {
-			out.ContentType = typeByExtension(out.Name)
+			out.ContentType = mapi.TypeByExtension(out.Name)
 		}
 	}
-	out.Name = cleanName(out.Name)
+	out.Name = mapi.CleanName(out.Name)
 	if out.Name == "" {
 		out.Name = fmt.Sprintf("attachment-%d", i+1)
 	}

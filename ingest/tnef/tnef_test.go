@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/council/casefile/ingest/internal/mapi"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -422,8 +423,8 @@ func TestCleanName(t *testing.T) {
 		" spaced name.doc ":      "spaced name.doc",
 		strings.Repeat("é", 300): strings.Repeat("é", 255),
 	} {
-		if got := cleanName(in); got != want {
-			t.Errorf("cleanName(%q) = %q, want %q", in, got, want)
+		if got := mapi.CleanName(in); got != want {
+			t.Errorf("mapi.CleanName(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

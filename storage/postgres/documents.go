@@ -37,18 +37,7 @@ func scanDocument(row pgx.Row) (*casefile.Document, error) {
 		_ = json.Unmarshal(email, d.Email)
 	}
 	d.Attachments = []*casefile.Document{}
-	switch d.Status {
-	case casefile.StatusRemoved:
-		d.Tombstone = &casefile.Tombstone{Reason: "removed under an approved ICT removal ticket", At: removedAt}
-		if ticket != nil {
-			d.Tombstone.TicketID = *ticket
-		}
-	case casefile.StatusDestroyed:
-		d.Tombstone = &casefile.Tombstone{Reason: "destroyed under the retention schedule", At: destroyedAt}
-		if run != nil {
-			d.Tombstone.RunID = *run
-		}
-	}
+	d.Tombstone = tombstoneFor(d.Status, removedAt, ticket, destroyedAt, run)
 	return &d, nil
 }
 
@@ -146,10 +135,10 @@ func (db *DB) CreateDocument(ctx context.Context, d *casefile.Document, idempote
 				key = &idempotencyKey
 			}
 			if err := tx.QueryRow(ctx, `INSERT INTO documents (id, person_id, kind, parent_id, filename, title, category, content_type,
-				declared_content_type, size, sha256, object_key, created_by, parse_warnings, email, body_text, idempotency_key, retain_until)
-				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) RETURNING created_at`,
+				declared_content_type, size, sha256, object_key, created_by, parse_warnings, email, body_text, idempotency_key, retain_until, object_version)
+				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) RETURNING created_at`,
 				x.ID, x.PersonID, x.Kind, x.ParentID, x.Filename, x.Title, x.Category, x.ContentType, x.DeclaredContentType,
-				x.Size, x.SHA256, x.ObjectKey, actor, warnings, email, nullIfEmpty(x.Text), key, x.RetainUntil).Scan(&x.CreatedAt); err != nil {
+				x.Size, x.SHA256, x.ObjectKey, actor, warnings, email, nullIfEmpty(x.Text), key, x.RetainUntil, x.ObjectVersion).Scan(&x.CreatedAt); err != nil {
 				return err
 			}
 			x.CreatedAt = x.CreatedAt.UTC()

@@ -22,6 +22,10 @@ func (db *DB) onRetentionInput(ctx context.Context, tx pgx.Tx, personID string) 
 	if err != nil {
 		return err
 	}
+	if p.Status != "active" {
+		// Destroyed: the position that led to it stays as the residual record.
+		return nil
+	}
 	r := db.policy.Assess(p)
 	_, err = tx.Exec(ctx, `INSERT INTO person_retention (person_id, record_class, trigger, trigger_date, disposal_due_on, open, reason, computed_at)
 		VALUES ($1,$2,$3,$4,$5,$6,$7, now())

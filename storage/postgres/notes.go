@@ -38,18 +38,7 @@ func scanNote(row pgx.Row) (*casefile.Note, error) {
 		return nil, err
 	}
 	n.OccurredAt, n.RecordedAt = n.OccurredAt.UTC(), n.RecordedAt.UTC()
-	switch n.Status {
-	case casefile.StatusRemoved:
-		n.Tombstone = &casefile.Tombstone{Reason: "removed under an approved ICT removal ticket", At: removedAt}
-		if removalTicket != nil {
-			n.Tombstone.TicketID = *removalTicket
-		}
-	case casefile.StatusDestroyed:
-		n.Tombstone = &casefile.Tombstone{Reason: "destroyed under the retention schedule", At: destroyedAt}
-		if runID != nil {
-			n.Tombstone.RunID = *runID
-		}
-	}
+	n.Tombstone = tombstoneFor(n.Status, removedAt, removalTicket, destroyedAt, runID)
 	return &n, nil
 }
 
@@ -305,4 +294,23 @@ func (db *DB) ScanNotes(ctx context.Context, fn func(*casefile.StoredNote) error
 		}
 		after = batch[len(batch)-1].ID
 	}
+}
+
+// tombstoneFor says why a note's or document's content is gone.
+func tombstoneFor(status string, removedAt *time.Time, ticket *string, destroyedAt *time.Time, run *string) *casefile.Tombstone {
+	switch status {
+	case casefile.StatusRemoved:
+		ts := &casefile.Tombstone{Reason: "removed under an approved ICT removal ticket", At: removedAt}
+		if ticket != nil {
+			ts.TicketID = *ticket
+		}
+		return ts
+	case casefile.StatusDestroyed:
+		ts := &casefile.Tombstone{Reason: "destroyed under the retention schedule", At: destroyedAt}
+		if run != nil {
+			ts.RunID = *run
+		}
+		return ts
+	}
+	return nil
 }

@@ -333,10 +333,30 @@ func mergeMap(a, b map[string]any) map[string]any {
 	return a
 }
 
+// refuseUnderHold stops a removal while a legal hold covers the person: a
+// hold (an inquiry's moratorium, litigation) outranks the policy's removal.
+func refuseUnderHold(ctx context.Context, tx pgx.Tx, personID string) error {
+	var names *string
+	if err := tx.QueryRow(ctx, "SELECT "+heldBy("$1::uuid"), personID).Scan(&names); err != nil {
+		return err
+	}
+	if names != nil {
+		return casefile.Errorf(casefile.EConflict, "under_legal_hold",
+			"The record is under a legal hold (%s); nothing on it can be destroyed until the records officer releases the hold.", *names)
+	}
+	return nil
+}
+
 // MarkDocumentRemoved marks the document tree removed (first step of a removal).
 func (db *DB) MarkDocumentRemoved(ctx context.Context, t *casefile.Ticket) ([]string, error) {
 	var keys []string
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", holdLockKey); err != nil {
+			return err
+		}
+		if err := refuseUnderHold(ctx, tx, t.PersonID); err != nil {
+			return err
+		}
 		ids, ks, err := docTreeIDs(ctx, tx, t.TargetID)
 		if err != nil {
 			return err
@@ -368,6 +388,12 @@ func (db *DB) ClearDocumentContent(ctx context.Context, t *casefile.Ticket) erro
 // RemoveNote destroys a note's content, every version, and completes the ticket.
 func (db *DB) RemoveNote(ctx context.Context, t *casefile.Ticket) error {
 	return db.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", holdLockKey); err != nil {
+			return err
+		}
+		if err := refuseUnderHold(ctx, tx, t.PersonID); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE notes SET status = 'removed', removed_at = coalesce(removed_at, now()), removal_ticket_id = $2,
 			reopened_by_ticket = NULL WHERE id = $1 AND status = 'active'`, t.TargetID, t.ID); err != nil {
 			return err

@@ -209,43 +209,6 @@ func (s *Store) Destroy(ctx context.Context, key string) error {
 	return nil
 }
 
-// DestroyMany removes every version of each key in batches, for retention
-// runs. Keys under a legal hold must have been released first. It returns
-// the keys it could not destroy, with why.
-func (s *Store) DestroyMany(ctx context.Context, keys []string) (map[string]error, error) {
-	failed := map[string]error{}
-	ch := make(chan minio.ObjectInfo)
-	listErr := make(chan error, 1)
-	go func() {
-		defer close(ch)
-		for _, k := range keys {
-			vs, err := s.versions(ctx, k)
-			if err != nil {
-				listErr <- err
-				return
-			}
-			for _, v := range vs {
-				select {
-				case ch <- minio.ObjectInfo{Key: v.Key, VersionID: v.VersionID}:
-				case <-ctx.Done():
-					listErr <- ctx.Err()
-					return
-				}
-			}
-		}
-		listErr <- nil
-	}()
-	for e := range s.client.RemoveObjects(ctx, s.bucket, ch, minio.RemoveObjectsOptions{GovernanceBypass: true}) {
-		if e.Err != nil && !isNotFound(e.Err) {
-			failed[e.ObjectName] = mapError(e.Err)
-		}
-	}
-	if err := <-listErr; err != nil {
-		return failed, err
-	}
-	return failed, nil
-}
-
 // SetRetention sets the governance retain-until of every version of key.
 // S3 allows extending governance retention freely; shortening it needs the
 // bypass, which we also send so that a schedule change can bring a date in.

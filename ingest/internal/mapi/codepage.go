@@ -1,4 +1,6 @@
-package tnef
+// Package mapi holds what the Outlook .msg and TNEF decoders share: MAPI code
+// pages, and the naming and typing of attached files.
+package mapi
 
 import (
 	"bytes"
@@ -13,9 +15,9 @@ import (
 	"golang.org/x/text/encoding/unicode"
 )
 
-// codePages maps the Windows code page numbers found in TNEF (attOemCodepage,
-// PidTagMessageCodepage, PidTagInternetCodepage) to decoders.
-var codePages = map[uint32]encoding.Encoding{
+// CodePages maps the Windows code page numbers found in .msg and TNEF files
+// (PidTagMessageCodepage, PidTagInternetCodepage, attOemCodepage) to decoders.
+var CodePages = map[uint32]encoding.Encoding{
 	437: charmap.CodePage437, 850: charmap.CodePage850, 852: charmap.CodePage852,
 	855: charmap.CodePage855, 858: charmap.CodePage858, 860: charmap.CodePage860,
 	862: charmap.CodePage862, 863: charmap.CodePage863, 865: charmap.CodePage865,
@@ -36,17 +38,18 @@ var codePages = map[uint32]encoding.Encoding{
 	54936: simplifiedchinese.GB18030,
 }
 
-// decodeString8 decodes a NUL-terminated 8-bit string in code page cp. Text
+// DecodeString8 decodes a NUL-terminated 8-bit string in code page cp. Text
 // in an unknown code page is kept if it is valid UTF-8 and otherwise read as
 // Windows-1252, the code page most Outlook installations write.
-func decodeString8(b []byte, cp uint32) string {
+func DecodeString8(b []byte, cp uint32) string {
 	if i := bytes.IndexByte(b, 0); i >= 0 && cp != 1200 {
 		b = b[:i]
 	}
-	return decodeCodePage(b, cp)
+	return DecodeCodePage(b, cp)
 }
 
-func decodeCodePage(b []byte, cp uint32) string {
+// DecodeCodePage decodes b in code page cp (see DecodeString8).
+func DecodeCodePage(b []byte, cp uint32) string {
 	switch cp {
 	case 65001, 20127:
 		if utf8.Valid(b) {
@@ -54,7 +57,7 @@ func decodeCodePage(b []byte, cp uint32) string {
 		}
 		cp = 1252
 	}
-	enc, ok := codePages[cp]
+	enc, ok := CodePages[cp]
 	if !ok {
 		if utf8.Valid(b) {
 			return string(b)

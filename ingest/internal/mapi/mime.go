@@ -1,4 +1,4 @@
-package tnef
+package mapi
 
 import (
 	"path"
@@ -24,16 +24,16 @@ var extTypes = map[string]string{
 	".tiff": "image/tiff", ".odt": "application/vnd.oasis.opendocument.text", ".dat": "application/octet-stream",
 }
 
-// typeByExtension guesses a media type from a file name; "" when unknown.
-func typeByExtension(name string) string {
+// TypeByExtension guesses a media type from a file name; "" when unknown.
+func TypeByExtension(name string) string {
 	return extTypes[strings.ToLower(path.Ext(strings.ReplaceAll(name, "\\", "/")))]
 }
 
-// maxNameRunes is the longest attachment name kept.
-const maxNameRunes = 255
+// MaxNameRunes is the longest attachment name kept.
+const MaxNameRunes = 255
 
-// cleanName reduces a sender-supplied file name to a safe base name.
-func cleanName(s string) string {
+// CleanName reduces a sender-supplied file name to a safe base name.
+func CleanName(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return -1
@@ -45,8 +45,8 @@ func cleanName(s string) string {
 	if s == "/" || s == "." || s == ".." {
 		return ""
 	}
-	if r := []rune(s); len(r) > maxNameRunes {
-		s = string(r[:maxNameRunes])
+	if r := []rune(s); len(r) > MaxNameRunes {
+		s = string(r[:MaxNameRunes])
 	}
 	return s
 }

@@ -1,0 +1,92 @@
+package ingest
+
+import (
+	"bytes"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func collect(t testing.TB, raw []byte) (*parsedEmail, map[string][]byte) {
+	got := map[string][]byte{}
+	pe, err := parseEmail(bytes.NewReader(raw), DefaultLimits, func(name, ct string, body io.Reader, fwd bool) error {
+		b, err := io.ReadAll(body)
+		got[name] = b
+		return err
+	})
+	if err != nil {
+		t.Fatalf("parseEmail: %v", err)
+	}
+	return pe, got
+}
+
+func TestHostileEmailsAreCheap(t *testing.T) {
+	deep := strings.Repeat("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n", 500)
+	many := "Content-Type: multipart/mixed; boundary=b\r\n\r\n" + strings.Repeat("--b\r\nContent-Type: application/octet-stream\r\n\r\nx\r\n", 5000) + "--b--\r\n"
+	huge := "Subject: " + strings.Repeat("A", 2<<20) + "\r\nFrom: a@example.org\r\n\r\nbody"
+	cases := map[string]string{
+		"deep nesting":       "From: a@example.org\r\n" + deep,
+		"thousands of parts": "From: a@example.org\r\n" + many,
+		"huge header":        huge,
+		"truncated base64":   "Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK!!!",
+		"nul bytes":          "From: a\x00b@example.org\r\nSubject: x\x00y\r\n\r\nbody\x00",
+		"unknown charset":    "Content-Type: text/plain; charset=x-klingon\r\n\r\nqapla",
+		"no header end":      "From: a@example.org",
+	}
+	for name, raw := range cases {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			pe, atts := collect(t, []byte(raw))
+			if len(pe.Warnings) > 50 || len(atts) > DefaultLimits.MaxParts {
+				t.Fatalf("unbounded: %d warnings, %d attachments", len(pe.Warnings), len(atts))
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Fatalf("took %s", d)
+			}
+		})
+	}
+}
+
+func TestEmailMetadataAndAttachments(t *testing.T) {
+	raw := "From: =?ISO-8859-1?Q?Andr=E9?= <andre@example.org>\r\nTo: \"Duty, Team\" <duty@example.gov.uk>\r\nSubject: =?UTF-8?B?UmXDqXZhbHVhdGlvbg==?=\r\n" +
+		"Date: Tue, 3 Mar 2026 10:00:00 +0100\r\nMessage-ID: <m1@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=X\r\n\r\n" +
+		"--X\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nCaf=E9 meeting\r\n" +
+		"--X\r\nContent-Type: image/png\r\nContent-Disposition: inline; filename*=UTF-8''%E2%82%AC.png\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--X--\r\n"
+	pe, atts := collect(t, []byte(raw))
+	m := pe.Meta
+	if m.Subject != "Reévaluation" || m.From != `"André" <andre@example.org>` || m.To[0] != `"Duty, Team" <duty@example.gov.uk>` ||
+		m.MessageID != "m1@example.org" || m.Date.Format(time.RFC3339) != "2026-03-03T09:00:00Z" {
+		t.Fatalf("meta = %+v", m)
+	}
+	if !strings.Contains(pe.Text, "Café meeting") || string(atts["€.png"]) != "hello" {
+		t.Fatalf("text %q, attachments %v", pe.Text, atts)
+	}
+}
+
+func FuzzParseEmail(f *testing.F) {
+	filepath.WalkDir("testdata/enmime", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".raw") {
+			if b, err := os.ReadFile(p); err == nil && len(b) < 64<<10 {
+				f.Add(b)
+			}
+		}
+		return nil
+	})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		lim := Limits{MaxDepth: 8, MaxParts: 50, MaxHeaderBytes: 8 << 10, MaxTextBytes: 4 << 10}
+		pe, err := parseEmail(bytes.NewReader(raw), lim, func(name, ct string, body io.Reader, fwd bool) error {
+			_, err := io.Copy(io.Discard, body)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("parse error on in-memory input: %v", err)
+		}
+		if len(pe.Text) > lim.MaxTextBytes || pe.Meta == nil {
+			t.Fatalf("text %d bytes, meta %v", len(pe.Text), pe.Meta)
+		}
+	})
+}
