@@ -1,4 +1,4 @@
-# casefile: one static binary; the same image runs `casefile serve`, `casefile worker` and `casefile migrate`.
+# casefile: one image for every command; docker-compose.yml runs `migrate`, `serve` and `worker` from it.
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
@@ -6,9 +6,16 @@ RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/casefile ./cmd/casefile
 
-FROM gcr.io/distroless/static-debian12:nonroot
+# debian-slim rather than distroless: the compose healthcheck needs curl, and an S3 server behind TLS
+# (CASEFILE_S3_SECURE=true) needs the CA certificates.
+FROM debian:bookworm-slim
+RUN apt-get update \
+	&& apt-get install -y --no-install-recommends ca-certificates curl \
+	&& rm -rf /var/lib/apt/lists/* \
+	&& useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin casefile
 COPY --from=build /out/casefile /usr/local/bin/casefile
-USER nonroot:nonroot
+# Numeric, so that runtimes enforcing runAsNonRoot can see it is not root.
+USER 10001:10001
 EXPOSE 8080
-ENTRYPOINT ["/usr/local/bin/casefile"]
+ENTRYPOINT ["casefile"]
 CMD ["serve"]

@@ -1,19 +1,51 @@
-# casefile: `make run` and `make test` do all the set-up on a Debian machine with Go.
+# casefile: `make run` and `make test` do all the set-up on a Debian machine with Go (docs/setup.md).
 SHELL := /bin/bash
-export GOFLAGS ?= -buildvcs=false
+.SHELLFLAGS := -eu -o pipefail -c
 FUZZTIME ?= 30s
 
-# The test suite uses the same local services as `make run`.
+# The tests use the services scripts/services.sh starts, with the S3 endpoint and credentials it started the
+# S3 server with: CASEFILE_S3_ENDPOINT, CASEFILE_S3_ACCESS_KEY and CASEFILE_S3_SECRET_KEY, or their defaults.
 export CASEFILE_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export CASEFILE_TEST_REDIS_ADDR ?= 127.0.0.1:6379
 export CASEFILE_TEST_S3_ENDPOINT ?= $(or $(CASEFILE_S3_ENDPOINT),127.0.0.1:9000)
 export CASEFILE_TEST_S3_ACCESS_KEY ?= $(or $(CASEFILE_S3_ACCESS_KEY),casefile)
 export CASEFILE_TEST_S3_SECRET_KEY ?= $(or $(CASEFILE_S3_SECRET_KEY),casefile-dev-secret)
 
-.PHONY: run test build services-up services-down services-status bench fuzz vet fmt-check clean
+.PHONY: build run test vet fmt-check bench fuzz services-up services-down services-status clean
 
 build:
 	go build -o bin/casefile ./cmd/casefile
+
+run: services-up build
+	./bin/casefile run
+
+test: services-up
+	@scripts/services.sh test-deps
+	@$(MAKE) --no-print-directory vet fmt-check
+	go test -race -count=1 -timeout 40m ./...
+
+vet:
+	go vet ./...
+
+# Fails listing the tracked Go files (every Go file, outside a git clone) that gofmt would change.
+fmt-check:
+	@files=$$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.*'); \
+	unformatted=$$(printf '%s\n' "$$files" | xargs -r "$$(go env GOROOT)/bin/gofmt" -l); \
+	if [ -n "$$unformatted" ]; then printf 'gofmt would change these files (gofmt -w them):\n%s\n' "$$unformatted"; exit 1; fi
+
+bench: services-up
+	go run ./bench
+
+# Each fuzz target in the module for FUZZTIME (go test fuzzes one target of one package at a time).
+# New failing inputs are kept under the package's testdata/fuzz.
+fuzz:
+	@targets=$$(go test -list '^Fuzz' ./... | awk '/^Fuzz/ { names = names " " $$1 } /^ok/ { if (names != "") print $$2 names; names = "" }'); \
+	while read -r pkg names; do \
+		for name in $$names; do \
+			echo "fuzz: $$pkg $$name for $(FUZZTIME)"; \
+			go test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) "$$pkg" </dev/null; \
+		done; \
+	done <<<"$$targets"
 
 services-up:
 	@scripts/services.sh up
@@ -24,29 +56,7 @@ services-down:
 services-status:
 	@scripts/services.sh status
 
-run: services-up build
-	./bin/casefile run
-
-vet:
-	go vet ./...
-
-fmt-check:
-	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
-	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
-
-test: services-up fmt-check vet
-	go test -race -count=1 -timeout 40m ./...
-
-bench: services-up
-	go run ./bench
-
-# Runs every fuzz target for FUZZTIME each; new interesting inputs land in testdata/fuzz.
-fuzz:
-	@for pkg in $$(go list ./...); do \
-	  for f in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$f"; go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
-	  done; \
-	done
-
-clean: services-down
-	rm -rf bin .data
+# Build output only. .data/ holds the S3 objects that the casefile database refers to; docs/setup.md says how
+# to start again from nothing.
+clean:
+	rm -rf bin

@@ -67,6 +67,8 @@ func main() {
 
 func run() error {
 	ctx := context.Background()
+	// Eight workers keep eight connections open, as minio-go does for the raw figures.
+	http.DefaultTransport.(*http.Transport).MaxIdleConnsPerHost = 16
 	s, err := start()
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"time"
 
@@ -16,12 +17,16 @@ import (
 
 var _ casefile.AuditService = (*DB)(nil)
 
-// auditLockKey serialises appends so that every event chains onto the one
-// before it. A transaction takes it only for its audit append and holds it to
-// commit, so the chain's order is the commit order.
+// auditLockKey is the base of the advisory locks that serialise appends to
+// each chain. A transaction takes the lock of its chain at its first audit
+// append and holds it to commit, so a chain's order is its commit order.
 const auditLockKey = 0x61756469 // "audi"
 
-// genesisHash is the prev_hash of the first event.
+// auditChains is how many chains the log has. Transactions on different
+// chains commit in parallel (and share disk flushes).
+const auditChains = 8
+
+// genesisHash is the prev_hash of the first event of each chain.
 const genesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
 
 // auditEntry is what the caller of appendAudit says; the rest is filled in.
@@ -33,7 +38,14 @@ type auditEntry struct {
 	Details    any // marshalled to JSON; never content
 }
 
-// appendAudit appends one event to the chain inside tx, as the actor in ctx.
+// chainTx is a transaction that remembers the audit chain it appends to, so
+// that it never holds two chains' locks (which could deadlock).
+type chainTx struct {
+	pgx.Tx
+	chain int
+}
+
+// appendAudit appends one event inside tx, as the actor in ctx.
 func (db *DB) appendAudit(ctx context.Context, tx pgx.Tx, e auditEntry) error {
 	details := []byte("{}")
 	if e.Details != nil {
@@ -43,17 +55,30 @@ func (db *DB) appendAudit(ctx context.Context, tx pgx.Tx, e auditEntry) error {
 		}
 		details = b
 	}
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", auditLockKey); err != nil {
+	chain := 0
+	if ct, ok := tx.(*chainTx); ok {
+		if ct.chain < 0 {
+			h := fnv.New32a()
+			h.Write([]byte(e.TargetID + e.Action))
+			ct.chain = int(h.Sum32() % auditChains)
+		}
+		chain = ct.chain
+	}
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", auditLockKey+chain); err != nil {
 		return err
 	}
-	var seq int64
 	prev := genesisHash
-	err := tx.QueryRow(ctx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").Scan(&seq, &prev)
+	var lastSeq int64
+	err := tx.QueryRow(ctx, "SELECT seq, hash FROM audit_events WHERE chain = $1 ORDER BY seq DESC LIMIT 1", chain).Scan(&lastSeq, &prev)
 	if err != nil && err != pgx.ErrNoRows {
 		return err
 	}
+	var seq int64
+	if err := tx.QueryRow(ctx, "SELECT nextval('audit_events_seq')").Scan(&seq); err != nil {
+		return err
+	}
 	ev := casefile.AuditEvent{
-		Seq:        seq + 1,
+		Seq:        seq,
 		At:         db.now().UTC().Truncate(time.Microsecond),
 		Actor:      casefile.ActorFrom(ctx).String(),
 		Action:     e.Action,
@@ -63,20 +88,25 @@ func (db *DB) appendAudit(ctx context.Context, tx pgx.Tx, e auditEntry) error {
 		Details:    details,
 		PrevHash:   prev,
 	}
-	ev.Hash = eventHash(&ev)
+	ev.Hash = eventHash(&ev, chain)
 	var personID *string
 	if ev.PersonID != "" {
 		personID = &ev.PersonID
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO audit_events (seq, at, actor, action, target_type, target_id, person_id, details, prev_hash, hash)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-		ev.Seq, ev.At, ev.Actor, ev.Action, ev.TargetType, ev.TargetID, personID, string(ev.Details), ev.PrevHash, ev.Hash)
+	if _, err = tx.Exec(ctx, `INSERT INTO audit_events (seq, at, actor, action, target_type, target_id, person_id, details, prev_hash, hash, chain)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
+		ev.Seq, ev.At, ev.Actor, ev.Action, ev.TargetType, ev.TargetID, personID, string(ev.Details), ev.PrevHash, ev.Hash, chain); err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO audit_heads (chain, seq, hash) VALUES ($1,$2,$3)
+		ON CONFLICT (chain) DO UPDATE SET seq = $2, hash = $3`, chain, ev.Seq, ev.Hash)
 	return err
 }
 
 // eventHash is sha256 over the event's canonical form: its fields in a fixed
-// order, including the previous event's hash.
-func eventHash(ev *casefile.AuditEvent) string {
+// order, including the previous event's hash and (for chains other than the
+// first) its chain.
+func eventHash(ev *casefile.AuditEvent, chain int) string {
 	canon := struct {
 		Seq        int64           `json:"seq"`
 		At         string          `json:"at"`
@@ -87,8 +117,9 @@ func eventHash(ev *casefile.AuditEvent) string {
 		PersonID   string          `json:"person_id"`
 		Details    json.RawMessage `json:"details"`
 		PrevHash   string          `json:"prev_hash"`
+		Chain      int             `json:"chain,omitempty"`
 	}{ev.Seq, ev.At.UTC().Format(time.RFC3339Nano), ev.Actor, ev.Action, ev.TargetType, ev.TargetID, ev.PersonID,
-		ev.Details, ev.PrevHash}
+		ev.Details, ev.PrevHash, chain}
 	b, _ := json.Marshal(canon) // cannot fail: all fields are plain values and valid JSON
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
@@ -105,18 +136,19 @@ func (db *DB) RecordEvent(ctx context.Context, ev *casefile.AuditEvent) error {
 	})
 }
 
-const auditColumns = "seq, at, actor, action, target_type, target_id, coalesce(person_id::text, ''), details, prev_hash, hash"
+const auditColumns = "seq, at, actor, action, target_type, target_id, coalesce(person_id::text, ''), details, prev_hash, hash, chain"
 
-func scanEvent(row pgx.Row) (*casefile.AuditEvent, error) {
+func scanEvent(row pgx.Row) (*casefile.AuditEvent, int, error) {
 	var ev casefile.AuditEvent
 	var details string
+	var chain int
 	if err := row.Scan(&ev.Seq, &ev.At, &ev.Actor, &ev.Action, &ev.TargetType, &ev.TargetID, &ev.PersonID,
-		&details, &ev.PrevHash, &ev.Hash); err != nil {
-		return nil, err
+		&details, &ev.PrevHash, &ev.Hash, &chain); err != nil {
+		return nil, 0, err
 	}
 	ev.At = ev.At.UTC()
 	ev.Details = json.RawMessage(details)
-	return &ev, nil
+	return &ev, chain, nil
 }
 
 // AuditEvents lists events in sequence order; the cursor is the last seq seen.
@@ -153,7 +185,7 @@ func (db *DB) AuditEvents(ctx context.Context, f casefile.AuditFilter) ([]*casef
 	defer rows.Close()
 	var out []*casefile.AuditEvent
 	for rows.Next() {
-		ev, err := scanEvent(rows)
+		ev, _, err := scanEvent(rows)
 		if err != nil {
 			return nil, "", mapError(err)
 		}
@@ -170,45 +202,66 @@ func (db *DB) AuditEvents(ctx context.Context, f casefile.AuditFilter) ([]*casef
 	return out, next, nil
 }
 
-// VerifyAudit walks the whole chain in order, recomputing each hash and
-// checking each link and that no sequence number is missing.
+// VerifyAudit walks the whole log in order, recomputing each event's hash,
+// checking each link within its chain, and that each chain ends at the head
+// recorded for it (so that deleting a chain's newest events is seen too).
 func (db *DB) VerifyAudit(ctx context.Context) (*casefile.AuditVerification, error) {
+	heads := map[int][2]any{}
+	hrows, err := db.pool.Query(ctx, "SELECT chain, seq, hash FROM audit_heads")
+	if err != nil {
+		return nil, mapError(err)
+	}
+	for hrows.Next() {
+		var c int
+		var seq int64
+		var h string
+		if err := hrows.Scan(&c, &seq, &h); err != nil {
+			hrows.Close()
+			return nil, mapError(err)
+		}
+		heads[c] = [2]any{seq, h}
+	}
+	hrows.Close()
 	rows, err := db.pool.Query(ctx, "SELECT "+auditColumns+" FROM audit_events ORDER BY seq")
 	if err != nil {
 		return nil, mapError(err)
 	}
 	defer rows.Close()
 	res := &casefile.AuditVerification{OK: true}
-	prev := genesisHash
-	var want int64 = 1
+	bad := func(seq int64, problem string) {
+		if res.OK {
+			res.OK = false
+			res.FirstBadSeq = &seq
+			res.Problem = problem
+		}
+	}
+	prev := map[int]string{}
+	last := map[int]int64{}
 	for rows.Next() {
-		ev, err := scanEvent(rows)
+		ev, chain, err := scanEvent(rows)
 		if err != nil {
 			return nil, mapError(err)
 		}
 		res.Events++
-		if !res.OK {
-			continue
-		}
-		bad := func(problem string) {
-			res.OK = false
-			seq := ev.Seq
-			res.FirstBadSeq = &seq
-			res.Problem = problem
+		p, ok := prev[chain]
+		if !ok {
+			p = genesisHash
 		}
 		switch {
-		case ev.Seq != want:
-			bad(fmt.Sprintf("event %d is missing: the chain jumps from %d to %d", want, want-1, ev.Seq))
-		case ev.PrevHash != prev:
-			bad(fmt.Sprintf("event %d does not follow event %d: its prev_hash does not match", ev.Seq, ev.Seq-1))
-		case eventHash(ev) != ev.Hash:
-			bad(fmt.Sprintf("event %d was altered: its hash does not match its content", ev.Seq))
+		case ev.PrevHash != p:
+			bad(ev.Seq, fmt.Sprintf("event %d does not follow the event before it in its chain: an event was removed or moved", ev.Seq))
+		case eventHash(ev, chain) != ev.Hash:
+			bad(ev.Seq, fmt.Sprintf("event %d was altered: its hash does not match its content", ev.Seq))
 		}
-		prev = ev.Hash
-		want = ev.Seq + 1
+		prev[chain], last[chain] = ev.Hash, ev.Seq
 	}
 	if err := rows.Err(); err != nil {
 		return nil, mapError(err)
+	}
+	for c, h := range heads {
+		if seq := h[0].(int64); last[c] != seq || prev[c] != h[1].(string) {
+			bad(seq, fmt.Sprintf("event %d, the newest of chain %d, is missing or altered", seq, c))
+		}
 	}
 	return res, nil
 }

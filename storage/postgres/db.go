@@ -107,7 +107,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 		return mapError(err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // rollback after commit is a no-op
-	if err := fn(tx); err != nil {
+	if err := fn(&chainTx{Tx: tx, chain: -1}); err != nil {
 		return mapError(err)
 	}
 	if err := tx.Commit(ctx); err != nil {
