@@ -171,6 +171,33 @@ func TestConcurrentDeliveriesCarryOutOnce(t *testing.T) {
 	if _, err := f.db.AmendNote(f.ctx, tks[4].TargetID, "again", "again"); casefile.ErrorCode(err) != "not_reopened" {
 		t.Fatalf("second amendment after a late delivery: %v", err)
 	}
+	// A delivery that read the ticket as approved just before another one
+	// finished it runs the steps on a done ticket: they change nothing.
+	for _, tk := range tks {
+		var err error
+		switch {
+		case tk.Kind == casefile.TicketReopen:
+			err = f.db.OpenReopenWindow(f.ctx, tk)
+		case tk.Kind == casefile.TicketReindex:
+			err = f.db.Reindex(f.ctx, tk)
+		case tk.TargetType == "note":
+			err = f.db.RemoveNote(f.ctx, tk)
+		default:
+			var keys []string
+			if keys, err = f.db.MarkDocumentRemoved(f.ctx, tk); len(keys) != 0 {
+				t.Errorf("a done removal still lists objects to destroy: %v", keys)
+			}
+		}
+		if err != nil {
+			t.Fatalf("late %s step: %v", tk.Kind, err)
+		}
+	}
+	if _, err := f.db.AmendNote(f.ctx, tks[4].TargetID, "again", "again"); casefile.ErrorCode(err) != "not_reopened" {
+		t.Fatalf("a late reopen step opened the window again: %v", err)
+	}
+	if a2 := f.actions(); a2["note.reindex_in"] != 1 || a2["document.reindex_in"] != 1 || a2["ticket.fail"] != 0 {
+		t.Fatalf("late steps changed the audit: %v", a2)
+	}
 }
 
 // When the queue is about to give up on a task (the last retry), the ticket
