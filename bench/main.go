@@ -40,6 +40,7 @@ var (
 	purgeDocs  = flag.Int("purge-docs", 20000, "documents in the purge benchmark")
 	exportMiB  = flag.Int("export-mib", 2048, "size of the record exported, in MiB (0 to skip)")
 	skipIngest = flag.Bool("skip-ingest", false, "skip the ingest figures")
+	cpuProfile = flag.String("cpuprofile", "", "write the server's CPU profile during the API ingest to this file (go tool pprof reads it)")
 )
 
 func env(k, def string) string {
@@ -51,6 +52,7 @@ func env(k, def string) string {
 
 type server struct {
 	base, token string
+	pprof       string
 	cmd         *exec.Cmd
 	env         []string
 	dbURL       string
@@ -110,11 +112,9 @@ func start() (*server, error) {
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/casefile").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("build: %v\n%s", err, out)
 	}
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
+	addr, pprofAddr := freeAddr(), freeAddr()
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
-	s := &server{base: "http://" + addr, bucket: "bench-" + suffix,
+	s := &server{base: "http://" + addr, pprof: "http://" + pprofAddr, bucket: "bench-" + suffix,
 		dbURL: "postgres://postgres@127.0.0.1:5432/casefile_bench_" + suffix + "?sslmode=disable"}
 	s.env = append(os.Environ(),
 		"CASEFILE_HTTP_ADDR="+addr, "CASEFILE_DATABASE_URL="+s.dbURL, "CASEFILE_S3_BUCKET="+s.bucket,
@@ -122,7 +122,7 @@ func start() (*server, error) {
 		"CASEFILE_S3_ACCESS_KEY="+env("CASEFILE_TEST_S3_ACCESS_KEY", "casefile"),
 		"CASEFILE_S3_SECRET_KEY="+env("CASEFILE_TEST_S3_SECRET_KEY", "casefile-dev-secret"),
 		"CASEFILE_WORKER_QUEUE=bench-"+suffix, "CASEFILE_MAX_UPLOAD_BYTES="+strconv.Itoa(4<<30),
-		"CASEFILE_RETENTION_CRON=off", "CASEFILE_RECONCILE_CRON=off", "CASEFILE_LOG_LEVEL=warn")
+		"CASEFILE_RETENTION_CRON=off", "CASEFILE_RECONCILE_CRON=off", "CASEFILE_LOG_LEVEL=warn", "CASEFILE_PPROF_ADDR="+pprofAddr)
 	s.cmd = exec.Command(bin, "run")
 	s.cmd.Env = s.env
 	var out bytes.Buffer
@@ -259,6 +259,8 @@ func benchIngest(ctx context.Context, s *server, mc *minio.Client) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
+	cpu0 := cpuByProcess()
+	profiled := s.profile(*cpuProfile)
 	t0 := time.Now()
 	for w := 0; w < 8; w++ {
 		wg.Add(1)
@@ -282,6 +284,10 @@ func benchIngest(ctx context.Context, s *server, mc *minio.Client) error {
 	close(jobs)
 	wg.Wait()
 	api := time.Since(t0)
+	apiCPU := cpuSince(cpu0)
+	if err := profiled(); err != nil {
+		return err
+	}
 	if firstErr != nil {
 		return firstErr
 	}
@@ -291,6 +297,7 @@ func benchIngest(ctx context.Context, s *server, mc *minio.Client) error {
 	bucket := s.bucket
 	lockUntil := time.Now().AddDate(1, 0, 0)
 	raw := make(chan []byte)
+	cpu1 := cpuByProcess()
 	t1 := time.Now()
 	n := 0
 	var rmu sync.Mutex
@@ -320,6 +327,7 @@ func benchIngest(ctx context.Context, s *server, mc *minio.Client) error {
 	close(raw)
 	wg.Wait()
 	direct := time.Since(t1)
+	rawCPU := cpuSince(cpu1)
 	if firstErr != nil {
 		return firstErr
 	}
@@ -330,6 +338,7 @@ func benchIngest(ctx context.Context, s *server, mc *minio.Client) error {
 	fmt.Printf("  through the API (store, parse, attachments, rows, audit): %.2f MiB/s, %.0f emails/s\n", apiRate, float64(msgs)/api.Seconds())
 	fmt.Printf("  raw minio-go PutObject of the same bytes:                 %.2f MiB/s, %.0f objects/s\n", rawRate, float64(msgs)/direct.Seconds())
 	fmt.Printf("  ratio API / raw: %.2f (target >= 0.6)\n", apiRate/rawRate)
+	fmt.Printf("  API %s\n  raw %s\n", apiCPU, rawCPU)
 	return nil
 }
 
@@ -531,4 +540,43 @@ func benchExport(s *server) error {
 	fmt.Printf("export: a %.0f MiB record bundled and stored in %.1fs; server (API + worker) peak RSS during it %.1f MiB\n",
 		size/(1<<20), d.Seconds(), s.vmHWM())
 	return nil
+}
+
+func freeAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// profile takes a 5-second CPU profile of the server, starting now, when
+// file is set (use enough -rounds for the API ingest to last longer); the
+// function it returns waits for it and writes the file.
+func (s *server) profile(file string) func() error {
+	if file == "" {
+		return func() error { return nil }
+	}
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.Get(s.pprof + "/debug/pprof/profile?seconds=5")
+		if err != nil {
+			done <- err
+			return
+		}
+		defer resp.Body.Close()
+		f, err := os.Create(file)
+		if err != nil {
+			done <- err
+			return
+		}
+		if _, err := io.Copy(f, resp.Body); err != nil {
+			f.Close()
+			done <- err
+			return
+		}
+		done <- f.Close()
+	}()
+	return func() error { return <-done }
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 
@@ -191,6 +192,22 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		if err := bootstrapToken(ctx, a, stdout); err != nil {
 			return err
 		}
+	}
+	if cfg.PprofAddr != "" {
+		// Go's profiler, on its own listener (never the API's), for whoever
+		// runs the service to see where its time goes.
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		psrv := &http.Server{Addr: cfg.PprofAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		log.Info("profiler listening", "addr", cfg.PprofAddr)
+		go func() {
+			if err := psrv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Warn("profiler stopped", "err", err)
+			}
+		}()
+		defer psrv.Close()
 	}
 	errc := make(chan error, 2)
 	running := 0

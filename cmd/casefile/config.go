@@ -29,6 +29,7 @@ type config struct {
 	WorkerQueue       string
 	WorkerConcurrency int
 	LogLevel          string
+	PprofAddr         string // empty: no profiling listener
 }
 
 // configError names the variable that is wrong, so that start-up fails with
@@ -58,10 +59,16 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		RetentionSchedule: get("CASEFILE_RETENTION_SCHEDULE", ""),
 		WorkerQueue:       get("CASEFILE_WORKER_QUEUE", "casefile"),
 		LogLevel:          get("CASEFILE_LOG_LEVEL", "info"),
+		PprofAddr:         get("CASEFILE_PPROF_ADDR", ""),
 	}
 	var err error
 	if err := checkHostPort("CASEFILE_HTTP_ADDR", c.HTTPAddr); err != nil {
 		return nil, err
+	}
+	if c.PprofAddr != "" {
+		if err := checkHostPort("CASEFILE_PPROF_ADDR", c.PprofAddr); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkHostPort("CASEFILE_REDIS_ADDR", c.RedisAddr); err != nil {
 		return nil, err

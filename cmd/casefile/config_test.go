@@ -23,6 +23,7 @@ func TestBadSettingsFailWithOneLineNamingTheVariable(t *testing.T) {
 		"CASEFILE_RETENTION_SCHEDULE": bad,
 		"CASEFILE_WORKER_CONCURRENCY": "0",
 		"CASEFILE_LOG_LEVEL":          "loud",
+		"CASEFILE_PPROF_ADDR":         "6060",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {

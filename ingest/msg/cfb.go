@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/richardlehane/mscfb"
 )
@@ -11,13 +12,23 @@ import (
 // node is a storage or stream of the compound file, arranged as a tree (mscfb
 // gives a flat list with paths).
 type node struct {
-	name string
-	file *mscfb.File // nil for the root and for storages only known from paths
-	dir  bool
-	kids map[string]*node
+	name  string
+	upper string      // name in upper case (see key)
+	file  *mscfb.File // nil for the root and for storages only known from paths
+	dir   bool
+	kids  map[string]*node
 
 	data []byte // cached stream content
 	read bool
+}
+
+// key is the node's name in upper case, as the format's names are matched
+// (computed once: a .msg with many recipients has thousands of entries).
+func (n *node) key() string {
+	if n.upper == "" && n.name != "" {
+		n.upper = strings.ToUpper(n.name)
+	}
+	return n.upper
 }
 
 // openTree opens the compound file and arranges its entries as a tree.

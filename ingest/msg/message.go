@@ -90,7 +90,7 @@ func (p *parser) message(n *node, depth int) *Message {
 
 	dropping := false
 	for _, k := range sortedKids(n) {
-		name := strings.ToUpper(k.name)
+		name := k.key()
 		switch {
 		case strings.HasPrefix(name, recipPrefix) && k.dir:
 			p.recipient(m, k, s.cp)

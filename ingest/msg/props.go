@@ -3,7 +3,7 @@ package msg
 import (
 	"encoding/binary"
 	"github.com/council/casefile/ingest/internal/mapi"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,7 +98,7 @@ func (p *parser) newStore(n *node, headerLen int, m *Message, where string) *sto
 	s := &store{p: p, m: m, where: where, fixed: map[uint32][]byte{},
 		streams: map[uint32]*node{}, objects: map[uint32]*node{}, cp: 1252}
 	for _, k := range sortedKids(n) {
-		name := strings.ToUpper(k.name)
+		name := k.key()
 		if name == propsStream && !k.dir {
 			s.found = true
 			s.parseFixed(k, headerLen)
@@ -124,13 +124,24 @@ func (p *parser) newStore(n *node, headerLen int, m *Message, where string) *sto
 // sortedKids lists a storage's children in name order, so that output does
 // not depend on map iteration.
 func sortedKids(n *node) []*node {
-	kids := make([]*node, 0, len(n.kids))
-	for _, k := range n.kids {
-		kids = append(kids, k)
+	type kid struct {
+		key string // the name in upper case, computed once: a .msg with many recipients has thousands of kids
+		n   *node
 	}
-	sort.Slice(kids, func(i, j int) bool {
-		return strings.ToUpper(kids[i].name) < strings.ToUpper(kids[j].name)
+	keyed := make([]kid, 0, len(n.kids))
+	for _, k := range n.kids {
+		keyed = append(keyed, kid{k.key(), k})
+	}
+	slices.SortFunc(keyed, func(a, b kid) int {
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return strings.Compare(a.n.name, b.n.name)
 	})
+	kids := make([]*node, len(keyed))
+	for i, k := range keyed {
+		kids[i] = k.n
+	}
 	return kids
 }
 

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times (100 on Linux).
+const clockTicks = 100
+
+// cpuByProcess is the CPU seconds (user + system) every running process has
+// used so far, summed by command name.
+func cpuByProcess() map[string]float64 {
+	out := map[string]float64{}
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range stats {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || close < open {
+			continue
+		}
+		name := s[open+1 : close]
+		f := strings.Fields(s[close+1:])
+		if len(f) < 13 {
+			continue
+		}
+		// Fields after the name: state is f[0]; utime and stime are fields 14
+		// and 15 of the whole line, f[11] and f[12] here.
+		u, _ := strconv.ParseFloat(f[11], 64)
+		st, _ := strconv.ParseFloat(f[12], 64)
+		out[name] += (u + st) / clockTicks
+	}
+	return out
+}
+
+// cpuSince formats the CPU seconds used by each process since before, the
+// largest first, leaving out processes that used less than 2% of the total.
+func cpuSince(before map[string]float64) string {
+	after := cpuByProcess()
+	type use struct {
+		name string
+		s    float64
+	}
+	var uses []use
+	total := 0.0
+	for name, s := range after {
+		d := s - before[name]
+		if d > 0 {
+			uses = append(uses, use{name, d})
+			total += d
+		}
+	}
+	sort.Slice(uses, func(i, j int) bool { return uses[i].s > uses[j].s })
+	var parts []string
+	for _, u := range uses {
+		if u.s >= 0.02*total {
+			parts = append(parts, fmt.Sprintf("%s %.2f", u.name, u.s))
+		}
+	}
+	return fmt.Sprintf("CPU s: %s (all %.2f)", strings.Join(parts, ", "), total)
+}
