@@ -243,10 +243,11 @@ s3_start() {
 		bin=$(versitygw_bin)
 		mkdir -p "$data/s3/versions" "$data/s3/data"
 		say "starting versitygw on $s3_endpoint (data: $data/s3, log: $s3_log)"
-		# Object Lock needs versioning, which the posix backend does only with --versioning-dir.
+		# Object Lock needs versioning, which the posix backend does only with --versioning-dir. --keep-alive: without
+		# it versitygw closes the connection after every response, and each request pays for a new one.
 		# The root credentials go by environment rather than arguments, out of sight of ps.
 		ROOT_ACCESS_KEY_ID=$s3_access ROOT_SECRET_ACCESS_KEY=$s3_secret \
-			setsid "$bin" --quiet --port "$s3_endpoint" posix --versioning-dir "$data/s3/versions" "$data/s3/data" \
+			setsid "$bin" --quiet --keep-alive --port "$s3_endpoint" posix --versioning-dir "$data/s3/versions" "$data/s3/data" \
 			</dev/null >>"$s3_log" 2>&1 &
 		;;
 	minio)

@@ -72,7 +72,7 @@ func PrivateS3(t testing.TB) *Process {
 		}
 	}
 	p := &Process{t: t, Addr: addr, args: []string{S3Binary(t), "--access", "casefile", "--secret", "casefile-dev-secret",
-		"--port", addr, "posix", "--versioning-dir", versions, data}}
+		"--keep-alive", "--port", addr, "posix", "--versioning-dir", versions, data}}
 	p.Start()
 	t.Cleanup(p.Stop)
 	return p
