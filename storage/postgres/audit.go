@@ -17,12 +17,9 @@ import (
 
 var _ casefile.AuditService = (*DB)(nil)
 
-// auditLockKey is the base of the advisory locks that serialise appends to
-// each chain. A transaction takes the lock of its chain at its first audit
-// append and holds it to commit, so a chain's order is its commit order.
-const auditLockKey = 0x61756469 // "audi"
-
-// auditChains is how many chains the log has. Transactions on different
+// auditChains is how many chains the log has. A transaction locks its
+// chain's row in audit_heads at its first audit append and holds it to
+// commit, so a chain's order is its commit order. Transactions on different
 // chains commit in parallel (and share disk flushes).
 const auditChains = 8
 
@@ -64,17 +61,26 @@ func (db *DB) appendAudit(ctx context.Context, tx pgx.Tx, e auditEntry) error {
 		}
 		chain = ct.chain
 	}
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", auditLockKey+chain); err != nil {
-		return err
-	}
+	// Lock the chain's head, then draw the sequence number: in that order
+	// (the two statements run one after the other in one round trip), so
+	// that sequence numbers rise along each chain.
+	var b pgx.Batch
+	b.Queue("SELECT seq, hash FROM audit_heads WHERE chain = $1 FOR UPDATE", chain)
+	b.Queue("SELECT nextval('audit_events_seq')")
+	br := tx.SendBatch(ctx, &b)
+	var lastSeq, seq int64
 	prev := genesisHash
-	var lastSeq int64
-	err := tx.QueryRow(ctx, "SELECT seq, hash FROM audit_events WHERE chain = $1 ORDER BY seq DESC LIMIT 1", chain).Scan(&lastSeq, &prev)
-	if err != nil && err != pgx.ErrNoRows {
-		return err
+	err := br.QueryRow().Scan(&lastSeq, &prev)
+	if err == pgx.ErrNoRows {
+		err = fmt.Errorf("audit chain %d has no head row (migration 0012 creates them)", chain)
 	}
-	var seq int64
-	if err := tx.QueryRow(ctx, "SELECT nextval('audit_events_seq')").Scan(&seq); err != nil {
+	if err == nil {
+		err = br.QueryRow().Scan(&seq)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return err
 	}
 	ev := casefile.AuditEvent{
@@ -93,14 +99,12 @@ func (db *DB) appendAudit(ctx context.Context, tx pgx.Tx, e auditEntry) error {
 	if ev.PersonID != "" {
 		personID = &ev.PersonID
 	}
-	if _, err = tx.Exec(ctx, `INSERT INTO audit_events (seq, at, actor, action, target_type, target_id, person_id, details, prev_hash, hash, chain)
+	b = pgx.Batch{}
+	b.Queue(`INSERT INTO audit_events (seq, at, actor, action, target_type, target_id, person_id, details, prev_hash, hash, chain)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
-		ev.Seq, ev.At, ev.Actor, ev.Action, ev.TargetType, ev.TargetID, personID, string(ev.Details), ev.PrevHash, ev.Hash, chain); err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO audit_heads (chain, seq, hash) VALUES ($1,$2,$3)
-		ON CONFLICT (chain) DO UPDATE SET seq = $2, hash = $3`, chain, ev.Seq, ev.Hash)
-	return err
+		ev.Seq, ev.At, ev.Actor, ev.Action, ev.TargetType, ev.TargetID, personID, string(ev.Details), ev.PrevHash, ev.Hash, chain)
+	b.Queue("UPDATE audit_heads SET seq = $2, hash = $3 WHERE chain = $1", chain, ev.Seq, ev.Hash)
+	return tx.SendBatch(ctx, &b).Close()
 }
 
 // eventHash is sha256 over the event's canonical form: its fields in a fixed
@@ -259,7 +263,11 @@ func (db *DB) VerifyAudit(ctx context.Context) (*casefile.AuditVerification, err
 		return nil, mapError(err)
 	}
 	for c, h := range heads {
-		if seq := h[0].(int64); last[c] != seq || prev[c] != h[1].(string) {
+		seq := h[0].(int64)
+		if seq == 0 && last[c] == 0 {
+			continue // a chain nothing was appended to yet
+		}
+		if last[c] != seq || prev[c] != h[1].(string) {
 			bad(seq, fmt.Sprintf("event %d, the newest of chain %d, is missing or altered", seq, c))
 		}
 	}
