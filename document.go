@@ -87,6 +87,10 @@ type Tombstone struct {
 type DocumentStore interface {
 	// CheckPerson returns ENotFound unless the person exists and is active.
 	CheckPerson(ctx context.Context, personID string) error
+	// CheckUpload is CheckPerson and DuplicateOf in one: an error unless
+	// the person exists and is active, then the active top-level document
+	// with these bytes on the record, or nil.
+	CheckUpload(ctx context.Context, personID, sha256 string) (*Document, error)
 	// DocumentByIdempotencyKey returns the document the actor created with
 	// key, or ENotFound.
 	DocumentByIdempotencyKey(ctx context.Context, key string) (*Document, error)

@@ -21,6 +21,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gabriel-vasile/mimetype"
@@ -35,6 +36,9 @@ import (
 type Blobs interface {
 	// Put stores r under key and returns the version id the store gave it.
 	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string, retainUntil time.Time) (string, error)
+	// PutChecked stores b, whose sha256 is sum, in one request; the store
+	// refuses it unless what it received has that sha256.
+	PutChecked(ctx context.Context, key string, b []byte, sum []byte, contentType string, retainUntil time.Time) (string, error)
 	Get(ctx context.Context, key string) (io.ReadCloser, error)
 	Destroy(ctx context.Context, key string) error
 }
@@ -60,6 +64,35 @@ type Service struct {
 	Limits   Limits
 	Log      *slog.Logger
 	Now      func() time.Time
+
+	// MemoryBudget bounds the bytes that uploads read whole into memory hold
+	// at once (default 64 MiB); an upload that does not fit streams instead.
+	MemoryBudget int64
+	held         atomic.Int64
+}
+
+// wholeMax is the largest upload read whole into memory before anything is
+// stored: its sha256 is then known first (a duplicate costs no write), the
+// email is parsed without reading it back, and each object goes to the
+// store in one request with its checksum. Larger uploads stream, never held.
+const wholeMax = 8 << 20
+
+const defaultMemoryBudget = 64 << 20
+
+// MemoryIdle reports whether no upload holds any of the memory budget.
+func (s *Service) MemoryIdle() bool { return s.held.Load() == 0 }
+
+// reserve takes n bytes of the memory budget, or reports that it is spent.
+func (s *Service) reserve(n int64) bool {
+	budget := s.MemoryBudget
+	if budget == 0 {
+		budget = defaultMemoryBudget
+	}
+	if s.held.Add(n) > budget {
+		s.held.Add(-n)
+		return false
+	}
+	return true
 }
 
 // Upload is one file as it arrives.
@@ -77,6 +110,7 @@ type Staged struct {
 	keys      []string
 	duplicate *casefile.Document
 	cached    map[string][]byte // small objects' bytes, to parse without a read back
+	whole     bool              // the upload was read whole: attachments up to wholeMax go in one request
 }
 
 // smallBody is the size under which an object's bytes stay in memory while
@@ -104,42 +138,116 @@ func newKey() (id, key string) {
 	return id, KeyPrefix + id
 }
 
-// Stage streams the upload into the object store, hashing it on the way,
-// then parses it. The body is never held in memory.
+// Stage stores the upload's bytes and parses them, without recording
+// anything yet. An upload of up to wholeMax bytes (while the memory budget
+// allows) is read whole first; a larger one streams into the object store,
+// hashed on the way, and is never held in memory.
 func (s *Service) Stage(ctx context.Context, up Upload) (*Staged, error) {
-	if err := s.Store.CheckPerson(ctx, up.PersonID); err != nil {
-		return nil, err
-	}
 	if up.Size > s.MaxBytes {
 		return nil, tooLarge(s.MaxBytes)
 	}
 	if up.Size == 0 {
 		return nil, emptyFile()
 	}
-	st := &Staged{}
-	ok := false
-	defer func() {
-		if !ok {
-			s.Discard(context.WithoutCancel(ctx), st)
+	counted := &countingReader{r: up.Body, max: s.MaxBytes}
+	want := int64(wholeMax)
+	if up.Size > 0 && up.Size <= wholeMax {
+		want = up.Size
+	}
+	// Twice the body: its attachments, decoded, are held too.
+	if up.Size <= wholeMax && s.reserve(2*want) {
+		defer s.held.Add(-2 * want)
+		var buf bytes.Buffer
+		if up.Size > 0 {
+			buf.Grow(int(up.Size) + 1) // +1: the read that finds the end
 		}
-	}()
+		_, err := io.CopyN(&buf, counted, wholeMax+1)
+		switch {
+		case counted.over:
+			return nil, tooLarge(s.MaxBytes)
+		case err == io.EOF:
+			return s.stageWhole(ctx, up, buf.Bytes())
+		case err != nil:
+			return nil, interrupted(counted)
+		}
+		// Of unknown length and longer than wholeMax: the rest streams.
+		counted.r = io.MultiReader(bytes.NewReader(buf.Bytes()), up.Body)
+		counted.n = 0
+		return s.stageStream(ctx, up, counted, -1)
+	}
+	return s.stageStream(ctx, up, counted, up.Size)
+}
+
+// stageWhole stages an upload held in memory: the person and duplicate
+// checks come first (one query), so a duplicate writes nothing.
+func (s *Service) stageWhole(ctx context.Context, up Upload, body []byte) (_ *Staged, err error) {
+	if len(body) == 0 {
+		if err := s.Store.CheckPerson(ctx, up.PersonID); err != nil {
+			return nil, err
+		}
+		return nil, emptyFile()
+	}
+	sum := sha256.Sum256(body)
+	hexSum := hex.EncodeToString(sum[:])
+	dup, err := s.Store.CheckUpload(ctx, up.PersonID, hexSum)
+	if err != nil {
+		return nil, err
+	}
+	if dup != nil {
+		return &Staged{duplicate: dup}, nil
+	}
+	st := &Staged{whole: true}
+	defer s.discardIfFailed(ctx, st, &err)
 	id, key := newKey()
 	retain := RetainUntil(s.now())
-	counted := &countingReader{r: up.Body, max: s.MaxBytes}
+	st.keys = append(st.keys, key)
+	version, err := s.Blobs.PutChecked(ctx, key, body, sum[:], "application/octet-stream", retain)
+	if err != nil {
+		return nil, err
+	}
+	st.cached = map[string][]byte{key: body}
+	d := s.newDocument(up, id, key, version, int64(len(body)), hexSum, retain)
+	if err := s.describe(ctx, st, d, body[:min(len(body), 3072)]); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// discardIfFailed, deferred, destroys what a stage that failed (or
+// panicked) has written.
+func (s *Service) discardIfFailed(ctx context.Context, st *Staged, err *error) {
+	if p := recover(); p != nil {
+		s.Discard(context.WithoutCancel(ctx), st)
+		panic(p)
+	}
+	if *err != nil {
+		s.Discard(context.WithoutCancel(ctx), st)
+	}
+}
+
+// stageStream streams an upload into the object store, hashing it on the
+// way, then parses it.
+func (s *Service) stageStream(ctx context.Context, up Upload, counted *countingReader, size int64) (_ *Staged, err error) {
+	if err := s.Store.CheckPerson(ctx, up.PersonID); err != nil {
+		return nil, err
+	}
+	st := &Staged{}
+	defer s.discardIfFailed(ctx, st, &err)
+	id, key := newKey()
+	retain := RetainUntil(s.now())
 	h := sha256.New()
 	// The first bytes are kept: 3 KiB to sniff the type, and the whole body
-	// when it is small, so that a typical email is parsed without reading it
-	// back from the store.
+	// when it is small, so that it is parsed without reading it back.
 	sniff := &prefixWriter{max: smallBody + 1}
 	body := io.TeeReader(counted, io.MultiWriter(h, sniff))
 	st.keys = append(st.keys, key)
-	version, err := s.Blobs.Put(ctx, key, body, up.Size, "application/octet-stream", retain)
+	version, err := s.Blobs.Put(ctx, key, body, size, "application/octet-stream", retain)
 	if err != nil {
 		if counted.over {
 			return nil, tooLarge(s.MaxBytes)
 		}
 		if counted.err != nil {
-			return nil, casefile.Errorf(casefile.EInvalid, "upload_interrupted", "The upload was interrupted before it finished; nothing was kept.")
+			return nil, interrupted(counted)
 		}
 		return nil, err
 	}
@@ -152,42 +260,62 @@ func (s *Service) Stage(ctx context.Context, up Upload) (*Staged, error) {
 	sum := hex.EncodeToString(h.Sum(nil))
 	if dup, err := s.Store.DuplicateOf(ctx, up.PersonID, sum); err == nil {
 		st.duplicate = dup
-		ok = true
 		return st, nil
 	} else if casefile.ErrorKind(err) != casefile.ENotFound {
 		return nil, err
 	}
+	if int64(sniff.buf.Len()) == counted.n {
+		st.cached = map[string][]byte{key: sniff.buf.Bytes()}
+	}
+	d := s.newDocument(up, id, key, version, counted.n, sum, retain)
+	if err := s.describe(ctx, st, d, sniff.head()); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func (s *Service) newDocument(up Upload, id, key, version string, size int64, sum string, retain time.Time) *casefile.Document {
 	filename := SafeFilename(up.Filename)
 	if filename == "" {
 		filename = "document-" + id[:8]
 	}
-	d := &casefile.Document{ID: id, PersonID: up.PersonID, Filename: filename, Size: counted.n, SHA256: sum, ObjectKey: key, ObjectVersion: version,
-		DeclaredContentType: strings.ToLower(strings.TrimSpace(up.DeclaredType)), ParseWarnings: []string{}, Attachments: []*casefile.Document{}}
 	rd := casefile.DateOf(retain)
-	d.RetainUntil = &rd
-	d.ContentType = sniffType(sniff.head(), filename, d.DeclaredContentType)
+	return &casefile.Document{ID: id, PersonID: up.PersonID, Filename: filename, Size: size, SHA256: sum, ObjectKey: key,
+		ObjectVersion: version, DeclaredContentType: strings.ToLower(strings.TrimSpace(up.DeclaredType)), ParseWarnings: []string{},
+		Attachments: []*casefile.Document{}, RetainUntil: &rd}
+}
+
+// describe sniffs the stored document's type and parses what it can: an
+// email (.eml, .msg), or a winmail.dat on its own, and their attachments.
+func (s *Service) describe(ctx context.Context, st *Staged, d *casefile.Document, head []byte) error {
+	d.ContentType = sniffType(head, d.Filename, d.DeclaredContentType)
 	st.Doc = d
-	if int64(sniff.buf.Len()) == counted.n {
-		st.cached = map[string][]byte{key: sniff.buf.Bytes()}
-	}
-	kind := classify(d.ContentType, d.DeclaredContentType, filename, sniff.head())
+	kind := classify(d.ContentType, d.DeclaredContentType, d.Filename, head)
 	d.Kind = casefile.DocumentFile
-	if kind == "" && tnef.IsTNEF(sniff.head()) {
+	if kind == "" && tnef.IsTNEF(head) {
 		// A winmail.dat saved on its own: keep it, and decode its files.
 		if err := s.decodeTNEF(ctx, st, d); err != nil {
-			return nil, err
+			return err
 		}
 	} else if kind != "" {
 		d.Kind = casefile.DocumentEmail
 		if err := s.parseStored(ctx, st, d, kind, 0); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if d.DeclaredContentType != "" && !sameFamily(d.DeclaredContentType, d.ContentType) {
 		d.ParseWarnings = append(d.ParseWarnings, fmt.Sprintf("declared as %s but the content looks like %s", d.DeclaredContentType, d.ContentType))
 	}
-	ok = true
-	return st, nil
+	return nil
+}
+
+// interrupted is the error for an upload whose body could not be read to
+// its end (the client went away, or the request was cut short).
+func interrupted(counted *countingReader) error {
+	if counted.over {
+		return tooLarge(counted.max)
+	}
+	return casefile.Errorf(casefile.EInvalid, "upload_interrupted", "The upload was interrupted before it finished; nothing was kept.")
 }
 
 // Commit records a staged upload. Title and category come from the form,
@@ -261,17 +389,22 @@ func (s *Service) store(ctx context.Context, st *Staged, parent *casefile.Docume
 	sniff := &prefixWriter{max: 3072}
 	cr := &countingReader{r: body, max: s.MaxBytes}
 	st.keys = append(st.keys, key)
-	// A small attachment is read whole and sent in one request; a large one
-	// streams in parts and is never held.
+	// An attachment that fits is read whole and sent in one request with its
+	// checksum; a larger one streams in parts and is never held.
+	limit := int64(smallBody)
+	if st.whole {
+		limit = wholeMax
+	}
 	var buf bytes.Buffer
 	src := io.TeeReader(cr, io.MultiWriter(h, sniff))
-	n, err := io.CopyN(&buf, src, smallBody+1)
+	n, err := io.CopyN(&buf, src, limit+1)
 	if err != nil && err != io.EOF {
 		return nil, unwrapRead(err)
 	}
 	var version string
-	if n <= smallBody {
-		if version, err = s.Blobs.Put(ctx, key, bytes.NewReader(buf.Bytes()), n, "application/octet-stream", retain); err != nil {
+	if n <= limit {
+		sum := h.Sum(nil)
+		if version, err = s.Blobs.PutChecked(ctx, key, buf.Bytes(), sum, "application/octet-stream", retain); err != nil {
 			return nil, err
 		}
 		if st.cached == nil {
@@ -436,14 +569,17 @@ func (s *Service) decodeTNEF(ctx context.Context, st *Staged, a *casefile.Docume
 		a.ParseWarnings = append(a.ParseWarnings, "winmail.dat larger than 32 MiB; not decoded")
 		return nil
 	}
-	rc, err := s.open(ctx, st, a.ObjectKey)
-	if err != nil {
-		return err
-	}
-	data, err := io.ReadAll(io.LimitReader(rc, inMemoryLimit+1))
-	rc.Close()
-	if err != nil {
-		return err
+	data, ok := st.cached[a.ObjectKey]
+	if !ok {
+		rc, err := s.Blobs.Get(ctx, a.ObjectKey)
+		if err != nil {
+			return err
+		}
+		data, err = io.ReadAll(io.LimitReader(rc, inMemoryLimit+1))
+		rc.Close()
+		if err != nil {
+			return err
+		}
 	}
 	m, err := tnef.Decode(data)
 	if err != nil {
@@ -463,6 +599,9 @@ func (s *Service) decodeTNEF(ctx context.Context, st *Staged, a *casefile.Docume
 // randomAccess gives the stored object as an io.ReaderAt: in memory when
 // small, otherwise spooled to a temp file that cleanup removes.
 func (s *Service) randomAccess(ctx context.Context, st *Staged, d *casefile.Document) (io.ReaderAt, int64, func(), error) {
+	if b, ok := st.cached[d.ObjectKey]; ok {
+		return bytes.NewReader(b), int64(len(b)), func() {}, nil
+	}
 	rc, err := s.open(ctx, st, d.ObjectKey)
 	if err != nil {
 		return nil, 0, nil, err

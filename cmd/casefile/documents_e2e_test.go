@@ -308,3 +308,81 @@ func TestUploadRulesEndToEnd(t *testing.T) {
 		t.Fatalf("audit = %v", count)
 	}
 }
+
+// emailWith is an email carrying one base64 attachment.
+func emailWith(subject string, attachment []byte) []byte {
+	enc := base64.StdEncoding.EncodeToString(attachment)
+	var b strings.Builder
+	b.WriteString("From: school@example.org\r\nTo: duty@council.example.gov.uk\r\nSubject: " + subject +
+		"\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nReport attached.\r\n" +
+		"--B\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"scan.tif\"\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\n")
+	for len(enc) > 76 {
+		b.WriteString(enc[:76] + "\r\n")
+		enc = enc[76:]
+	}
+	b.WriteString(enc + "\r\n--B--\r\n")
+	return []byte(b.String())
+}
+
+// Uploads small enough to be read whole (up to 8 MiB) and larger ones that
+// stream take different paths to the store: both keep the bytes exactly,
+// with attachments large and small, whether the length is given
+// (Content-Length) or not (a multipart form); and a duplicate read whole is
+// answered without writing anything.
+func TestUploadSizesEndToEnd(t *testing.T) {
+	s := startService(t, nil)
+	prac := s.token("practitioner")
+	pid := s.person("SIZES-1", "2011-11-11")
+	objects := func() int { return s.objectVersions(t, "documents/") }
+	blob := func(n int, seed byte) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i*31) ^ seed ^ byte(i>>11)
+		}
+		return b
+	}
+	for _, c := range []struct {
+		name      string
+		size      int // of the attachment
+		multipart bool
+	}{
+		{"small email, raw", 200 << 10, false},
+		{"email read whole with a 5 MiB attachment, raw", 5 << 20, false},
+		{"email read whole with a 5 MiB attachment, multipart", 5<<20 + 1, true},
+		{"streamed email with a 7 MiB attachment, raw", 7 << 20, false},
+		{"streamed email with a 7 MiB attachment, multipart", 7<<20 + 1, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			att := blob(c.size, byte(c.size))
+			mail := emailWith(c.name, att)
+			before := objects()
+			var r *response
+			if c.multipart {
+				r = s.upload(pid, prac, "scan.eml", "message/rfc822", mail)
+			} else {
+				r = s.do("POST", "/v1/persons/"+pid+"/documents?filename=scan.eml", prac, mail, "Content-Type", "message/rfc822")
+			}
+			if r.Status != 201 {
+				t.Fatalf("upload of %d bytes: %d %s", len(mail), r.Status, r.Body)
+			}
+			d := r.JSON()
+			tree := docTree(d)
+			if d["kind"] != "email" || len(tree) != 1 || tree[0]["size"] != float64(len(att)) || tree[0]["sha256"] != sha(att) {
+				t.Fatalf("document = %v", d)
+			}
+			s.checkStored(t, prac, d, mail)
+			s.checkStored(t, prac, tree[0], att)
+			if got := objects(); got != before+2 {
+				t.Fatalf("%d objects written, want 2 (the email and its attachment)", got-before)
+			}
+			again := s.do("POST", "/v1/persons/"+pid+"/documents?filename=again.eml", prac, mail, "Content-Type", "message/rfc822")
+			if again.Status != 200 || again.JSON()["id"] != d["id"] || again.JSON()["duplicate"] != true {
+				t.Fatalf("duplicate: %d %s", again.Status, again.Body)
+			}
+			if got := objects(); got != before+2 {
+				t.Fatalf("the duplicate left %d objects behind", got-before-2)
+			}
+		})
+	}
+}

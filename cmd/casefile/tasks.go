@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"github.com/council/casefile/storage/s3"
 
 	"github.com/council/casefile"
 	"github.com/council/casefile/tickets"
@@ -26,5 +27,5 @@ func (a *app) registerTasks() {
 }
 
 func (a *app) ticketProcessor() *tickets.Processor {
-	return &tickets.Processor{Store: a.db, Blobs: blobs{a.s3}, FinalAttempt: workers.FinalAttempt, Log: a.log}
+	return &tickets.Processor{Store: a.db, Blobs: s3.Blobs{S: a.s3}, FinalAttempt: workers.FinalAttempt, Log: a.log}
 }
