@@ -150,18 +150,13 @@ func (s *Service) Stage(ctx context.Context, up Upload) (*Staged, error) {
 		return nil, emptyFile()
 	}
 	counted := &countingReader{r: up.Body, max: s.MaxBytes}
-	want := int64(wholeMax)
-	if up.Size > 0 && up.Size <= wholeMax {
-		want = up.Size
-	}
-	// Twice the body: its attachments, decoded, are held too.
-	if up.Size <= wholeMax && s.reserve(2*want) {
-		defer s.held.Add(-2 * want)
+	if limit := s.wholeLimit(up.Size); limit > 0 {
+		defer s.held.Add(-2 * limit)
 		var buf bytes.Buffer
 		if up.Size > 0 {
 			buf.Grow(int(up.Size) + 1) // +1: the read that finds the end
 		}
-		_, err := io.CopyN(&buf, counted, wholeMax+1)
+		_, err := io.CopyN(&buf, counted, limit+1)
 		switch {
 		case counted.over:
 			return nil, tooLarge(s.MaxBytes)
@@ -170,12 +165,32 @@ func (s *Service) Stage(ctx context.Context, up Upload) (*Staged, error) {
 		case err != nil:
 			return nil, interrupted(counted)
 		}
-		// Of unknown length and longer than wholeMax: the rest streams.
+		// Of unknown length and longer than limit: the rest streams.
 		counted.r = io.MultiReader(bytes.NewReader(buf.Bytes()), up.Body)
 		counted.n = 0
 		return s.stageStream(ctx, up, counted, -1)
 	}
 	return s.stageStream(ctx, up, counted, up.Size)
+}
+
+// wholeLimit is how much of an upload of the given size (-1: unknown) may be
+// read into memory, with twice that taken from the memory budget (the body,
+// and its attachments decoded); 0 when it is to stream. An upload of unknown
+// length asks for wholeMax, then for smallBody, which most emails fit.
+func (s *Service) wholeLimit(size int64) int64 {
+	if size > wholeMax {
+		return 0
+	}
+	tries := []int64{size}
+	if size < 0 {
+		tries = []int64{wholeMax, smallBody}
+	}
+	for _, n := range tries {
+		if s.reserve(2 * n) {
+			return n
+		}
+	}
+	return 0
 }
 
 // stageWhole stages an upload held in memory: the person and duplicate

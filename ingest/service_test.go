@@ -26,7 +26,7 @@ func TestUploadsStreamWhenTheMemoryBudgetIsSpent(t *testing.T) {
 	if err := db.CreatePerson(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	for round, budget := range []int64{1, 3 << 20, 64 << 20} {
+	for round, budget := range []int64{1, 3 << 20, 5 << 20, 64 << 20} {
 		svc := &ingest.Service{Store: db, Blobs: s3.Blobs{S: st}, MaxBytes: 64 << 20, MemoryBudget: budget}
 		var wg sync.WaitGroup
 		for i := 0; i < 6; i++ {
