@@ -44,12 +44,8 @@ const PartSize = 16 << 20
 // Store is the object store.
 type Store struct {
 	client *minio.Client
-	// checked sends objects whose sha256 is known beforehand, with the
-	// checksum in x-amz-checksum-sha256 (minio-go allows that header only on
-	// a client made with TrailingHeaders).
-	checked *minio.Client
-	bucket  string
-	log     *slog.Logger
+	bucket string
+	log    *slog.Logger
 }
 
 // Open connects to the server and makes sure the bucket exists with Object
@@ -70,22 +66,16 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 		Region:     cfg.Region,
 		Transport:  tr,
 		MaxRetries: 2, // a server that is down must turn into a prompt 503, not a minute of retries
-	})
-	if err != nil {
-		return nil, fmt.Errorf("CASEFILE_S3_ENDPOINT: %w", err)
-	}
-	checked, err := minio.New(cfg.Endpoint, &minio.Options{
-		Creds:           credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
-		Secure:          cfg.Secure,
-		Region:          cfg.Region,
-		Transport:       tr,
-		MaxRetries:      2,
+		// Checksums: PutChecked's x-amz-checksum-sha256 header (which minio-go
+		// allows only with this), and over TLS a CRC32C trailer on streamed
+		// uploads (which S3 requires of a write under Object Lock when there
+		// is no Content-MD5).
 		TrailingHeaders: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("CASEFILE_S3_ENDPOINT: %w", err)
 	}
-	s := &Store{client: client, checked: checked, bucket: cfg.Bucket, log: log}
+	s := &Store{client: client, bucket: cfg.Bucket, log: log}
 	if err := s.ensureBucket(ctx); err != nil {
 		return nil, err
 	}
@@ -179,7 +169,7 @@ func (s *Store) PutChecked(ctx context.Context, key string, b []byte, sum []byte
 	if contentType == "" {
 		opts.ContentType = "application/octet-stream"
 	}
-	info, err := s.checked.PutObject(ctx, s.bucket, key, bytes.NewReader(b), int64(len(b)), opts)
+	info, err := s.client.PutObject(ctx, s.bucket, key, bytes.NewReader(b), int64(len(b)), opts)
 	if err != nil {
 		return PutResult{}, mapError(err)
 	}
