@@ -6,14 +6,18 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"mime/multipart"
+	"net"
 	"net/textproto"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // upload sends one file as a multipart form.
@@ -385,4 +389,92 @@ func TestUploadSizesEndToEnd(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A client that goes away part-way through an upload leaves nothing behind:
+// no row, no object (nor an unfinished multipart upload), no temporary file;
+// whether the upload was being read whole, streamed with its length known,
+// or streamed as a multipart form of unknown length.
+func TestClientAbortLeavesNothing(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	s := startService(t, nil)
+	prac := s.token("practitioner")
+	pid := s.person("ABORT-1", "2013-01-01")
+	addr := strings.TrimPrefix(s.Base, "http://")
+	handled := s.uploadsHandled(t)
+	for _, c := range []struct {
+		name           string
+		headers        string
+		declared, sent int
+	}{
+		{"read whole", "Content-Type: message/rfc822\r\n", 2 << 20, 1 << 20},
+		{"streamed, length known", "Content-Type: message/rfc822\r\n", 40 << 20, 20 << 20},
+		{"multipart form, chunked", "Content-Type: multipart/form-data; boundary=XX\r\nTransfer-Encoding: chunked\r\n", -1, 20 << 20},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			head := "POST /v1/persons/" + pid + "/documents?filename=cut.eml HTTP/1.1\r\nHost: " + addr + "\r\nAuthorization: Bearer " + prac + "\r\n" + c.headers
+			if c.declared > 0 {
+				head += fmt.Sprintf("Content-Length: %d\r\n", c.declared)
+			}
+			if _, err := io.WriteString(conn, head+"\r\n"); err != nil {
+				t.Fatal(err)
+			}
+			chunk := bytes.Repeat([]byte("From: a@example.org\r\nSubject: cut short\r\n\r\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n"), 1000)
+			write := func(b []byte) {
+				if c.declared < 0 {
+					fmt.Fprintf(conn, "%x\r\n", len(b))
+					conn.Write(b)                //nolint:errcheck
+					io.WriteString(conn, "\r\n") //nolint:errcheck
+					return
+				}
+				conn.Write(b) //nolint:errcheck
+			}
+			if c.declared < 0 {
+				write([]byte("--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cut.eml\"\r\n\r\n"))
+			}
+			for sent := 0; sent < c.sent; sent += len(chunk) {
+				write(chunk)
+			}
+			conn.Close()
+			// Wait for the service to finish with the request, then look.
+			eventually(t, 30*time.Second, "the aborted upload answered", func() bool { return s.uploadsHandled(t) == handled+1 })
+			handled++
+			if n, u := s.objectVersions(t, "documents/"), s.incompleteUploads(t); n != 0 || u != 0 {
+				t.Fatalf("after the abort: %d objects, %d unfinished multipart uploads", n, u)
+			}
+			list := s.must(200, "GET", "/v1/persons/"+pid+"/documents", prac, nil)["items"].([]any)
+			if len(list) != 0 {
+				t.Fatalf("documents after an aborted upload: %v", list)
+			}
+			if left, _ := os.ReadDir(tmp); len(left) != 0 {
+				t.Fatalf("temporary files left: %v", left)
+			}
+		})
+	}
+	// The service is still well: a whole upload works.
+	if r := s.upload(pid, prac, "after.txt", "text/plain", []byte("after the aborts\n")); r.Status != 201 {
+		t.Fatalf("upload after aborts: %d %s", r.Status, r.Body)
+	}
+}
+
+// uploadsHandled is how many upload requests the service has answered (or
+// given up on), from its metrics.
+func (s *service) uploadsHandled(t *testing.T) int {
+	t.Helper()
+	r := s.do("GET", "/metrics", "", nil)
+	n := 0
+	for _, line := range strings.Split(string(r.Body), "\n") {
+		if strings.HasPrefix(line, "casefile_http_requests_total{") && strings.Contains(line, `method="POST"`) &&
+			strings.Contains(line, `route="/v1/persons/:id/documents"`) {
+			f := strings.Fields(line)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			n += int(v)
+		}
+	}
+	return n
 }

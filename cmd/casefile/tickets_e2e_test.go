@@ -46,6 +46,25 @@ func (s *service) objectVersions(t *testing.T, key string) int {
 	return n
 }
 
+// incompleteUploads counts the multipart uploads begun and never finished
+// or aborted in the service's bucket.
+func (s *service) incompleteUploads(t *testing.T) int {
+	t.Helper()
+	st, err := s3.Open(context.Background(), s3.Config{Endpoint: s.env["CASEFILE_S3_ENDPOINT"], AccessKey: s.env["CASEFILE_S3_ACCESS_KEY"],
+		SecretKey: s.env["CASEFILE_S3_SECRET_KEY"], Bucket: s.env["CASEFILE_S3_BUCKET"]}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for u := range st.Client().ListIncompleteUploads(context.Background(), st.Bucket(), "", true) {
+		if u.Err != nil {
+			t.Fatal(u.Err)
+		}
+		n++
+	}
+	return n
+}
+
 func auditActions(s *service, personID string) map[string]int {
 	evs := s.must(200, "GET", "/v1/audit?limit=500&person_id="+personID, s.Admin, nil)["items"].([]any)
 	count := map[string]int{}
