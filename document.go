@@ -82,6 +82,13 @@ type Tombstone struct {
 	ReplacementDocumentID string `json:"replacement_document_id,omitempty"`
 }
 
+// ObjectRef names the stored object of a document.
+type ObjectRef struct {
+	DocumentID string
+	PersonID   string
+	Key        string
+}
+
 // DocumentStore keeps document metadata. Reads and changes are audited under
 // the actor in ctx.
 type DocumentStore interface {
@@ -108,8 +115,10 @@ type DocumentStore interface {
 	// OpenDocument audits a download and returns the document. Returns
 	// EGone (removed, destroyed) when its content no longer exists.
 	OpenDocument(ctx context.Context, id string) (*Document, error)
-	// KnownObjectKeys returns which of keys belong to a document row.
-	KnownObjectKeys(ctx context.Context, keys []string) (map[string]bool, error)
-	// ActiveObjectKeys calls fn for every active document's object key.
-	ActiveObjectKeys(ctx context.Context, fn func(id, personID, key string) error) error
+	// ActiveObjectKeys returns which of keys an active document's object is
+	// stored under.
+	ActiveObjectKeys(ctx context.Context, keys []string) (map[string]bool, error)
+	// ActiveObjects returns up to limit active documents whose object keys
+	// come after the key after, in byte order (the order S3 lists keys in).
+	ActiveObjects(ctx context.Context, after string, limit int) ([]ObjectRef, error)
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/council/casefile"
@@ -13,10 +14,17 @@ type Lister interface {
 	Exists(ctx context.Context, key string) (bool, error)
 }
 
-// Reconciler keeps the object store and the database in step: objects that
-// no row names (left by an upload whose database write failed) are destroyed
-// once they are old enough that no upload can still be committing them; rows
-// whose object is missing are reported.
+// Reconciler keeps the object store and the database in step. One sweep
+// lists the bucket's documents/ keys beside the database's active documents,
+// both in key order, and merges the two: no request per object.
+//
+//   - An object no active document names (left by an upload whose database
+//     write failed, or by a removal or destruction whose delete failed) is
+//     destroyed once it is older than Grace, so that no upload can still be
+//     committing it. Each destruction is audited.
+//   - An active document whose object is not in the bucket is re-checked
+//     (HEAD, and the row read again) and, if still missing, reported and
+//     audited as storage.missing_object.
 type Reconciler struct {
 	Store  casefile.DocumentStore
 	Audit  casefile.AuditService
@@ -25,14 +33,19 @@ type Reconciler struct {
 	// Grace is how old an unreferenced object must be before it is destroyed.
 	Grace time.Duration
 	Now   func() time.Time
+	Log   *slog.Logger
 }
 
 // Report is what one sweep found and did.
 type Report struct {
-	Orphans   int      `json:"orphans_destroyed"`
-	Missing   []string `json:"missing_objects"`
 	Inspected int      `json:"objects_inspected"`
+	Orphans   int      `json:"orphans_destroyed"`
+	Kept      []string `json:"orphans_not_destroyed"` // the store refused (a legal hold, say); tried again next sweep
+	Missing   []string `json:"missing_objects"`       // document ids
 }
+
+// reconcilePage is how many rows and orphan keys are handled at a time.
+const reconcilePage = 500
 
 // Sweep runs one reconciliation.
 func (r *Reconciler) Sweep(ctx context.Context) (*Report, error) {
@@ -40,55 +53,132 @@ func (r *Reconciler) Sweep(ctx context.Context) (*Report, error) {
 	if r.Now != nil {
 		now = r.Now
 	}
-	rep := &Report{Missing: []string{}}
-	var batch []string
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		known, err := r.Store.KnownObjectKeys(ctx, batch)
-		if err != nil {
-			return err
-		}
-		for _, k := range batch {
-			if !known[k] {
-				if err := r.Blobs.Destroy(ctx, k); err != nil {
-					return err
-				}
-				rep.Orphans++
-			}
-		}
-		batch = batch[:0]
-		return nil
-	}
+	rep := &Report{Kept: []string{}, Missing: []string{}}
+	rows := &activeRows{store: r.Store}
+	var unlisted []casefile.ObjectRef
+	var orphans []string
 	err := r.Lister.List(ctx, KeyPrefix, func(key string, modified time.Time) error {
 		rep.Inspected++
-		if now().Sub(modified) < r.Grace {
-			return nil
+		for {
+			row, err := rows.peek(ctx)
+			if err != nil {
+				return err
+			}
+			switch {
+			case row == nil || row.Key > key:
+				if now().Sub(modified) >= r.Grace {
+					if orphans = append(orphans, key); len(orphans) == reconcilePage {
+						return r.destroyOrphans(ctx, rep, &orphans)
+					}
+				}
+				return nil
+			case row.Key == key:
+				rows.next()
+				return nil
+			}
+			unlisted = append(unlisted, *row) // its object was not listed
+			rows.next()
 		}
-		batch = append(batch, key)
-		if len(batch) == 500 {
-			return flush()
-		}
-		return nil
 	})
 	if err != nil {
 		return rep, err
 	}
-	if err := flush(); err != nil {
+	if err := r.destroyOrphans(ctx, rep, &orphans); err != nil {
 		return rep, err
 	}
-	err = r.Store.ActiveObjectKeys(ctx, func(id, personID, key string) error {
-		ok, err := r.Lister.Exists(ctx, key)
+	for {
+		row, err := rows.peek(ctx)
 		if err != nil {
+			return rep, err
+		}
+		if row == nil {
+			break
+		}
+		unlisted = append(unlisted, *row)
+		rows.next()
+	}
+	for _, ref := range unlisted {
+		if err := r.checkMissing(ctx, rep, ref); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// destroyOrphans destroys the objects of keys that, read again now, no
+// active document names.
+func (r *Reconciler) destroyOrphans(ctx context.Context, rep *Report, keys *[]string) error {
+	if len(*keys) == 0 {
+		return nil
+	}
+	named, err := r.Store.ActiveObjectKeys(ctx, *keys)
+	if err != nil {
+		return err
+	}
+	for _, k := range *keys {
+		if named[k] {
+			continue
+		}
+		if err := r.Blobs.Destroy(ctx, k); err != nil {
+			if casefile.ErrorKind(err) == casefile.EUnavailable {
+				return err
+			}
+			rep.Kept = append(rep.Kept, k)
+			if r.Log != nil {
+				r.Log.Warn("reconcile: could not destroy an object no document names", "key", k, "err", err)
+			}
+			continue
+		}
+		rep.Orphans++
+		if err := r.Audit.RecordEvent(ctx, &casefile.AuditEvent{Action: "storage.orphan_destroyed", TargetType: "object", TargetID: k}); err != nil {
 			return err
 		}
-		if !ok {
-			rep.Missing = append(rep.Missing, id)
-			return r.Audit.RecordEvent(ctx, &casefile.AuditEvent{Action: "storage.missing_object", TargetType: "document",
-				TargetID: id, PersonID: personID})
-		}
-		return nil
-	})
-	return rep, err
+	}
+	*keys = (*keys)[:0]
+	return nil
 }
+
+// checkMissing reports a document whose object the listing did not show,
+// if it is still active and its object is still not there.
+func (r *Reconciler) checkMissing(ctx context.Context, rep *Report, ref casefile.ObjectRef) error {
+	ok, err := r.Lister.Exists(ctx, ref.Key)
+	if err != nil || ok {
+		return err
+	}
+	active, err := r.Store.ActiveObjectKeys(ctx, []string{ref.Key})
+	if err != nil || !active[ref.Key] {
+		return err
+	}
+	rep.Missing = append(rep.Missing, ref.DocumentID)
+	return r.Audit.RecordEvent(ctx, &casefile.AuditEvent{Action: "storage.missing_object", TargetType: "document",
+		TargetID: ref.DocumentID, PersonID: ref.PersonID})
+}
+
+// activeRows pages through the active documents' object keys in order.
+type activeRows struct {
+	store casefile.DocumentStore
+	page  []casefile.ObjectRef
+	after string
+	done  bool
+}
+
+// peek returns the next row without taking it, or nil at the end.
+func (a *activeRows) peek(ctx context.Context) (*casefile.ObjectRef, error) {
+	if len(a.page) == 0 && !a.done {
+		page, err := a.store.ActiveObjects(ctx, a.after, reconcilePage)
+		if err != nil {
+			return nil, err
+		}
+		a.done = len(page) < reconcilePage
+		if len(page) > 0 {
+			a.after = page[len(page)-1].Key
+		}
+		a.page = page
+	}
+	if len(a.page) == 0 {
+		return nil, nil
+	}
+	return &a.page[0], nil
+}
+
+func (a *activeRows) next() { a.page = a.page[1:] }

@@ -9,10 +9,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/council/casefile"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/internal/testenv"
+	"github.com/council/casefile/storage/postgres"
 	"github.com/council/casefile/storage/s3"
 )
 
@@ -21,11 +23,7 @@ import (
 // byte-exact, with their attachments, and nothing of the budget stays held.
 func TestUploadsStreamWhenTheMemoryBudgetIsSpent(t *testing.T) {
 	db, st := testenv.Postgres(t), testenv.S3(t)
-	ctx := casefile.WithActor(context.Background(), casefile.SystemActor("test"))
-	p := &casefile.Person{ExternalRef: "BUDGET-1", GivenName: "Amy", FamilyName: "Budget"}
-	if err := db.CreatePerson(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	ctx, p := testCtx(), newPerson(t, db, "BUDGET-1")
 	for round, budget := range []int64{1, 3 << 20, 5 << 20, 64 << 20} {
 		svc := &ingest.Service{Store: db, Blobs: s3.Blobs{S: st}, MaxBytes: 64 << 20, MemoryBudget: budget}
 		var wg sync.WaitGroup
@@ -82,4 +80,97 @@ func TestUploadsStreamWhenTheMemoryBudgetIsSpent(t *testing.T) {
 func sha(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// PostgreSQL going down between storing an upload's objects and recording
+// them: the commit fails as unavailable (a 503 at the API), the objects are
+// destroyed at once, and nothing of the upload remains once the database is
+// back. With the object store down too, the objects stay until the
+// reconciliation sweep finds them.
+func TestDatabaseLostBeforeCommitLeavesNoObjects(t *testing.T) {
+	pg, url := testenv.PrivatePostgres(t)
+	ctx := testCtx()
+	db, err := postgres.Open(ctx, url, testenv.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := testenv.S3(t)
+	p := newPerson(t, db, "LOST-1")
+	svc := &ingest.Service{Store: db, Blobs: s3.Blobs{S: st}, MaxBytes: 1 << 20}
+	objects := func() int {
+		n := 0
+		if err := st.List(ctx, "documents/", func(s3.ObjectInfo) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	mail := []byte("From: a@example.org\r\nSubject: lost\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n" +
+		"--B\r\nContent-Type: text/plain\r\n\r\nhello\r\n--B\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\n\r\n" +
+		"%PDF-1.4 plan\r\n--B--\r\n")
+	staged, err := svc.Stage(ctx, ingest.Upload{PersonID: p.ID, Filename: "m.eml", DeclaredType: "message/rfc822", Body: bytes.NewReader(mail), Size: int64(len(mail))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := objects(); n != 2 {
+		t.Fatalf("staged: %d objects, want the email and its attachment", n)
+	}
+	pg.Stop()
+	if _, _, err := svc.Commit(ctx, staged, "", "correspondence", ""); casefile.ErrorKind(err) != casefile.EUnavailable {
+		t.Fatalf("commit with PostgreSQL down: %v, want unavailable", err)
+	}
+	if n := objects(); n != 0 {
+		t.Fatalf("%d objects left after the failed commit", n)
+	}
+	pg.Start()
+	docs, _, err := db.Documents(ctx, p.ID, casefile.Page{})
+	if err != nil || len(docs) != 0 {
+		t.Fatalf("documents after the failed commit: %v, %v", docs, err)
+	}
+
+	// Both down: the objects cannot be taken back at once; the sweep does it.
+	s3p := testenv.PrivateS3(t)
+	cfg := testenv.S3Config(t)
+	cfg.Endpoint = s3p.Addr
+	private, err := s3.Open(ctx, cfg, testenv.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Blobs = s3.Blobs{S: private}
+	if staged, err = svc.Stage(ctx, ingest.Upload{PersonID: p.ID, Filename: "m.eml", Body: bytes.NewReader(mail), Size: int64(len(mail))}); err != nil {
+		t.Fatal(err)
+	}
+	pg.Stop()
+	s3p.Stop()
+	if _, _, err := svc.Commit(ctx, staged, "", "correspondence", ""); casefile.ErrorKind(err) != casefile.EUnavailable {
+		t.Fatalf("commit with both down: %v", err)
+	}
+	pg.Start()
+	s3p.Start()
+	left := 0
+	if err := private.List(ctx, "documents/", func(s3.ObjectInfo) error { left++; return nil }); err != nil || left != 2 {
+		t.Fatalf("objects left with both down: %d (%v), want 2", left, err)
+	}
+	r := &ingest.Reconciler{Store: db, Audit: db, Blobs: s3.Blobs{S: private}, Lister: s3.Blobs{S: private}, Grace: time.Hour,
+		Now: func() time.Time { return time.Now().Add(2 * time.Hour) }}
+	rep, err := r.Sweep(ctx)
+	if err != nil || rep.Orphans != 2 {
+		t.Fatalf("sweep: %+v, %v; want the 2 orphans destroyed", rep, err)
+	}
+}
+
+func testCtx() context.Context {
+	return casefile.WithActor(context.Background(), casefile.SystemActor("test"))
+}
+
+func newPerson(t *testing.T, db casefile.PersonService, ref string) *casefile.Person {
+	t.Helper()
+	p := &casefile.Person{ExternalRef: ref, GivenName: "Amy", FamilyName: "Test"}
+	if err := db.CreatePerson(testCtx(), p); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -19,11 +19,11 @@ func (a *app) openRange(ctx context.Context, key string, start, end int64) (io.R
 
 // reconcile is the periodic storage:reconcile task.
 func (a *app) reconcile(ctx context.Context, _ []byte) error {
-	r := &ingest.Reconciler{Store: a.db, Audit: a.db, Blobs: s3.Blobs{S: a.s3}, Lister: s3.Blobs{S: a.s3}, Grace: time.Hour}
+	r := &ingest.Reconciler{Store: a.db, Audit: a.db, Blobs: s3.Blobs{S: a.s3}, Lister: s3.Blobs{S: a.s3}, Grace: time.Hour, Log: a.log}
 	rep, err := r.Sweep(ctx)
 	if err != nil {
 		return err
 	}
-	a.log.Info("storage reconciled", "inspected", rep.Inspected, "orphans_destroyed", rep.Orphans, "missing_objects", len(rep.Missing))
+	a.log.Info("storage reconciled", "inspected", rep.Inspected, "orphans_destroyed", rep.Orphans, "orphans_not_destroyed", len(rep.Kept), "missing_objects", len(rep.Missing))
 	return nil
 }

@@ -1,7 +1,9 @@
 package testenv
 
 import (
+	"context"
 	"fmt"
+	"github.com/jackc/pgx/v5"
 	"net"
 	"os"
 	"os/exec"
@@ -21,6 +23,9 @@ type Process struct {
 	// stopSignal is how Stop ends the process; SIGKILL (a crash) unless the
 	// server needs an orderly stop to start again on the same data.
 	stopSignal syscall.Signal
+	// ready, when set, says whether the server answers beyond accepting
+	// connections (PostgreSQL accepts them while it is still starting up).
+	ready func() error
 }
 
 func freePort(t testing.TB) string {
@@ -92,7 +97,12 @@ func (p *Process) Start() {
 		c, err := net.DialTimeout("tcp", p.Addr, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			return
+			if p.ready == nil {
+				return
+			}
+			if err = p.ready(); err == nil {
+				return
+			}
 		}
 		if time.Now().After(deadline) {
 			p.Stop()
@@ -160,7 +170,15 @@ func PrivatePostgres(t testing.TB) (*Process, string) {
 		"-c", "unix_socket_directories="+dir, "-c", "fsync=off")
 	// SIGINT is PostgreSQL's fast shutdown: connections are cut at once, as
 	// in an outage, and the server can start again on the same data.
-	p := &Process{t: t, Addr: addr, args: args, stopSignal: syscall.SIGINT}
+	p := &Process{t: t, Addr: addr, args: args, stopSignal: syscall.SIGINT, ready: func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, fmt.Sprintf("postgres://postgres@%s/postgres?sslmode=disable", addr))
+		if err != nil {
+			return err
+		}
+		return c.Close(ctx)
+	}}
 	p.Start()
 	t.Cleanup(p.Stop)
 	return p, fmt.Sprintf("postgres://postgres@%s/casefile?sslmode=disable", addr)

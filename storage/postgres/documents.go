@@ -325,35 +325,31 @@ func (db *DB) OpenDocument(ctx context.Context, id string) (*casefile.Document, 
 	return d, err
 }
 
-// KnownObjectKeys returns which keys belong to a document row.
-func (db *DB) KnownObjectKeys(ctx context.Context, keys []string) (map[string]bool, error) {
-	rows, err := db.pool.Query(ctx, "SELECT object_key FROM documents WHERE object_key = ANY($1)", keys)
+// ActiveObjectKeys returns which of keys an active document names.
+func (db *DB) ActiveObjectKeys(ctx context.Context, keys []string) (map[string]bool, error) {
+	rows, err := db.pool.Query(ctx, `SELECT object_key FROM documents WHERE status = 'active' AND object_key COLLATE "C" = ANY($1)`, keys)
 	if err != nil {
 		return nil, mapError(err)
 	}
-	known := map[string]bool{}
 	ks, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	known := make(map[string]bool, len(ks))
 	for _, k := range ks {
 		known[k] = true
 	}
 	return known, mapError(err)
 }
 
-// ActiveObjectKeys streams the object keys of active documents.
-func (db *DB) ActiveObjectKeys(ctx context.Context, fn func(id, personID, key string) error) error {
-	rows, err := db.pool.Query(ctx, "SELECT id, person_id, object_key FROM documents WHERE status = 'active' ORDER BY id")
+// ActiveObjects pages through active documents' object keys in byte order.
+func (db *DB) ActiveObjects(ctx context.Context, after string, limit int) ([]casefile.ObjectRef, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, person_id, object_key FROM documents
+		WHERE status = 'active' AND object_key COLLATE "C" > $1 ORDER BY object_key COLLATE "C" LIMIT $2`, after, limit)
 	if err != nil {
-		return mapError(err)
+		return nil, mapError(err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, pid, key string
-		if err := rows.Scan(&id, &pid, &key); err != nil {
-			return mapError(err)
-		}
-		if err := fn(id, pid, key); err != nil {
-			return err
-		}
-	}
-	return mapError(rows.Err())
+	refs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (casefile.ObjectRef, error) {
+		var o casefile.ObjectRef
+		err := r.Scan(&o.DocumentID, &o.PersonID, &o.Key)
+		return o, err
+	})
+	return refs, mapError(err)
 }

@@ -303,6 +303,9 @@ type ObjectInfo struct {
 
 // List calls fn for each current object under prefix.
 func (s *Store) List(ctx context.Context, prefix string, fn func(ObjectInfo) error) error {
+	// Cancelled on return, so that minio-go's lister stops when fn fails.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	for o := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
 		if o.Err != nil {
 			return mapError(o.Err)
