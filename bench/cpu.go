@@ -13,9 +13,9 @@ import (
 const clockTicks = 100
 
 // cpuByProcess is the CPU seconds (user + system) every running process has
-// used so far, summed by command name.
-func cpuByProcess() map[string]float64 {
-	out := map[string]float64{}
+// used so far, by process id, with its name.
+func cpuByProcess() map[int]procCPU {
+	out := map[int]procCPU{}
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, p := range stats {
 		b, err := os.ReadFile(p)
@@ -28,6 +28,10 @@ func cpuByProcess() map[string]float64 {
 			continue
 		}
 		name := s[open+1 : close]
+		if strings.HasPrefix(name, "kworker") {
+			name = "kernel workers" // their names change with the work they do
+		}
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
 		f := strings.Fields(s[close+1:])
 		if len(f) < 13 {
 			continue
@@ -36,27 +40,38 @@ func cpuByProcess() map[string]float64 {
 		// and 15 of the whole line, f[11] and f[12] here.
 		u, _ := strconv.ParseFloat(f[11], 64)
 		st, _ := strconv.ParseFloat(f[12], 64)
-		out[name] += (u + st) / clockTicks
+		out[pid] = procCPU{name, (u + st) / clockTicks}
 	}
 	return out
 }
 
+type procCPU struct {
+	name string
+	s    float64
+}
+
 // cpuSince formats the CPU seconds used by each process since before, the
 // largest first, leaving out processes that used less than 2% of the total.
-func cpuSince(before map[string]float64) string {
-	after := cpuByProcess()
+func cpuSince(before map[int]procCPU) string {
 	type use struct {
 		name string
 		s    float64
 	}
-	var uses []use
+	byName := map[string]float64{}
 	total := 0.0
-	for name, s := range after {
-		d := s - before[name]
+	for pid, a := range cpuByProcess() {
+		d := a.s
+		if b, ok := before[pid]; ok && b.name == a.name {
+			d -= b.s
+		}
 		if d > 0 {
-			uses = append(uses, use{name, d})
+			byName[a.name] += d
 			total += d
 		}
+	}
+	var uses []use
+	for name, s := range byName {
+		uses = append(uses, use{name, s})
 	}
 	sort.Slice(uses, func(i, j int) bool { return uses[i].s > uses[j].s })
 	var parts []string
