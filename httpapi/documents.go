@@ -1,10 +1,13 @@
 package httpapi
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -50,21 +53,29 @@ func (s *Server) uploadDocument(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
+	mt, params, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if idem != "" {
 		if d, err := s.cfg.Ingest.Store.DocumentByIdempotencyKey(ctx, idem); err == nil {
-			// A retry of an upload that was stored: answer as the first time.
-			if d.PersonID != personID {
-				s.respondError(c, unprocessable("idempotency_key_reused", "This Idempotency-Key was used for an upload to another person."))
-				return
+			// A retry of an upload that was stored answers as the first
+			// time; the same key for other bytes is a client's mistake that
+			// must not pass for success (the new file would be lost).
+			sum, err := s.uploadedSHA256(c, mt, params["boundary"])
+			switch {
+			case err != nil:
+				s.respondError(c, err)
+			case d.PersonID != personID:
+				s.respondError(c, unprocessable("idempotency_key_reused", "This Idempotency-Key was used for an upload to another person; nothing was kept."))
+			case sum != d.SHA256:
+				s.respondError(c, unprocessable("idempotency_key_reused", "This Idempotency-Key was used for a different file; nothing was kept. Use a new key for a new upload."))
+			default:
+				c.JSON(http.StatusCreated, d)
 			}
-			c.JSON(http.StatusCreated, d)
 			return
 		} else if casefile.ErrorKind(err) != casefile.ENotFound {
 			s.respondError(c, err)
 			return
 		}
 	}
-	mt, params, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	var staged *ingest.Staged
 	title, category := c.Query("title"), c.Query("category")
 	switch mt {
@@ -168,6 +179,34 @@ func (s *Server) stageMultipart(c *gin.Context, personID, boundary, title, categ
 		return nil, "", "", unprocessable("missing_file", "The form needs a part named file.")
 	}
 	return staged, title, category, nil
+}
+
+// uploadedSHA256 reads the file of an upload (the part named file of a
+// form, or the raw body) without keeping it, and returns its sha256.
+func (s *Server) uploadedSHA256(c *gin.Context, mediaType, boundary string) (string, error) {
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxUploadBytes+1<<20)
+	var file io.Reader = body
+	if mediaType == "multipart/form-data" {
+		if boundary == "" {
+			return "", invalid("malformed_multipart", "The multipart body has no boundary.")
+		}
+		mr := multipart.NewReader(body, boundary)
+		for {
+			p, err := mr.NextRawPart()
+			if err != nil {
+				return "", invalid("malformed_multipart", "The form has no readable part named file.")
+			}
+			if p.FormName() == "file" {
+				file = p
+				break
+			}
+		}
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, file); err != nil {
+		return "", invalid("upload_interrupted", "The upload was interrupted before it finished; nothing was kept.")
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func (s *Server) listDocuments(c *gin.Context) {

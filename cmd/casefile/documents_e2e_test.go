@@ -257,11 +257,21 @@ func TestUploadRulesEndToEnd(t *testing.T) {
 	if created != 1 || len(list) != 2 {
 		t.Fatalf("10 concurrent uploads: %d created, %d listed", created, len(list))
 	}
+	if n := s.objectVersions(t, "documents/"); n != 2 {
+		t.Fatalf("10 concurrent uploads: %d objects stored for 2 documents", n)
+	}
 	// An idempotent retry returns the same document.
 	k1 := s.upload(pid, prac, "note.txt", "text/plain", []byte("retry me\n"), "Idempotency-Key", "abc-123")
 	k2 := s.upload(pid, prac, "note.txt", "text/plain", []byte("retry me\n"), "Idempotency-Key", "abc-123")
 	if k1.Status != 201 || k2.Status != 201 || k1.JSON()["id"] != k2.JSON()["id"] {
 		t.Fatalf("idempotent retry: %d %d", k1.Status, k2.Status)
+	}
+	// The same key for other bytes is refused, as a form or a raw body: the
+	// client must not take the first upload's answer for its new file's.
+	k3 := s.upload(pid, prac, "note.txt", "text/plain", []byte("something else\n"), "Idempotency-Key", "abc-123")
+	k4 := s.do("POST", "/v1/persons/"+pid+"/documents", prac, []byte("From: a\r\n\r\nother"), "Content-Type", "message/rfc822", "Idempotency-Key", "abc-123")
+	if k3.Status != 422 || k3.ErrorCode() != "idempotency_key_reused" || k4.Status != 422 || k4.ErrorCode() != "idempotency_key_reused" {
+		t.Fatalf("key reused for other bytes: %d %s / %d %s", k3.Status, k3.Body, k4.Status, k4.Body)
 	}
 
 	cases := []struct {
