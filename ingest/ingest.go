@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"io"
 	"log/slog"
 	"os"
@@ -111,6 +112,34 @@ type Staged struct {
 	duplicate *casefile.Document
 	cached    map[string][]byte // small objects' bytes, to parse without a read back
 	whole     bool              // the upload was read whole: attachments up to wholeMax go in one request
+	pending   []pendingPut      // objects read whole, written together once parsing is done
+}
+
+// pendingPut is an object held in memory, to be written with its checksum.
+type pendingPut struct {
+	doc    *casefile.Document
+	body   []byte
+	sum    []byte
+	retain time.Time
+}
+
+// putConcurrency is how many of an upload's objects are written at once.
+const putConcurrency = 4
+
+// flush writes the pending objects, a few at a time (an email's original and
+// its attachments need not wait for each other), and records each version.
+func (s *Service) flush(ctx context.Context, st *Staged) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(putConcurrency)
+	for _, p := range st.pending {
+		g.Go(func() error {
+			v, err := s.Blobs.PutChecked(gctx, p.doc.ObjectKey, p.body, p.sum, "application/octet-stream", p.retain)
+			p.doc.ObjectVersion = v
+			return err
+		})
+	}
+	st.pending = nil
+	return g.Wait()
 }
 
 // smallBody is the size under which an object's bytes stay in memory while
@@ -216,13 +245,13 @@ func (s *Service) stageWhole(ctx context.Context, up Upload, body []byte) (_ *St
 	id, key := newKey()
 	retain := RetainUntil(s.now())
 	st.keys = append(st.keys, key)
-	version, err := s.Blobs.PutChecked(ctx, key, body, sum[:], "application/octet-stream", retain)
-	if err != nil {
+	st.cached = map[string][]byte{key: body}
+	d := s.newDocument(up, id, key, "", int64(len(body)), hexSum, retain)
+	st.pending = append(st.pending, pendingPut{d, body, sum[:], retain})
+	if err := s.describe(ctx, st, d, body[:min(len(body), 3072)]); err != nil {
 		return nil, err
 	}
-	st.cached = map[string][]byte{key: body}
-	d := s.newDocument(up, id, key, version, int64(len(body)), hexSum, retain)
-	if err := s.describe(ctx, st, d, body[:min(len(body), 3072)]); err != nil {
+	if err := s.flush(ctx, st); err != nil {
 		return nil, err
 	}
 	return st, nil
@@ -417,15 +446,17 @@ func (s *Service) store(ctx context.Context, st *Staged, parent *casefile.Docume
 		return nil, unwrapRead(err)
 	}
 	var version string
+	var pending *pendingPut
 	if n <= limit {
-		sum := h.Sum(nil)
-		if version, err = s.Blobs.PutChecked(ctx, key, buf.Bytes(), sum, "application/octet-stream", retain); err != nil {
-			return nil, err
-		}
 		if st.cached == nil {
 			st.cached = map[string][]byte{}
 		}
 		st.cached[key] = buf.Bytes()
+		if st.whole {
+			pending = &pendingPut{body: buf.Bytes(), sum: h.Sum(nil), retain: retain} // written with the others by flush
+		} else if version, err = s.Blobs.PutChecked(ctx, key, buf.Bytes(), h.Sum(nil), "application/octet-stream", retain); err != nil {
+			return nil, err
+		}
 	} else if version, err = s.Blobs.Put(ctx, key, io.MultiReader(&buf, src), -1, "application/octet-stream", retain); err != nil {
 		return nil, err
 	}
@@ -440,6 +471,10 @@ func (s *Service) store(ctx context.Context, st *Staged, parent *casefile.Docume
 		ContentType: sniffType(sniff.head(), filename, declared), ParseWarnings: []string{}, Attachments: []*casefile.Document{},
 		RetainUntil: &rd}
 	parent.Attachments = append(parent.Attachments, a)
+	if pending != nil {
+		pending.doc = a
+		st.pending = append(st.pending, *pending)
+	}
 	return a, nil
 }
 
