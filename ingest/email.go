@@ -6,10 +6,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"golang.org/x/text/encoding/charmap"
 	"io"
 	"mime"
 	"mime/quotedprintable"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/charset"
@@ -163,6 +165,15 @@ func readHeaderBlock(br *bufio.Reader, max int) ([]byte, bool, error) {
 // meta extracts the envelope fields through go-message's mail helpers, which
 // decode RFC 2047 words in any charset the charset package knows.
 func (w *mimeWalker) meta(h textproto.Header) *casefile.EmailMeta {
+	h = h.Copy()
+	_, ctParams := contentType(h)
+	for _, k := range []string{"Subject", "From", "To", "Cc", "Reply-To"} {
+		if v := h.Get(k); v != "" && !utf8.ValidString(v) {
+			fixed, cs := legacyText(v, ctParams["charset"])
+			h.Set(k, fixed)
+			w.warn("%s held raw 8-bit text, not RFC 2047 words; read as %s", k, cs)
+		}
+	}
 	mh := mail.Header{Header: message.Header{Header: h}}
 	m := &casefile.EmailMeta{To: []string{}, Cc: []string{}}
 	if subj, err := mh.Subject(); err == nil {
@@ -210,6 +221,23 @@ func (w *mimeWalker) meta(h textproto.Header) *casefile.EmailMeta {
 
 var wordDecoder = &mime.WordDecoder{CharsetReader: charset.Reader}
 
+// legacyText reads header text that old or careless mailers sent as raw
+// 8-bit bytes instead of RFC 2047 words: in the message's declared charset
+// when there is one the charset package knows, otherwise as Windows-1252
+// (which covers Latin-1), the likeliest in a British council's mail. It
+// returns the text and the charset used.
+func legacyText(s, declared string) (string, string) {
+	if declared != "" && !strings.EqualFold(declared, "utf-8") && !strings.EqualFold(declared, "us-ascii") {
+		if r, err := charset.Reader(declared, strings.NewReader(s)); err == nil {
+			if b, err := io.ReadAll(r); err == nil && utf8.Valid(b) {
+				return string(b), strings.ToLower(declared)
+			}
+		}
+	}
+	b, _ := charmap.Windows1252.NewDecoder().String(s) // cannot fail: every byte has a meaning
+	return b, "windows-1252"
+}
+
 func decodeWords(s string) string {
 	if d, err := wordDecoder.DecodeHeader(s); err == nil {
 		return d
@@ -234,6 +262,9 @@ func (w *mimeWalker) walk(h textproto.Header, body io.Reader, depth int, where s
 	mediaType, params := contentType(h)
 	disp, dparams := disposition(h)
 	name := decodeWords(firstNonEmpty(dparams["filename"], params["name"]))
+	if !utf8.ValidString(name) {
+		name, _ = legacyText(name, params["charset"])
+	}
 	switch {
 	case strings.HasPrefix(mediaType, "multipart/"):
 		boundary := params["boundary"]

@@ -90,3 +90,41 @@ func FuzzParseEmail(f *testing.F) {
 		}
 	})
 }
+
+// Old mailers put raw 8-bit text in headers instead of RFC 2047 words. It is
+// read in the message's declared charset, or as Windows-1252, and said in a
+// warning; never kept as invalid UTF-8 (which would show as U+FFFD).
+func TestRaw8BitHeaders(t *testing.T) {
+	for _, c := range []struct {
+		name, mail, subject, to, attachment string
+	}{
+		{"latin-1 without a declared charset",
+			"From: a@example.org\r\nTo: \"M\xfcller, Hans\" <h@example.de>\r\nSubject: R\xe9union \xe0 l'\xe9cole \x96 \x80 10\r\n" +
+				"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nhi\r\n" +
+				"--B\r\nContent-Type: application/pdf; name=\"pr\xe9avis.pdf\"\r\n\r\n%PDF-1.4\r\n--B--\r\n",
+			"Réunion à l'école – € 10", `"Müller, Hans" <h@example.de>`, "préavis.pdf"},
+		{"the message's declared charset",
+			"From: a@example.org\r\nTo: b@example.org\r\nSubject: \xf0\xd2\xc9\xd7\xc5\xd4\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\n\xf0\xd2\xc9\xd7\xc5\xd4\r\n",
+			"Привет", "<b@example.org>", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var names []string
+			pe, err := parseEmail(strings.NewReader(c.mail), DefaultLimits, func(name, ct string, body io.Reader, fwd bool) error {
+				names = append(names, name)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pe.Meta.Subject != c.subject || len(pe.Meta.To) != 1 || pe.Meta.To[0] != c.to {
+				t.Fatalf("subject %q, to %q; want %q, %q", pe.Meta.Subject, pe.Meta.To, c.subject, c.to)
+			}
+			if c.attachment != "" && (len(names) != 1 || names[0] != c.attachment) {
+				t.Fatalf("attachments %q, want %q", names, c.attachment)
+			}
+			if len(pe.Warnings) == 0 || !strings.Contains(strings.Join(pe.Warnings, "; "), "raw 8-bit") {
+				t.Fatalf("warnings %q say nothing of the raw 8-bit header", pe.Warnings)
+			}
+		})
+	}
+}
