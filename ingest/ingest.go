@@ -176,6 +176,9 @@ func (s *Service) Stage(ctx context.Context, up Upload) (*Staged, error) {
 		return nil, tooLarge(s.MaxBytes)
 	}
 	if up.Size == 0 {
+		if err := s.Store.CheckPerson(ctx, up.PersonID); err != nil {
+			return nil, err // an unknown person is the first thing to say
+		}
 		return nil, emptyFile()
 	}
 	counted := &countingReader{r: up.Body, max: s.MaxBytes}
