@@ -361,3 +361,43 @@ func TestWorkerRefusesWhatChangedSinceRaised(t *testing.T) {
 		t.Fatalf("closing a window another ticket holds: %v", err)
 	}
 }
+
+// A note re-indexed to the right child takes its corrections with it (and
+// their corrections): nothing of it stays on the wrong child's record. A
+// correction on its own cannot be re-indexed: its original is named instead.
+func TestReindexMovesCorrectionsWithTheNote(t *testing.T) {
+	f := newFixture(t)
+	orig := f.note(f.amy, "contact", "Saw the child at school.")
+	correct := func(of, body string) string {
+		n := &casefile.Note{PersonID: f.amy, Type: "contact", OccurredAt: time.Now().Add(-time.Hour), CorrectsNoteID: &of,
+			CorrectionReason: "wrong time"}
+		if err := f.db.CreateNote(f.ctx, n, body); err != nil {
+			t.Fatal(err)
+		}
+		return n.ID
+	}
+	c1 := correct(orig, "Saw the child at school at 3pm.")
+	c2 := correct(c1, "Saw the child at school at 3.30pm.")
+	other := f.note(f.amy, "contact", "Amy's own note stays.")
+
+	err := f.db.CreateTicket(f.ctx, &casefile.Ticket{Kind: casefile.TicketReindex, TargetType: "note", TargetID: c1, ToPersonID: &f.bob, Reason: "wrong child"})
+	if casefile.ErrorCode(err) != "target_is_correction" || !strings.Contains(err.Error(), orig) {
+		t.Fatalf("re-index of a correction: %v", err)
+	}
+	tk := f.approved(&casefile.Ticket{Kind: casefile.TicketReindex, TargetType: "note", TargetID: orig, ToPersonID: &f.bob, Reason: "wrong child"})
+	if err := f.processor().Handle(f.ctx, payload(tk.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.ticket(tk.ID); got.State != casefile.TicketDone {
+		t.Fatalf("ticket %s: %s", got.State, got.Error)
+	}
+	for id, want := range map[string]string{orig: f.bob, c1: f.bob, c2: f.bob, other: f.amy} {
+		n, err := f.db.Note(f.ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.PersonID != want {
+			t.Errorf("note %s is on %s, want %s", id, n.PersonID, want)
+		}
+	}
+}

@@ -50,7 +50,8 @@ func targetOf(ctx context.Context, tx pgx.Tx, targetType, id string) (personID, 
 	}
 	switch targetType {
 	case "note":
-		err = tx.QueryRow(ctx, "SELECT person_id, status, type FROM notes WHERE id = $1", id).Scan(&personID, &status, &noteType)
+		// parent is the note it corrects, if it is a correction.
+		err = tx.QueryRow(ctx, "SELECT person_id, status, type, corrects_note_id FROM notes WHERE id = $1", id).Scan(&personID, &status, &noteType, &parent)
 	case "document":
 		err = tx.QueryRow(ctx, "SELECT person_id, status, parent_id FROM documents WHERE id = $1", id).Scan(&personID, &status, &parent)
 	default:
@@ -77,7 +78,7 @@ func (db *DB) CreateTicket(ctx context.Context, t *casefile.Ticket) error {
 		if status != casefile.StatusActive {
 			return casefile.Errorf(casefile.EConflict, "target_not_active", "The %s is %s already.", t.TargetType, status)
 		}
-		if parent != nil {
+		if parent != nil && t.TargetType == "document" {
 			return casefile.Errorf(casefile.EUnprocessable, "target_is_attachment",
 				"This document is an attachment of %s; raise the ticket against that email, which carries its attachments with it.", *parent)
 		}
@@ -96,6 +97,10 @@ func (db *DB) CreateTicket(ctx context.Context, t *casefile.Ticket) error {
 			}
 			if err := personExists(ctx, tx, *t.ToPersonID); err != nil {
 				return casefile.Errorf(casefile.EUnprocessable, "to_person_not_found", "to_person_id names no person.")
+			}
+			if parent != nil && t.TargetType == "note" {
+				return casefile.Errorf(casefile.EUnprocessable, "target_is_correction",
+					"This note corrects note %s; re-index that note, and its corrections move with it.", *parent)
 			}
 		case casefile.TicketRemoval:
 		default:
@@ -444,8 +449,8 @@ func (db *DB) RemoveNote(ctx context.Context, t *casefile.Ticket) error {
 	})
 }
 
-// Reindex moves the target (a document with its attachments) to the right
-// person and completes the ticket, in one transaction. It refuses, failing
+// Reindex moves the target (a note with its corrections, or a document with
+// its attachments) to the right person and completes the ticket, in one transaction. It refuses, failing
 // the ticket, when the target is no longer active or no longer on the person
 // the ticket was raised against, or when the right person already holds the
 // same file.
@@ -455,9 +460,11 @@ func (db *DB) Reindex(ctx context.Context, t *casefile.Ticket) error {
 		var person, status string
 		var sha *string
 		var err error
+		var corrects *string
 		switch t.TargetType {
 		case "note":
-			err = tx.QueryRow(ctx, "SELECT person_id, status FROM notes WHERE id = $1 FOR UPDATE", t.TargetID).Scan(&person, &status)
+			err = tx.QueryRow(ctx, "SELECT person_id, status, corrects_note_id FROM notes WHERE id = $1 FOR UPDATE", t.TargetID).
+				Scan(&person, &status, &corrects)
 		case "document":
 			err = tx.QueryRow(ctx, "SELECT person_id, status, sha256 FROM documents WHERE id = $1 FOR UPDATE", t.TargetID).Scan(&person, &status, &sha)
 		}
@@ -474,7 +481,17 @@ func (db *DB) Reindex(ctx context.Context, t *casefile.Ticket) error {
 		var moved int64
 		switch t.TargetType {
 		case "note":
-			tag, err := tx.Exec(ctx, "UPDATE notes SET person_id = $2 WHERE id = $1", t.TargetID, to)
+			if corrects != nil {
+				return casefile.Errorf(casefile.EConflict, "target_is_correction",
+					"This note corrects note %s; re-index that note, and its corrections move with it.", *corrects)
+			}
+			// The note moves with its corrections (and theirs): a correction
+			// is part of the note it corrects, and must not stay behind on
+			// the wrong child's record.
+			tag, err := tx.Exec(ctx, `WITH RECURSIVE family AS (
+					SELECT id FROM notes WHERE id = $1
+					UNION SELECT n.id FROM notes n JOIN family f ON n.corrects_note_id = f.id)
+				UPDATE notes SET person_id = $2 WHERE id IN (SELECT id FROM family) AND person_id = $3`, t.TargetID, to, t.PersonID)
 			if err != nil {
 				return err
 			}
