@@ -90,6 +90,11 @@ type TicketService interface {
 	ClearDocumentContent(ctx context.Context, t *Ticket) error
 	// RemoveNote destroys every version's body and marks the ticket done.
 	RemoveNote(ctx context.Context, t *Ticket) error
+	// A removal withdraws the person's export bundles that may hold what
+	// it removed. WithdrawnBundles lists the objects of withdrawn bundles
+	// still to destroy; BundlesDestroyed records them gone.
+	WithdrawnBundles(ctx context.Context) ([]string, error)
+	BundlesDestroyed(ctx context.Context, keys []string) error
 	// Reindex moves the target (with attachments) to ToPersonID and marks
 	// the ticket done. EConflict (target_not_active, target_moved,
 	// duplicate_on_person).

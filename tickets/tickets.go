@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -59,6 +60,13 @@ func (p *Processor) Handle(ctx context.Context, payload []byte) error {
 	}
 	err = p.carryOut(ctx, t)
 	if err == nil {
+		if t.Kind == casefile.TicketRemoval {
+			// Bundles that held what was removed go too; what cannot be
+			// destroyed now is left to the sweep.
+			if err := p.destroyWithdrawnBundles(ctx); err != nil {
+				p.log().Warn("withdrawn export bundles not destroyed yet; the sweep will", "ticket_id", t.ID, "err", err)
+			}
+		}
 		return nil
 	}
 	retryable := casefile.ErrorKind(err) == casefile.EUnavailable || errors.Is(err, context.Canceled) || ctx.Err() != nil
@@ -94,7 +102,28 @@ func (p *Processor) Sweep(ctx context.Context) error {
 	if len(ids) > 0 {
 		p.log().Warn("approved tickets queued again", "tickets", ids)
 	}
-	return err
+	return errors.Join(err, p.destroyWithdrawnBundles(ctx))
+}
+
+// destroyWithdrawnBundles destroys the objects of withdrawn export bundles.
+func (p *Processor) destroyWithdrawnBundles(ctx context.Context) error {
+	keys, err := p.Store.WithdrawnBundles(ctx)
+	if err != nil || len(keys) == 0 {
+		return err
+	}
+	var gone []string
+	var errs []error
+	for _, k := range keys {
+		if err := p.Blobs.Destroy(ctx, k); err != nil {
+			errs = append(errs, fmt.Errorf("bundle %s: %w", k, err))
+			continue
+		}
+		gone = append(gone, k)
+	}
+	if len(gone) > 0 {
+		errs = append(errs, p.Store.BundlesDestroyed(ctx, gone))
+	}
+	return errors.Join(errs...)
 }
 
 func (p *Processor) carryOut(ctx context.Context, t *casefile.Ticket) error {

@@ -401,3 +401,77 @@ func TestReindexMovesCorrectionsWithTheNote(t *testing.T) {
 		}
 	}
 }
+
+// A removal withdraws the person's export bundles that may hold what it
+// removed (built, or being built): their objects are destroyed, downloads
+// answer 410 export_withdrawn saying why, and each withdrawal is audited.
+// A bundle still being built when the removal ran stays withdrawn when it
+// finishes, and the sweep destroys what it wrote. Other people's bundles
+// are untouched.
+func TestRemovalWithdrawsExportBundles(t *testing.T) {
+	f := newFixture(t)
+	bundle := func(person string, finish bool) (string, string) {
+		e, err := f.db.CreateExport(f.ctx, person)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.db.StartExport(f.ctx, e.ID); err != nil {
+			t.Fatal(err)
+		}
+		key := "exports/" + e.ID + ".zip"
+		if finish {
+			f.finishBundle(e.ID, key)
+		}
+		return e.ID, key
+	}
+	built, builtKey := bundle(f.amy, true)
+	building, buildingKey := bundle(f.amy, false)
+	bobs, bobsKey := bundle(f.bob, true)
+
+	n := f.note(f.amy, "contact", "From: someone\nSent: Monday\nSubject: pasted\n\nThird party's details.")
+	rm := f.approved(&casefile.Ticket{Kind: casefile.TicketRemoval, TargetType: "note", TargetID: n, Reason: "pasted email"})
+	if err := f.processor().Handle(f.ctx, payload(rm.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.ticket(rm.ID); got.State != casefile.TicketDone {
+		t.Fatalf("removal: %s %s", got.State, got.Error)
+	}
+	if _, _, err := f.db.ExportObject(f.ctx, built); casefile.ErrorCode(err) != "export_withdrawn" || !strings.Contains(err.Error(), rm.ID) {
+		t.Fatalf("download of a withdrawn bundle: %v", err)
+	}
+	if _, err := f.store.Stat(f.ctx, builtKey); casefile.ErrorKind(err) != casefile.ENotFound {
+		t.Fatalf("the withdrawn bundle's object: %v, want it destroyed", err)
+	}
+	// The bundle being built finishes after the removal: it stays withdrawn.
+	f.finishBundle(building, buildingKey)
+	if e, err := f.db.Export(f.ctx, building); err != nil || e.State != "withdrawn" {
+		t.Fatalf("bundle finished after the removal: %+v, %v", e, err)
+	}
+	if err := f.processor().Sweep(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Stat(f.ctx, buildingKey); casefile.ErrorKind(err) != casefile.ENotFound {
+		t.Fatalf("the late bundle's object: %v, want it destroyed by the sweep", err)
+	}
+	if keys, err := f.db.WithdrawnBundles(f.ctx); err != nil || len(keys) != 0 {
+		t.Fatalf("withdrawn bundles left: %v, %v", keys, err)
+	}
+	if _, key, err := f.db.ExportObject(f.ctx, bobs); err != nil || key != bobsKey {
+		t.Fatalf("another person's bundle: %q, %v", key, err)
+	}
+	if a := f.actions(); a["export.withdraw"] != 2 {
+		t.Fatalf("audit: %v", a)
+	}
+}
+
+// finishBundle stores a bundle's object and records the export finished.
+func (f *fixture) finishBundle(id, key string) {
+	f.t.Helper()
+	body := []byte("PK bundle " + id)
+	if _, err := f.store.Put(f.ctx, key, bytes.NewReader(body), int64(len(body)), "application/zip", time.Time{}); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.db.FinishExport(f.ctx, id, key, int64(len(body)), "sha", "audit", ""); err != nil {
+		f.t.Fatal(err)
+	}
+}

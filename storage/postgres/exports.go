@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -101,9 +102,17 @@ func (db *DB) FinishExport(ctx context.Context, id, objectKey string, size int64
 			return db.appendAudit(ctx, tx, auditEntry{Action: "export.fail", TargetType: "export", TargetID: id, PersonID: personID,
 				Details: map[string]string{"error": errText}})
 		}
-		if _, err := tx.Exec(ctx, `UPDATE exports SET state = 'done', object_key = $2, size = $3, sha256 = $4, audit_hash = $5,
-			error = NULL, finished_at = now() WHERE id = $1`, id, objectKey, size, sha, auditHash); err != nil {
+		// A bundle withdrawn while it was being built (something on the record
+		// was removed meanwhile) stays withdrawn; its object is recorded so
+		// that it is destroyed with the other withdrawn bundles.
+		var state string
+		if err := tx.QueryRow(ctx, `UPDATE exports SET state = CASE WHEN state = 'withdrawn' THEN state ELSE 'done' END,
+			object_key = $2, size = $3, sha256 = $4, audit_hash = $5, error = CASE WHEN state = 'withdrawn' THEN error END,
+			finished_at = now() WHERE id = $1 RETURNING state`, id, objectKey, size, sha, auditHash).Scan(&state); err != nil {
 			return err
+		}
+		if state == "withdrawn" {
+			return nil
 		}
 		return db.appendAudit(ctx, tx, auditEntry{Action: "export.build", TargetType: "export", TargetID: id, PersonID: personID,
 			Details: map[string]any{"size": size, "sha256": sha, "audit_hash": auditHash}})
@@ -125,6 +134,9 @@ func (db *DB) ExportObject(ctx context.Context, id string) (*casefile.Export, st
 		}
 		if err != nil {
 			return err
+		}
+		if e.State == "withdrawn" {
+			return casefile.Errorf(casefile.EGone, "export_withdrawn", "This bundle was withdrawn and destroyed: %s Request a new export.", e.Error)
 		}
 		if e.State != "done" {
 			return casefile.Errorf(casefile.EConflict, "export_not_ready", "This export is %s; its content is ready when its state is done.", e.State)
@@ -230,4 +242,45 @@ func (db *DB) AuditHead(ctx context.Context) (int64, string, error) {
 		return 0, genesisHash, nil
 	}
 	return seq, hash, mapError(err)
+}
+
+// withdrawExports withdraws the person's bundles that may hold what a
+// removal took away (built or being built), in the removal's transaction,
+// and audits each; their objects are destroyed by the ticket's worker (or
+// the next sweep) through WithdrawnBundles.
+func (db *DB) withdrawExports(ctx context.Context, tx pgx.Tx, personID string, t *casefile.Ticket) error {
+	why := fmt.Sprintf("a %s on this record was removed by ticket %s after the bundle was made.", t.TargetType, t.ID)
+	rows, err := tx.Query(ctx, `UPDATE exports SET state = 'withdrawn', error = $2, withdrawn_at = now()
+		WHERE person_id = $1 AND state IN ('done', 'running') RETURNING id`, personID, why)
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := db.appendAudit(ctx, tx, auditEntry{Action: "export.withdraw", TargetType: "export", TargetID: id, PersonID: personID,
+			Details: map[string]any{"ticket_id": t.ID, "reason": why}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WithdrawnBundles returns the object keys of withdrawn bundles not yet
+// destroyed.
+func (db *DB) WithdrawnBundles(ctx context.Context) ([]string, error) {
+	rows, err := db.pool.Query(ctx, "SELECT object_key FROM exports WHERE state = 'withdrawn' AND object_key IS NOT NULL ORDER BY id")
+	if err != nil {
+		return nil, mapError(err)
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return keys, mapError(err)
+}
+
+// BundlesDestroyed records that the objects of withdrawn bundles are gone.
+func (db *DB) BundlesDestroyed(ctx context.Context, keys []string) error {
+	_, err := db.pool.Exec(ctx, "UPDATE exports SET object_key = NULL, size = NULL WHERE state = 'withdrawn' AND object_key = ANY($1)", keys)
+	return mapError(err)
 }

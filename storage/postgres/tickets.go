@@ -403,9 +403,12 @@ func (db *DB) MarkDocumentRemoved(ctx context.Context, t *casefile.Ticket) ([]st
 			return err
 		}
 		keys = ks
-		_, err = tx.Exec(ctx, `UPDATE documents SET status = 'removed', removed_at = coalesce(removed_at, now()), removal_ticket_id = $2
+		tag, err := tx.Exec(ctx, `UPDATE documents SET status = 'removed', removed_at = coalesce(removed_at, now()), removal_ticket_id = $2
 			WHERE id = ANY($1) AND status = 'active'`, ids, t.ID)
-		return err
+		if err != nil || tag.RowsAffected() == 0 {
+			return err // a retry: the bundles were withdrawn the first time
+		}
+		return db.withdrawExports(ctx, tx, t.PersonID, t)
 	})
 	return keys, err
 }
@@ -437,9 +440,13 @@ func (db *DB) RemoveNote(ctx context.Context, t *casefile.Ticket) error {
 		if err := refuseUnderHold(ctx, tx, t.PersonID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE notes SET status = 'removed', removed_at = coalesce(removed_at, now()), removal_ticket_id = $2,
+		if tag, err := tx.Exec(ctx, `UPDATE notes SET status = 'removed', removed_at = coalesce(removed_at, now()), removal_ticket_id = $2,
 			reopened_by_ticket = NULL WHERE id = $1 AND status = 'active'`, t.TargetID, t.ID); err != nil {
 			return err
+		} else if tag.RowsAffected() > 0 {
+			if err := db.withdrawExports(ctx, tx, t.PersonID, t); err != nil {
+				return err
+			}
 		}
 		tag, err := tx.Exec(ctx, "UPDATE note_versions SET body = NULL WHERE note_id = $1 AND body IS NOT NULL", t.TargetID)
 		if err != nil {
