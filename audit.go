@@ -26,6 +26,8 @@ type AuditEvent struct {
 // AuditFilter selects audit events.
 type AuditFilter struct {
 	PersonID string
+	Action   string // an action, or a family ending in ".*"
+	TargetID string
 	Since    *time.Time
 	Until    *time.Time
 	Page

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"regexp"
 
 	"github.com/gin-gonic/gin"
 
@@ -12,6 +13,8 @@ func (s *Server) registerAudit(g *gin.RouterGroup) {
 	s.handle(g, http.MethodGet, "/audit", permAuditRead, s.listAudit)
 	s.handle(g, http.MethodGet, "/audit/verify", permAuditRead, s.verifyAudit)
 }
+
+var auditActionPattern = regexp.MustCompile(`^([a-z_]+(\.([a-z_]+|\*))?)?$`)
 
 func (s *Server) listAudit(c *gin.Context) {
 	page, err := pageOf(c)
@@ -30,6 +33,16 @@ func (s *Server) listAudit(c *gin.Context) {
 	}
 	if f.Until, err = queryTime(c, "until"); err != nil {
 		s.respondError(c, err)
+		return
+	}
+	// action: one action (document.download) or a family (document.*).
+	if f.Action = c.Query("action"); len(f.Action) > 100 || !auditActionPattern.MatchString(f.Action) {
+		s.respondError(c, invalid("invalid_action", "action is an audit action such as document.download, or a family such as document.*"))
+		return
+	}
+	f.TargetID = c.Query("target_id")
+	if f.TargetID != "" && len(f.TargetID) > 200 {
+		s.respondError(c, invalid("invalid_target_id", "target_id is at most 200 characters."))
 		return
 	}
 	evs, next, err := s.cfg.Audit.AuditEvents(c.Request.Context(), f)

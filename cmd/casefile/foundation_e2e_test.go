@@ -78,6 +78,12 @@ func TestFoundationEndToEnd(t *testing.T) {
 	if strings.Join(actions, ",") != "person.create,person.read,person.read,involvement.create,involvement.close" {
 		t.Fatalf("audit trail of the person = %v", actions)
 	}
+	if got := s.must(200, "GET", "/v1/audit?action=involvement.*&person_id="+id, aud, nil)["items"].([]any); len(got) != 2 {
+		t.Fatalf("involvement events of the person: %v", got)
+	}
+	if r := s.do("GET", "/v1/audit?action=person.read%20OR%201=1", aud, nil); r.Status != 400 || r.ErrorCode() != "invalid_action" {
+		t.Fatalf("a malformed action filter: %d %s", r.Status, r.Body)
+	}
 	v := s.must(200, "GET", "/v1/audit/verify", aud, nil)
 	if v["ok"] != true {
 		t.Fatalf("verify = %v", v)

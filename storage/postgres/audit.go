@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -171,6 +172,17 @@ func (db *DB) AuditEvents(ctx context.Context, f casefile.AuditFilter) ([]*casef
 	if f.PersonID != "" {
 		args = append(args, f.PersonID)
 		q += fmt.Sprintf(" AND person_id = $%d", len(args))
+	}
+	if family, ok := strings.CutSuffix(f.Action, ".*"); ok {
+		args = append(args, strings.ReplaceAll(family, "_", `\_`)+".%")
+		q += fmt.Sprintf(" AND action LIKE $%d", len(args))
+	} else if f.Action != "" {
+		args = append(args, f.Action)
+		q += fmt.Sprintf(" AND action = $%d", len(args))
+	}
+	if f.TargetID != "" {
+		args = append(args, f.TargetID)
+		q += fmt.Sprintf(" AND target_id = $%d", len(args))
 	}
 	if f.Since != nil {
 		args = append(args, *f.Since)

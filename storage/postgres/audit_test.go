@@ -139,3 +139,38 @@ func TestAuditChainsStayWholeUnderConcurrentWrites(t *testing.T) {
 		t.Fatalf("events fell on %d chains (%v); the test needs several", chains, err)
 	}
 }
+
+// Auditors filter the log by action, by a family of actions and by target.
+func TestAuditFilters(t *testing.T) {
+	ctx := actorCtx()
+	db := testenv.Postgres(t)
+	a, b := mustPerson(t, db, "F1"), mustPerson(t, db, "F2")
+	for _, id := range []string{a.ID, a.ID, b.ID} {
+		if _, err := db.Person(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(f casefile.AuditFilter) int {
+		t.Helper()
+		evs, _, err := db.AuditEvents(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(evs)
+	}
+	for _, c := range []struct {
+		f    casefile.AuditFilter
+		want int
+	}{
+		{casefile.AuditFilter{Action: "person.read"}, 3},
+		{casefile.AuditFilter{Action: "person.*"}, 5},
+		{casefile.AuditFilter{Action: "person.*", TargetID: a.ID}, 3},
+		{casefile.AuditFilter{Action: "person.read", PersonID: b.ID}, 1},
+		{casefile.AuditFilter{Action: "pers_n.*"}, 0}, // "_" is a letter here, not a wildcard
+		{casefile.AuditFilter{Action: "document.*"}, 0},
+	} {
+		if got := count(c.f); got != c.want {
+			t.Errorf("%+v: %d events, want %d", c.f, got, c.want)
+		}
+	}
+}
