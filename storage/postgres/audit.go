@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ const genesisHash = "00000000000000000000000000000000000000000000000000000000000
 
 // auditEntry is what the caller of appendAudit says; the rest is filled in.
 type auditEntry struct {
+	Actor      string // who; empty: the actor in the context
 	Action     string
 	TargetType string
 	TargetID   string
@@ -45,38 +47,43 @@ type chainTx struct {
 
 // appendAudit appends one event inside tx, as the actor in ctx.
 func (db *DB) appendAudit(ctx context.Context, tx pgx.Tx, e auditEntry) error {
-	details := []byte("{}")
-	if e.Details != nil {
-		b, err := json.Marshal(e.Details)
-		if err != nil {
-			return fmt.Errorf("audit details: %w", err)
-		}
-		details = b
+	return db.appendAudits(ctx, tx, []auditEntry{e})
+}
+
+// appendAudits appends events in order inside tx, each as its Actor or, when
+// that is empty, the actor in ctx: two round trips however many there are.
+func (db *DB) appendAudits(ctx context.Context, tx pgx.Tx, entries []auditEntry) error {
+	if len(entries) == 0 {
+		return nil
 	}
 	chain := 0
 	if ct, ok := tx.(*chainTx); ok {
 		if ct.chain < 0 {
 			h := fnv.New32a()
-			h.Write([]byte(e.TargetID + e.Action))
+			h.Write([]byte(entries[0].TargetID + entries[0].Action))
 			ct.chain = int(h.Sum32() % auditChains)
 		}
 		chain = ct.chain
 	}
-	// Lock the chain's head, then draw the sequence number: in that order
-	// (the two statements run one after the other in one round trip), so
-	// that sequence numbers rise along each chain.
+	// Lock the chain's head, then draw the sequence numbers: in that order
+	// (the statements run one after the other in one round trip), so that
+	// sequence numbers rise along each chain.
 	var b pgx.Batch
 	b.Queue("SELECT seq, hash FROM audit_heads WHERE chain = $1 FOR UPDATE", chain)
-	b.Queue("SELECT nextval('audit_events_seq')")
+	b.Queue("SELECT nextval('audit_events_seq') FROM generate_series(1, $1)", len(entries))
 	br := tx.SendBatch(ctx, &b)
-	var lastSeq, seq int64
+	var lastSeq int64
 	prev := genesisHash
 	err := br.QueryRow().Scan(&lastSeq, &prev)
 	if err == pgx.ErrNoRows {
 		err = fmt.Errorf("audit chain %d has no head row (migration 0012 creates them)", chain)
 	}
+	var seqs []int64
 	if err == nil {
-		err = br.QueryRow().Scan(&seq)
+		var rows pgx.Rows
+		if rows, err = br.Query(); err == nil {
+			seqs, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+		}
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
@@ -84,26 +91,33 @@ func (db *DB) appendAudit(ctx context.Context, tx pgx.Tx, e auditEntry) error {
 	if err != nil {
 		return err
 	}
-	ev := casefile.AuditEvent{
-		Seq:        seq,
-		At:         db.now().UTC().Truncate(time.Microsecond),
-		Actor:      casefile.ActorFrom(ctx).String(),
-		Action:     e.Action,
-		TargetType: e.TargetType,
-		TargetID:   e.TargetID,
-		PersonID:   e.PersonID,
-		Details:    details,
-		PrevHash:   prev,
-	}
-	ev.Hash = eventHash(&ev, chain)
-	var personID *string
-	if ev.PersonID != "" {
-		personID = &ev.PersonID
-	}
+	slices.Sort(seqs)
+	at := db.now().UTC().Truncate(time.Microsecond)
 	b = pgx.Batch{}
-	b.Queue(`INSERT INTO audit_events (seq, at, actor, action, target_type, target_id, person_id, details, prev_hash, hash, chain)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
-		ev.Seq, ev.At, ev.Actor, ev.Action, ev.TargetType, ev.TargetID, personID, string(ev.Details), ev.PrevHash, ev.Hash, chain)
+	var ev casefile.AuditEvent
+	for i, e := range entries {
+		details := []byte("{}")
+		if e.Details != nil {
+			if details, err = json.Marshal(e.Details); err != nil {
+				return fmt.Errorf("audit details: %w", err)
+			}
+		}
+		actor := e.Actor
+		if actor == "" {
+			actor = casefile.ActorFrom(ctx).String()
+		}
+		ev = casefile.AuditEvent{Seq: seqs[i], At: at, Actor: actor, Action: e.Action, TargetType: e.TargetType,
+			TargetID: e.TargetID, PersonID: e.PersonID, Details: details, PrevHash: prev}
+		ev.Hash = eventHash(&ev, chain)
+		prev = ev.Hash
+		var personID *string // a copy: ev is reused for the next event before the batch is sent
+		if pid := ev.PersonID; pid != "" {
+			personID = &pid
+		}
+		b.Queue(`INSERT INTO audit_events (seq, at, actor, action, target_type, target_id, person_id, details, prev_hash, hash, chain)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
+			ev.Seq, ev.At, ev.Actor, ev.Action, ev.TargetType, ev.TargetID, personID, string(ev.Details), ev.PrevHash, ev.Hash, chain)
+	}
 	b.Queue("UPDATE audit_heads SET seq = $2, hash = $3 WHERE chain = $1", chain, ev.Seq, ev.Hash)
 	return tx.SendBatch(ctx, &b).Close()
 }
@@ -137,7 +151,7 @@ func (db *DB) RecordEvent(ctx context.Context, ev *casefile.AuditEvent) error {
 		details = ev.Details
 	}
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		return db.appendAudit(ctx, tx, auditEntry{ev.Action, ev.TargetType, ev.TargetID, ev.PersonID, details})
+		return db.appendAudit(ctx, tx, auditEntry{Action: ev.Action, TargetType: ev.TargetType, TargetID: ev.TargetID, PersonID: ev.PersonID, Details: details})
 	})
 }
 

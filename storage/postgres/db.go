@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,6 +27,12 @@ type DB struct {
 	pool *pgxpool.Pool
 	log  *slog.Logger
 	now  func() time.Time
+
+	// Uploads are recorded by group commit (CreateDocument).
+	uploads   chan *upload
+	committer sync.Once
+	closing   chan struct{}
+	closeOnce sync.Once
 
 	policy casefile.RetentionPolicy
 }
@@ -52,7 +59,7 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &DB{pool: pool, log: log, now: time.Now}, nil
+	return &DB{pool: pool, log: log, now: time.Now, uploads: make(chan *upload), closing: make(chan struct{})}, nil
 }
 
 // ensureDatabase creates the configured database if it does not exist, by
@@ -85,7 +92,10 @@ func ensureDatabase(ctx context.Context, cc *pgx.ConnConfig) error {
 }
 
 // Close closes the pool.
-func (db *DB) Close() { db.pool.Close() }
+func (db *DB) Close() {
+	db.closeOnce.Do(func() { close(db.closing) })
+	db.pool.Close()
+}
 
 // Pool exposes the pool to tests and to other storage code of ours.
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }

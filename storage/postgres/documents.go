@@ -144,80 +144,168 @@ func (db *DB) loadAttachments(ctx context.Context, q querier, d *casefile.Docume
 	return nil
 }
 
-// CreateDocument inserts the document tree and audits the upload. The
-// person check and every row go to the database in one round trip (a pgx
-// batch), and the audit append in two more.
+// CreateDocument records the document tree and audits the upload, by group
+// commit: the upload joins whatever others are waiting, and one transaction
+// records them all (each under a savepoint, so that one upload's conflict
+// fails that upload alone) with a single flush of the log to disk. Once the
+// upload is handed over, CreateDocument waits for the outcome whatever its
+// context says: the rows may be committed, and the caller must not take
+// back objects that a committed row names.
 func (db *DB) CreateDocument(ctx context.Context, d *casefile.Document, idempotencyKey string) error {
 	if !validUUID(d.PersonID) {
 		return notFound("Person")
 	}
-	actor := casefile.ActorFrom(ctx).String()
-	return db.inTx(ctx, func(tx pgx.Tx) error {
-		var b pgx.Batch
-		b.Queue("SELECT status FROM persons WHERE id = $1", d.PersonID)
-		var order []*casefile.Document
-		var queue func(x *casefile.Document)
-		queue = func(x *casefile.Document) {
-			x.PersonID, x.CreatedBy, x.Status = d.PersonID, actor, casefile.StatusActive
-			if x.ParseWarnings == nil {
-				x.ParseWarnings = []string{}
-			}
-			if x.Attachments == nil {
-				x.Attachments = []*casefile.Document{}
-			}
-			warnings, _ := json.Marshal(x.ParseWarnings)
-			var email []byte
-			if x.Email != nil {
-				email, _ = json.Marshal(x.Email)
-			}
-			var key *string
-			if x == d && idempotencyKey != "" {
-				key = &idempotencyKey
-			}
-			b.Queue(`INSERT INTO documents (id, person_id, kind, parent_id, filename, title, category, content_type,
-				declared_content_type, size, sha256, object_key, created_by, parse_warnings, email, body_text, idempotency_key, retain_until, object_version)
-				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) RETURNING created_at`,
-				x.ID, x.PersonID, x.Kind, x.ParentID, x.Filename, x.Title, x.Category, x.ContentType, x.DeclaredContentType,
-				x.Size, x.SHA256, x.ObjectKey, actor, warnings, email, nullIfEmpty(x.Text), key, x.RetainUntil, x.ObjectVersion)
-			order = append(order, x)
-			for _, a := range x.Attachments {
-				queue(a)
+	db.committer.Do(func() { go db.commitUploads() })
+	u := &upload{actor: casefile.ActorFrom(ctx).String(), d: d, key: idempotencyKey, done: make(chan error, 1)}
+	select {
+	case db.uploads <- u:
+	case <-ctx.Done():
+		return casefile.Unavailable("PostgreSQL", ctx.Err())
+	case <-db.closing:
+		return casefile.Unavailable("PostgreSQL", errors.New("the database is closed"))
+	}
+	return <-u.done
+}
+
+// upload is a document tree waiting to be recorded.
+type upload struct {
+	actor string
+	d     *casefile.Document
+	key   string
+	err   error
+	done  chan error
+}
+
+// maxGroup bounds how many uploads one transaction records.
+const maxGroup = 32
+
+// commitUploads records waiting uploads, a group at a time, until the
+// database is closed.
+func (db *DB) commitUploads() {
+	for {
+		var group []*upload
+		select {
+		case u := <-db.uploads:
+			group = append(group, u)
+		case <-db.closing:
+			return
+		}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case u := <-db.uploads:
+				group = append(group, u)
+			default:
+				break more
 			}
 		}
-		queue(d)
-		br := tx.SendBatch(ctx, &b)
-		var status string
-		err := br.QueryRow().Scan(&status)
+		db.commitGroup(group)
+	}
+}
+
+func (db *DB) commitGroup(group []*upload) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var recorded []*upload
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		recorded = recorded[:0]
+		for _, u := range group {
+			u.err = insertTree(ctx, tx, u)
+			if u.err == nil {
+				recorded = append(recorded, u)
+				continue
+			}
+			if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT upload"); err != nil {
+				return err
+			}
+			if k := casefile.ErrorKind(u.err); k != casefile.EConflict && k != casefile.ENotFound {
+				return u.err // not this upload's own problem: the group fails
+			}
+		}
+		entries := make([]auditEntry, 0, len(recorded))
+		for _, u := range recorded {
+			entries = append(entries, auditEntry{Actor: u.actor, Action: "document.upload", TargetType: "document", TargetID: u.d.ID,
+				PersonID: u.d.PersonID, Details: map[string]any{"kind": u.d.Kind, "sha256": u.d.SHA256, "size": u.d.Size,
+					"attachments": countTree(u.d) - 1}})
+		}
+		return db.appendAudits(ctx, tx, entries)
+	})
+	for _, u := range group {
+		if err != nil && (u.err == nil || casefile.ErrorKind(u.err) != casefile.EConflict && casefile.ErrorKind(u.err) != casefile.ENotFound) {
+			u.err = mapError(err)
+		}
+		u.done <- u.err
+	}
+}
+
+// insertTree checks the person and inserts an upload's rows under a
+// savepoint, in one round trip.
+func insertTree(ctx context.Context, tx pgx.Tx, u *upload) error {
+	d := u.d
+	var b pgx.Batch
+	b.Queue("SAVEPOINT upload")
+	b.Queue("SELECT status FROM persons WHERE id = $1", d.PersonID)
+	var order []*casefile.Document
+	var queue func(x *casefile.Document)
+	queue = func(x *casefile.Document) {
+		x.PersonID, x.CreatedBy, x.Status = d.PersonID, u.actor, casefile.StatusActive
+		if x.ParseWarnings == nil {
+			x.ParseWarnings = []string{}
+		}
+		if x.Attachments == nil {
+			x.Attachments = []*casefile.Document{}
+		}
+		warnings, _ := json.Marshal(x.ParseWarnings)
+		var email []byte
+		if x.Email != nil {
+			email, _ = json.Marshal(x.Email)
+		}
+		var key *string
+		if x == d && u.key != "" {
+			key = &u.key
+		}
+		b.Queue(`INSERT INTO documents (id, person_id, kind, parent_id, filename, title, category, content_type,
+			declared_content_type, size, sha256, object_key, created_by, parse_warnings, email, body_text, idempotency_key, retain_until, object_version)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) RETURNING created_at`,
+			x.ID, x.PersonID, x.Kind, x.ParentID, x.Filename, x.Title, x.Category, x.ContentType, x.DeclaredContentType,
+			x.Size, x.SHA256, x.ObjectKey, u.actor, warnings, email, nullIfEmpty(x.Text), key, x.RetainUntil, x.ObjectVersion)
+		order = append(order, x)
+		for _, a := range x.Attachments {
+			queue(a)
+		}
+	}
+	queue(d)
+	br := tx.SendBatch(ctx, &b)
+	_, err := br.Exec()
+	var status string
+	if err == nil {
+		err = br.QueryRow().Scan(&status)
 		switch {
 		case err == pgx.ErrNoRows:
 			err = notFound("Person")
 		case err == nil && status != "active":
 			err = casefile.Errorf(casefile.EConflict, "person_destroyed", "This person's record was destroyed under the retention schedule.")
 		}
-		for _, x := range order {
-			if err != nil {
-				break
-			}
-			if err = br.QueryRow().Scan(&x.CreatedAt); err == nil {
-				x.CreatedAt = x.CreatedAt.UTC()
-			}
-		}
-		if cerr := br.Close(); err == nil {
-			err = cerr
-		}
+	}
+	for _, x := range order {
 		if err != nil {
-			var pgErr *pgconn.PgError
-			if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "documents_dedup" {
-				return casefile.Errorf(casefile.EConflict, "duplicate_document", "The same file is already on this person's record.")
-			}
-			if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "documents_idempotency" {
-				return casefile.Errorf(casefile.EConflict, "idempotency_key_in_use", "An upload with this Idempotency-Key is already stored.")
-			}
-			return err
+			break
 		}
-		return db.appendAudit(ctx, tx, auditEntry{Action: "document.upload", TargetType: "document", TargetID: d.ID, PersonID: d.PersonID,
-			Details: map[string]any{"kind": d.Kind, "sha256": d.SHA256, "size": d.Size, "attachments": len(order) - 1}})
-	})
+		if err = br.QueryRow().Scan(&x.CreatedAt); err == nil {
+			x.CreatedAt = x.CreatedAt.UTC()
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "documents_dedup":
+		return casefile.Errorf(casefile.EConflict, "duplicate_document", "The same file is already on this person's record.")
+	case errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "documents_idempotency":
+		return casefile.Errorf(casefile.EConflict, "idempotency_key_in_use", "An upload with this Idempotency-Key is already stored.")
+	}
+	return err
 }
 
 func countTree(d *casefile.Document) int {
