@@ -46,6 +46,12 @@ func Errorf(kind, code, format string, args ...any) *Error {
 	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// ErrOutcomeUnknown is wrapped in the error of a change whose commit was
+// sent but whose answer never came (the connection was lost): it may have
+// been committed. Whoever made the change must not undo its side effects
+// (such as stored objects) on that error; reconciliation settles it.
+var ErrOutcomeUnknown = errors.New("the connection was lost while the change was being committed; it may have been committed")
+
 // Unavailable wraps err from a backing service that could not be reached.
 func Unavailable(service string, err error) *Error {
 	return &Error{Kind: EUnavailable, Code: "service_unavailable",

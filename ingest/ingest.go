@@ -405,6 +405,16 @@ func (s *Service) Commit(ctx context.Context, st *Staged, title, category, idemp
 		dup.Duplicate = true
 		return dup, true, nil
 	}
+	if errors.Is(err, casefile.ErrOutcomeUnknown) {
+		// The rows may be committed: the objects stay. If no row names them,
+		// the reconciliation sweep removes them; if the rows are there, a
+		// retry of the upload finds the document as a duplicate.
+		if s.Log != nil {
+			s.Log.Warn("upload commit outcome unknown; its objects are left to the reconciliation sweep", "document_id", d.ID, "err", err)
+		}
+		st.keys = nil
+		return nil, false, err
+	}
 	if err != nil {
 		// The rows were not written: take the objects back now. If that fails
 		// too (the database and the store both down), the reconciliation

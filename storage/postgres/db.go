@@ -121,6 +121,15 @@ func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 		return mapError(err)
 	}
 	if err := tx.Commit(ctx); err != nil {
+		// An answer from the server means the transaction did not commit.
+		// Anything else leaves it unknown: the connection may have been lost
+		// after COMMIT was sent (pgconn's SafeToRetry cannot tell: a socket
+		// that fails while the commit is written reads back as "conn
+		// closed", which it calls safe).
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) {
+			err = fmt.Errorf("%w: %w", casefile.ErrOutcomeUnknown, err)
+		}
 		return mapError(err)
 	}
 	return nil
