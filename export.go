@@ -9,7 +9,7 @@ import (
 type Export struct {
 	ID          string     `json:"id"`
 	PersonID    string     `json:"person_id"`
-	State       string     `json:"state"` // queued, running, done, failed
+	State       string     `json:"state"` // queued, running, done, failed, withdrawn, expired
 	RequestedBy string     `json:"requested_by"`
 	RequestedAt time.Time  `json:"requested_at"`
 	FinishedAt  *time.Time `json:"finished_at,omitempty"`
@@ -54,4 +54,7 @@ type ExportService interface {
 	// ExportObject returns the object key of a finished bundle and audits the
 	// download. Returns ENotFound, EConflict while it is not ready.
 	ExportObject(ctx context.Context, id string) (*Export, string, error)
+	// ExpireExports expires the bundles finished before before (their objects
+	// are destroyed with the other retired bundles) and returns how many.
+	ExpireExports(ctx context.Context, before time.Time) (int, error)
 }

@@ -91,9 +91,10 @@ type TicketService interface {
 	// RemoveNote destroys every version's body and marks the ticket done.
 	RemoveNote(ctx context.Context, t *Ticket) error
 	// A removal withdraws the person's export bundles that may hold what
-	// it removed. WithdrawnBundles lists the objects of withdrawn bundles
-	// still to destroy; BundlesDestroyed records them gone.
-	WithdrawnBundles(ctx context.Context) ([]string, error)
+	// it removed (and old bundles expire). RetiredBundles lists the objects
+	// of withdrawn and expired bundles still to destroy; BundlesDestroyed
+	// records them gone.
+	RetiredBundles(ctx context.Context) ([]string, error)
 	BundlesDestroyed(ctx context.Context, keys []string) error
 	// Reindex moves the target (with attachments) to ToPersonID and marks
 	// the ticket done. EConflict (target_not_active, target_moved,

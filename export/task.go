@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"time"
 
 	"github.com/council/casefile"
 )
@@ -18,6 +19,18 @@ type Service struct {
 	Exports casefile.ExportService
 	Builder *Builder
 	Put     PutObject
+	// KeepFor is how long a finished bundle is kept; 0 keeps it for ever.
+	KeepFor time.Duration
+}
+
+// Expire expires the bundles older than KeepFor (part of the periodic
+// reconciliation; the tickets' sweep destroys their objects).
+func (s *Service) Expire(ctx context.Context) error {
+	if s.KeepFor <= 0 {
+		return nil
+	}
+	_, err := s.Exports.ExpireExports(ctx, time.Now().Add(-s.KeepFor))
+	return err
 }
 
 // Payload is the task payload of casefile.TaskExportBuild.

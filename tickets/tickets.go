@@ -63,7 +63,7 @@ func (p *Processor) Handle(ctx context.Context, payload []byte) error {
 		if t.Kind == casefile.TicketRemoval {
 			// Bundles that held what was removed go too; what cannot be
 			// destroyed now is left to the sweep.
-			if err := p.destroyWithdrawnBundles(ctx); err != nil {
+			if err := p.destroyRetiredBundles(ctx); err != nil {
 				p.log().Warn("withdrawn export bundles not destroyed yet; the sweep will", "ticket_id", t.ID, "err", err)
 			}
 		}
@@ -102,12 +102,13 @@ func (p *Processor) Sweep(ctx context.Context) error {
 	if len(ids) > 0 {
 		p.log().Warn("approved tickets queued again", "tickets", ids)
 	}
-	return errors.Join(err, p.destroyWithdrawnBundles(ctx))
+	return errors.Join(err, p.destroyRetiredBundles(ctx))
 }
 
-// destroyWithdrawnBundles destroys the objects of withdrawn export bundles.
-func (p *Processor) destroyWithdrawnBundles(ctx context.Context) error {
-	keys, err := p.Store.WithdrawnBundles(ctx)
+// destroyRetiredBundles destroys the objects of withdrawn and expired export
+// bundles.
+func (p *Processor) destroyRetiredBundles(ctx context.Context) error {
+	keys, err := p.Store.RetiredBundles(ctx)
 	if err != nil || len(keys) == 0 {
 		return err
 	}

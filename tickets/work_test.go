@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/export"
 	"github.com/council/casefile/internal/testenv"
 	"github.com/council/casefile/storage/postgres"
 	"github.com/council/casefile/storage/s3"
@@ -453,7 +454,7 @@ func TestRemovalWithdrawsExportBundles(t *testing.T) {
 	if _, err := f.store.Stat(f.ctx, buildingKey); casefile.ErrorKind(err) != casefile.ENotFound {
 		t.Fatalf("the late bundle's object: %v, want it destroyed by the sweep", err)
 	}
-	if keys, err := f.db.WithdrawnBundles(f.ctx); err != nil || len(keys) != 0 {
+	if keys, err := f.db.RetiredBundles(f.ctx); err != nil || len(keys) != 0 {
 		t.Fatalf("withdrawn bundles left: %v, %v", keys, err)
 	}
 	if _, key, err := f.db.ExportObject(f.ctx, bobs); err != nil || key != bobsKey {
@@ -473,5 +474,52 @@ func (f *fixture) finishBundle(id, key string) {
 	}
 	if err := f.db.FinishExport(f.ctx, id, key, int64(len(body)), "sha", "audit", ""); err != nil {
 		f.t.Fatal(err)
+	}
+}
+
+// Bundles are kept for a time, not for ever: one older than the keeping
+// period expires (audited, download 410 export_expired saying when it was
+// made) and the sweep destroys its object; a newer one stays.
+func TestOldBundlesExpire(t *testing.T) {
+	f := newFixture(t)
+	made := func() (string, string) {
+		e, err := f.db.CreateExport(f.ctx, f.amy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.db.StartExport(f.ctx, e.ID); err != nil {
+			t.Fatal(err)
+		}
+		key := "exports/" + e.ID + ".zip"
+		f.finishBundle(e.ID, key)
+		return e.ID, key
+	}
+	old, oldKey := made()
+	if _, err := f.db.Pool().Exec(f.ctx, "UPDATE exports SET finished_at = now() - interval '31 days' WHERE id = $1", old); err != nil {
+		t.Fatal(err)
+	}
+	recent, recentKey := made()
+	svc := &export.Service{Exports: f.db, KeepFor: 30 * 24 * time.Hour}
+	if err := svc.Expire(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.processor().Sweep(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.db.ExportObject(f.ctx, old); casefile.ErrorCode(err) != "export_expired" || !strings.Contains(err.Error(), "made on") {
+		t.Fatalf("download of an expired bundle: %v", err)
+	}
+	if _, err := f.store.Stat(f.ctx, oldKey); casefile.ErrorKind(err) != casefile.ENotFound {
+		t.Fatalf("the expired bundle's object: %v, want it destroyed", err)
+	}
+	if _, key, err := f.db.ExportObject(f.ctx, recent); err != nil || key != recentKey {
+		t.Fatalf("the recent bundle: %q, %v", key, err)
+	}
+	if a := f.actions(); a["export.expire"] != 1 {
+		t.Fatalf("audit: %v", a)
+	}
+	// Keeping for ever: nothing expires.
+	if err := (&export.Service{Exports: f.db}).Expire(f.ctx); err != nil {
+		t.Fatal(err)
 	}
 }

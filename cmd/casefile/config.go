@@ -30,6 +30,7 @@ type config struct {
 	WorkerConcurrency int
 	LogLevel          string
 	PprofAddr         string // empty: no profiling listener
+	ExportKeepDays    int    // 0: bundles are kept until their record is destroyed
 }
 
 // configError names the variable that is wrong, so that start-up fails with
@@ -80,6 +81,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		return nil, &configError{"CASEFILE_DATABASE_URL", fmt.Sprintf("must be a URL like postgres://user@host:5432/dbname, got %q", c.DatabaseURL)}
 	}
 	if c.RedisDB, err = intSetting(get, "CASEFILE_REDIS_DB", "0", 0, 15); err != nil {
+		return nil, err
+	}
+	if c.ExportKeepDays, err = intSetting(get, "CASEFILE_EXPORT_KEEP_DAYS", "30", 0, 36500); err != nil {
 		return nil, err
 	}
 	if c.WorkerConcurrency, err = intSetting(get, "CASEFILE_WORKER_CONCURRENCY", "4", 1, 256); err != nil {

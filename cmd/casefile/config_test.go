@@ -24,6 +24,7 @@ func TestBadSettingsFailWithOneLineNamingTheVariable(t *testing.T) {
 		"CASEFILE_WORKER_CONCURRENCY": "0",
 		"CASEFILE_LOG_LEVEL":          "loud",
 		"CASEFILE_PPROF_ADDR":         "6060",
+		"CASEFILE_EXPORT_KEEP_DAYS":   "a month",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {

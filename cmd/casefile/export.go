@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/council/casefile/export"
 	"github.com/council/casefile/storage/s3"
@@ -14,6 +15,7 @@ import (
 func (a *app) exportService() *export.Service {
 	return &export.Service{
 		Exports: a.db,
+		KeepFor: time.Duration(a.cfg.ExportKeepDays) * 24 * time.Hour,
 		Builder: &export.Builder{Source: a.db, Open: func(ctx context.Context, key string) (io.ReadCloser, error) {
 			rc, _, err := a.s3.Get(ctx, key, nil)
 			return rc, err

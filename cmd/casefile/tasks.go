@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"github.com/council/casefile/storage/s3"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/storage/s3"
 	"github.com/council/casefile/tickets"
 	"github.com/council/casefile/workers"
 )
@@ -14,10 +14,12 @@ import (
 func (a *app) registerTasks() {
 	a.workers.Handle(casefile.TaskExportBuild, a.exportService().Handle)
 	tp := a.ticketProcessor()
-	// The periodic reconciliation: objects against rows, and approved
-	// tickets whose queued task was lost.
+	// The periodic reconciliation: old export bundles expired, approved
+	// tickets whose queued task was lost queued again, withdrawn and expired
+	// bundles destroyed, objects against rows.
 	a.workers.Handle(casefile.TaskStorageReconcile, func(ctx context.Context, p []byte) error {
-		return errors.Join(tp.Sweep(ctx), a.reconcile(ctx, p))
+		expired := a.exportService().Expire(ctx)
+		return errors.Join(expired, tp.Sweep(ctx), a.reconcile(ctx, p))
 	})
 	sweeper := a.retentionSweeper()
 	a.workers.Handle(casefile.TaskRetentionRun, a.retentionRunner().Handle)

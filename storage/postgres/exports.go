@@ -135,6 +135,9 @@ func (db *DB) ExportObject(ctx context.Context, id string) (*casefile.Export, st
 		if err != nil {
 			return err
 		}
+		if e.State == "expired" {
+			return casefile.Errorf(casefile.EGone, "export_expired", "This bundle was destroyed when it expired: %s Request a new export.", e.Error)
+		}
 		if e.State == "withdrawn" {
 			return casefile.Errorf(casefile.EGone, "export_withdrawn", "This bundle was withdrawn and destroyed: %s Request a new export.", e.Error)
 		}
@@ -247,7 +250,7 @@ func (db *DB) AuditHead(ctx context.Context) (int64, string, error) {
 // withdrawExports withdraws the person's bundles that may hold what a
 // removal took away (built or being built), in the removal's transaction,
 // and audits each; their objects are destroyed by the ticket's worker (or
-// the next sweep) through WithdrawnBundles.
+// the next sweep) through RetiredBundles.
 func (db *DB) withdrawExports(ctx context.Context, tx pgx.Tx, personID string, t *casefile.Ticket) error {
 	why := fmt.Sprintf("a %s on this record was removed by ticket %s after the bundle was made.", t.TargetType, t.ID)
 	rows, err := tx.Query(ctx, `UPDATE exports SET state = 'withdrawn', error = $2, withdrawn_at = now()
@@ -268,10 +271,40 @@ func (db *DB) withdrawExports(ctx context.Context, tx pgx.Tx, personID string, t
 	return nil
 }
 
-// WithdrawnBundles returns the object keys of withdrawn bundles not yet
-// destroyed.
-func (db *DB) WithdrawnBundles(ctx context.Context) ([]string, error) {
-	rows, err := db.pool.Query(ctx, "SELECT object_key FROM exports WHERE state = 'withdrawn' AND object_key IS NOT NULL ORDER BY id")
+// ExpireExports expires the bundles finished before before: state expired,
+// each audited; their objects are destroyed through RetiredBundles.
+func (db *DB) ExpireExports(ctx context.Context, before time.Time) (int, error) {
+	ctx = casefile.WithActor(ctx, casefile.SystemActor("export-expiry"))
+	n := 0
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		why := fmt.Sprintf("bundles are kept until %s after they are made.", time.Since(before).Round(time.Hour))
+		rows, err := tx.Query(ctx, `UPDATE exports SET state = 'expired', error = 'it was made on ' || to_char(finished_at, 'YYYY-MM-DD') || '; ' || $2
+			WHERE state = 'done' AND finished_at < $1 RETURNING id, person_id`, before, why)
+		if err != nil {
+			return err
+		}
+		type expired struct{ id, person string }
+		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (expired, error) {
+			var e expired
+			return e, r.Scan(&e.id, &e.person)
+		})
+		if err != nil {
+			return err
+		}
+		entries := make([]auditEntry, 0, len(list))
+		for _, e := range list {
+			entries = append(entries, auditEntry{Action: "export.expire", TargetType: "export", TargetID: e.id, PersonID: e.person})
+		}
+		n = len(list)
+		return db.appendAudits(ctx, tx, entries)
+	})
+	return n, err
+}
+
+// RetiredBundles returns the object keys of withdrawn and expired bundles
+// not yet destroyed.
+func (db *DB) RetiredBundles(ctx context.Context) ([]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT object_key FROM exports WHERE state IN ('withdrawn', 'expired') AND object_key IS NOT NULL ORDER BY id`)
 	if err != nil {
 		return nil, mapError(err)
 	}
@@ -279,8 +312,8 @@ func (db *DB) WithdrawnBundles(ctx context.Context) ([]string, error) {
 	return keys, mapError(err)
 }
 
-// BundlesDestroyed records that the objects of withdrawn bundles are gone.
+// BundlesDestroyed records that the objects of retired bundles are gone.
 func (db *DB) BundlesDestroyed(ctx context.Context, keys []string) error {
-	_, err := db.pool.Exec(ctx, "UPDATE exports SET object_key = NULL, size = NULL WHERE state = 'withdrawn' AND object_key = ANY($1)", keys)
+	_, err := db.pool.Exec(ctx, `UPDATE exports SET object_key = NULL, size = NULL WHERE state IN ('withdrawn', 'expired') AND object_key = ANY($1)`, keys)
 	return mapError(err)
 }
