@@ -220,14 +220,19 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		log.Info("casefile API listening", "addr", ln.Addr().String())
 		running++
+		shutDown := make(chan struct{})
 		go func() {
 			err := srv.Serve(ln)
 			if errors.Is(err, http.ErrServerClosed) {
+				// Serve returns as soon as shutdown starts: wait for the
+				// requests in flight to finish before the stores close.
+				<-shutDown
 				err = nil
 			}
 			errc <- err
 		}()
 		go func() {
+			defer close(shutDown)
 			<-ctx.Done()
 			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -127,4 +130,46 @@ func TestAuditVerifyCommandNamesTheEditedEvent(t *testing.T) {
 	if v := s.must(200, "GET", "/v1/audit/verify", s.Admin, nil); v["ok"] != false || v["first_bad_seq"] != float64(2) {
 		t.Fatalf("GET /v1/audit/verify = %v", v)
 	}
+}
+
+// Stopping the service (SIGTERM) lets an upload in flight finish and be
+// recorded before the database and the store are closed.
+func TestShutdownFinishesUploadsInFlight(t *testing.T) {
+	s := startService(t, nil)
+	prac := s.token("practitioner")
+	pid := s.person("STOP-1", "2015-05-05")
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", s.Base+"/v1/persons/"+pid+"/documents?filename=slow.eml", pr)
+	req.Header.Set("Authorization", "Bearer "+prac)
+	req.Header.Set("Content-Type", "message/rfc822")
+	type result struct {
+		status int
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- result{0, err}
+			return
+		}
+		resp.Body.Close()
+		done <- result{resp.StatusCode, nil}
+	}()
+	io.WriteString(pw, "From: school@example.org\r\nSubject: sent slowly\r\n\r\nThe first half,") //nolint:errcheck
+	time.Sleep(300 * time.Millisecond)
+	stopped := make(chan struct{})
+	go func() { s.Stop(); close(stopped) }()
+	time.Sleep(3 * time.Second) // shutdown has begun (the workers have stopped); the upload is still arriving
+	select {
+	case <-stopped:
+		t.Fatal("the service stopped with an upload in flight")
+	default:
+	}
+	io.WriteString(pw, " and the second.\r\n") //nolint:errcheck
+	pw.Close()
+	if r := <-done; r.err != nil || r.status != 201 {
+		t.Fatalf("upload in flight during shutdown: %d, %v", r.status, r.err)
+	}
+	<-stopped
 }
