@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -91,7 +92,7 @@ func (w *Workers) Close() error { return w.client.Close() }
 // Enqueue sends one item to the queue; the same TaskID twice counts once.
 func (w *Workers) Enqueue(ctx context.Context, it *casefile.OutboxItem) error {
 	_, err := w.client.EnqueueContext(ctx, asynq.NewTask(it.TaskType, it.Payload), asynq.TaskID(it.TaskID),
-		asynq.Queue(w.cfg.Queue), asynq.MaxRetry(25), asynq.Retention(24*time.Hour), asynq.Timeout(2*time.Hour))
+		asynq.Queue(w.cfg.Queue), asynq.MaxRetry(MaxRetry), asynq.Retention(24*time.Hour), asynq.Timeout(2*time.Hour))
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return nil // already queued or recently done: the handler is idempotent anyway
 	}
@@ -158,6 +159,7 @@ func (w *Workers) Run(ctx context.Context) error {
 		Concurrency:     w.cfg.Concurrency,
 		Queues:          map[string]int{w.cfg.Queue: 1},
 		ShutdownTimeout: w.cfg.ShutdownTimeout,
+		RetryDelayFunc:  RetryDelay,
 		Logger:          asynqLogger{w.log},
 		LogLevel:        asynq.WarnLevel,
 	})
@@ -207,6 +209,22 @@ func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
 func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
 func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
 func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+
+// MaxRetry is how many times a failed task is tried again.
+const MaxRetry = 25
+
+// RetryDelay is the wait before retry n (from 0): 10 s, doubling, at most an
+// hour, with up to 10% added so that tasks failed together spread out. A
+// short outage is ridden out within minutes; a backing service that stays
+// down makes the task fail for good (a ticket marked failed, with why) after
+// about a day of retries, not the three weeks of asynq's default.
+func RetryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+	d := time.Hour
+	if n < 9 {
+		d = 10 * time.Second << n
+	}
+	return d + time.Duration(rand.Int64N(int64(d/10)+1))
+}
 
 // FinalAttempt reports whether the task running in ctx will not be retried
 // if this delivery fails, so that a handler can record the failure where
