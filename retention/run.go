@@ -29,6 +29,8 @@ type RunStore interface {
 		destroy func(ctx context.Context, keys, heldKeys []string) (map[string]error, error)) (int, error)
 	// FinishRun closes the run and issues a real run's certificate.
 	FinishRun(ctx context.Context, id string) (*casefile.RetentionRun, error)
+	// FailRun records that a run cannot go on, with why.
+	FailRun(ctx context.Context, id, why string) error
 }
 
 // Blobs is the object store as retention needs it.
@@ -50,6 +52,10 @@ type Runner struct {
 	Blobs     Blobs
 	BatchSize int
 	Log       *slog.Logger
+	// FinalAttempt reports whether the task in ctx will not be retried; the
+	// run is then marked failed, so that it does not stay running for ever
+	// and hold up the runs after it. Nil: never.
+	FinalAttempt func(ctx context.Context) bool
 }
 
 // RunPayload is the payload of casefile.TaskRetentionRun.
@@ -64,6 +70,13 @@ func (r *Runner) Handle(ctx context.Context, payload []byte) error {
 		return casefile.Errorf(casefile.EInvalid, "invalid_payload", "retention:run payload %q has no run_id", payload)
 	}
 	_, err := r.Execute(ctx, p.RunID)
+	if err != nil && ctx.Err() == nil && r.FinalAttempt != nil && r.FinalAttempt(ctx) {
+		// What was destroyed stays destroyed and certified in the audit
+		// log; what is still due is found by the next run.
+		r.log().Error("retention run failed for good", "run_id", p.RunID, "err", err)
+		why := "gave up after repeated attempts: " + err.Error()
+		return r.Store.FailRun(context.WithoutCancel(ctx), p.RunID, why)
+	}
 	return err
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -813,5 +814,41 @@ func TestInterruptedRunResumes(t *testing.T) {
 		if c != 1 {
 			t.Fatalf("document %s named in %d retention.destroy events", id, c)
 		}
+	}
+}
+
+// A run that fails on its last attempt is marked failed, saying why, instead
+// of staying running for ever and holding up the next real run; what it
+// destroyed stays destroyed. Before the last attempt it stays running, to be
+// resumed by the retry.
+func TestRunFailedOnItsLastAttemptIsMarkedFailed(t *testing.T) {
+	e := newEnv(t)
+	p := e.person("F", casefile.Today().AddDays(-5))
+	e.document(p, "letter one")
+	e.document(p, "letter two")
+	r, err := e.db.CreateRun(e.ctx, false, casefile.Today())
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := []byte(`{"run_id":"` + r.ID + `"}`)
+	failing := &crashingBlobs{Blobs: e.s3, after: 0}
+	last := false
+	runner := &retention.Runner{Store: e.db, Blobs: failing, BatchSize: 1, FinalAttempt: func(context.Context) bool { return last }}
+	if err := runner.Handle(e.ctx, payload); err == nil {
+		t.Fatal("a failing attempt reported success")
+	}
+	if got, _ := e.db.RetentionRun(e.ctx, r.ID); got.State != "running" {
+		t.Fatalf("after a failed attempt that will be retried: %s", got.State)
+	}
+	last = true
+	if err := runner.Handle(e.ctx, payload); err != nil {
+		t.Fatalf("the last attempt: %v", err)
+	}
+	got, _ := e.db.RetentionRun(e.ctx, r.ID)
+	if got.State != "failed" || !strings.Contains(got.Error, "gave up after repeated attempts") || !strings.Contains(got.Error, "worker killed") {
+		t.Fatalf("after the last attempt: %s %q", got.State, got.Error)
+	}
+	if _, err := e.db.CreateRun(e.ctx, false, casefile.Today()); err != nil {
+		t.Fatalf("a new real run after the failed one: %v", err)
 	}
 }

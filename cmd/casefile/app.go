@@ -49,7 +49,7 @@ func loadSchedule(cfg *config) (*retention.Schedule, error) {
 }
 
 func (a *app) retentionRunner() *retention.Runner {
-	return &retention.Runner{Store: a.db, Blobs: a.s3, Log: a.log}
+	return &retention.Runner{Store: a.db, Blobs: a.s3, Log: a.log, FinalAttempt: workers.FinalAttempt}
 }
 
 func (a *app) retentionSweeper() *retention.Sweeper {
