@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"time"
 
@@ -21,6 +22,9 @@ type Service struct {
 	Put     PutObject
 	// KeepFor is how long a finished bundle is kept; 0 keeps it for ever.
 	KeepFor time.Duration
+	// FinalAttempt reports whether the task in ctx will not be retried; the
+	// export is then recorded failed rather than left running. Nil: never.
+	FinalAttempt func(ctx context.Context) bool
 }
 
 // Expire expires the bundles older than KeepFor (part of the periodic
@@ -67,10 +71,14 @@ func (s *Service) Handle(ctx context.Context, payload []byte) error {
 	err = s.Put(ctx, key, cr)
 	pr.CloseWithError(err) // unblocks the writer if the upload stopped early
 	if err != nil {
-		if casefile.ErrorKind(err) == casefile.EUnavailable || ctx.Err() != nil {
+		retried := s.FinalAttempt == nil || !s.FinalAttempt(ctx)
+		if ctx.Err() != nil || casefile.ErrorKind(err) == casefile.EUnavailable && retried {
 			return err // retried by the queue
 		}
-		return s.Exports.FinishExport(ctx, e.ID, "", 0, "", "", err.Error())
+		if !retried {
+			err = fmt.Errorf("gave up after repeated attempts: %w", err)
+		}
+		return s.Exports.FinishExport(context.WithoutCancel(ctx), e.ID, "", 0, "", "", err.Error())
 	}
 	return s.Exports.FinishExport(ctx, e.ID, key, cr.n, hex.EncodeToString(h.Sum(nil)), manifest.Audit.Hash, "")
 }

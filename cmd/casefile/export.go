@@ -9,13 +9,15 @@ import (
 
 	"github.com/council/casefile/export"
 	"github.com/council/casefile/storage/s3"
+	"github.com/council/casefile/workers"
 )
 
 // exportService wires the export builder to the stores.
 func (a *app) exportService() *export.Service {
 	return &export.Service{
-		Exports: a.db,
-		KeepFor: time.Duration(a.cfg.ExportKeepDays) * 24 * time.Hour,
+		Exports:      a.db,
+		KeepFor:      time.Duration(a.cfg.ExportKeepDays) * 24 * time.Hour,
+		FinalAttempt: workers.FinalAttempt,
 		Builder: &export.Builder{Source: a.db, Open: func(ctx context.Context, key string) (io.ReadCloser, error) {
 			rc, _, err := a.s3.Get(ctx, key, nil)
 			return rc, err
