@@ -39,6 +39,16 @@ type AuditVerification struct {
 	Events      int64  `json:"events"`
 	FirstBadSeq *int64 `json:"first_bad_seq,omitempty"`
 	Problem     string `json:"problem,omitempty"`
+	// AnchoredAt is when the latest anchor checked was written: the heads
+	// the bucket keeps outside the database (package anchor).
+	AnchoredAt *time.Time `json:"anchored_at,omitempty"`
+}
+
+// AuditHead is a chain's newest event, as anchors record it.
+type AuditHead struct {
+	Chain int    `json:"chain"`
+	Seq   int64  `json:"seq"`
+	Hash  string `json:"hash"`
 }
 
 // AuditService reads and checks the audit log. Events are appended by the

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/anchor"
 	"github.com/council/casefile/httpapi"
 	"github.com/council/casefile/notes"
 	"github.com/council/casefile/retention"
@@ -128,7 +129,7 @@ func (a *app) api() *httpapi.Server {
 		Log:            a.log,
 		Tokens:         a.db,
 		Persons:        a.db,
-		Audit:          a.db,
+		Audit:          anchoredAudit{a.db, a.anchorer()},
 		Exports:        a.db,
 		Notes:          &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db)},
 		OpenObject:     a.openObject,
@@ -320,11 +321,27 @@ func cmdAuditVerify(ctx context.Context, cfg *config, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	anchorNote := ""
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	store, err := s3.Open(cctx, s3.Config{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey,
+		Bucket: cfg.S3Bucket, Secure: cfg.S3Secure, Region: cfg.S3Region}, nil)
+	if err == nil {
+		err = (&anchor.Anchorer{Store: db, Objects: s3.Anchors{S: store}}).Check(ctx, v)
+	}
+	switch {
+	case err != nil:
+		anchorNote = "; the anchors in the bucket were NOT checked (" + casefile.ErrorMessage(err) + ")"
+	case v.AnchoredAt != nil:
+		anchorNote = "; it matches the anchor kept in the bucket on " + v.AnchoredAt.UTC().Format(time.RFC3339)
+	default:
+		anchorNote = "; no anchor in the bucket yet"
+	}
 	if !v.OK {
 		fmt.Fprintf(stdout, "audit log BROKEN at event %d of %d: %s\n", *v.FirstBadSeq, v.Events, v.Problem)
 		return exitError(1)
 	}
-	fmt.Fprintf(stdout, "audit log intact: %d events, hash chain verified\n", v.Events)
+	fmt.Fprintf(stdout, "audit log intact: %d events, hash chain verified%s\n", v.Events, anchorNote)
 	return nil
 }
 

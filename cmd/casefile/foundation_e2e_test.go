@@ -92,8 +92,17 @@ func TestFoundationEndToEnd(t *testing.T) {
 		t.Fatalf("verify = %v", v)
 	}
 	out, err := s.cli("audit", "verify")
-	if err != nil || !strings.Contains(out, "intact") {
+	if err != nil || !strings.Contains(out, "intact") || !strings.Contains(out, "no anchor") {
 		t.Fatalf("casefile audit verify: %v %s", err, out)
+	}
+	if out, err := s.cli("audit", "anchor"); err != nil || !strings.Contains(out, "anchored the audit log's heads in audit-anchors/") {
+		t.Fatalf("casefile audit anchor: %v %s", err, out)
+	}
+	if out, err := s.cli("audit", "verify"); err != nil || !strings.Contains(out, "matches the anchor kept in the bucket") {
+		t.Fatalf("casefile audit verify after anchoring: %v %s", err, out)
+	}
+	if v := s.must(200, "GET", "/v1/audit/verify", aud, nil); v["ok"] != true || v["anchored_at"] == nil {
+		t.Fatalf("GET /v1/audit/verify after anchoring = %v", v)
 	}
 	if r := s.do("GET", "/metrics", "", nil); r.Status != 200 || !strings.Contains(string(r.Body), `casefile_http_requests_total{method="GET",route="/v1/persons/:id",status="200"}`) {
 		t.Fatalf("metrics: %d %.300s", r.Status, r.Body)

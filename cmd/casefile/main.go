@@ -40,7 +40,8 @@ Usage:
   casefile worker                                  run the background workers and scheduler
   casefile run                                     migrate, then API + workers + scheduler
   casefile token create --name NAME --role ROLE    create an API token (printed once)
-  casefile audit verify                            verify the audit log's hash chain
+  casefile audit verify                            verify the audit log's hash chain and its latest anchor
+  casefile audit anchor                            keep the audit log's heads in the bucket now
   casefile notes import --csv FILE                 import legacy case notes
   casefile notes scan [--raise-tickets]            find stored notes with pasted emails
   casefile export verify BUNDLE.zip                check a disclosure bundle against its manifest
@@ -86,6 +87,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "audit":
 		if len(rest) > 0 && rest[0] == "verify" {
 			return cmdAuditVerify(ctx, cfg, stdout, stderr)
+		}
+		if len(rest) > 0 && rest[0] == "anchor" {
+			return cmdAuditAnchor(ctx, cfg, stdout, stderr)
 		}
 	case "notes":
 		if len(rest) > 0 {

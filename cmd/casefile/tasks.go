@@ -14,12 +14,14 @@ import (
 func (a *app) registerTasks() {
 	a.workers.Handle(casefile.TaskExportBuild, a.exportService().Handle)
 	tp := a.ticketProcessor()
-	// The periodic reconciliation: old export bundles expired, approved
+	// The periodic reconciliation: old export bundles expired, the audit
+	// log's heads anchored in the bucket, approved
 	// tickets whose queued task was lost queued again, withdrawn and expired
 	// bundles destroyed, objects against rows.
 	a.workers.Handle(casefile.TaskStorageReconcile, func(ctx context.Context, p []byte) error {
 		expired := a.exportService().Expire(ctx)
-		return errors.Join(expired, tp.Sweep(ctx), a.reconcile(ctx, p))
+		_, anchored := a.anchorer().Write(ctx)
+		return errors.Join(expired, anchored, tp.Sweep(ctx), a.reconcile(ctx, p))
 	})
 	sweeper := a.retentionSweeper()
 	a.workers.Handle(casefile.TaskRetentionRun, a.retentionRunner().Handle)

@@ -309,3 +309,27 @@ func clampLimit(n int) int {
 	}
 	return n
 }
+
+// AuditHeads returns each chain's newest event, in chain order.
+func (db *DB) AuditHeads(ctx context.Context) ([]casefile.AuditHead, error) {
+	rows, err := db.pool.Query(ctx, "SELECT chain, seq, hash FROM audit_heads ORDER BY chain")
+	if err != nil {
+		return nil, mapError(err)
+	}
+	heads, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (casefile.AuditHead, error) {
+		var h casefile.AuditHead
+		return h, r.Scan(&h.Chain, &h.Seq, &h.Hash)
+	})
+	return heads, mapError(err)
+}
+
+// AuditEventHash returns the chain and hash of one event.
+func (db *DB) AuditEventHash(ctx context.Context, seq int64) (int, string, error) {
+	var chain int
+	var hash string
+	err := db.pool.QueryRow(ctx, "SELECT chain, hash FROM audit_events WHERE seq = $1", seq).Scan(&chain, &hash)
+	if err == pgx.ErrNoRows {
+		return 0, "", notFound("Audit event")
+	}
+	return chain, hash, mapError(err)
+}

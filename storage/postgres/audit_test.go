@@ -55,18 +55,7 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 				t.Fatal("the database let an audit event be changed")
 			}
 			// A superuser bypassing triggers is caught by the chain.
-			conn, err := db.Pool().Acquire(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Release()
-			if _, err := conn.Exec(ctx, "SET session_replication_role = replica"); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := conn.Exec(ctx, tc.tamper); err != nil {
-				t.Fatalf("tamper: %v", err)
-			}
-			conn.Exec(ctx, "SET session_replication_role = origin") //nolint:errcheck
+			testenv.Tamper(t, db, tc.tamper)
 			v, err = db.VerifyAudit(ctx)
 			if err != nil {
 				t.Fatal(err)

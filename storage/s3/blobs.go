@@ -40,3 +40,33 @@ func (b Blobs) Exists(ctx context.Context, key string) (bool, error) {
 	}
 	return err == nil, err
 }
+
+// Anchors is the store as package anchor uses it.
+type Anchors struct{ S *Store }
+
+func (a Anchors) PutChecked(ctx context.Context, key string, body []byte, sum []byte, ct string, until time.Time) (string, error) {
+	res, err := a.S.PutChecked(ctx, key, body, sum, ct, until)
+	return res.VersionID, err
+}
+
+func (a Anchors) Get(ctx context.Context, key string) ([]byte, error) {
+	rc, _, err := a.S.Get(ctx, key, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, 1<<20))
+	return b, mapError(err)
+}
+
+// Latest returns the greatest key under prefix, or "".
+func (a Anchors) Latest(ctx context.Context, prefix string) (string, error) {
+	latest := ""
+	err := a.S.List(ctx, prefix, func(o ObjectInfo) error {
+		if o.Key > latest {
+			latest = o.Key
+		}
+		return nil
+	})
+	return latest, err
+}
