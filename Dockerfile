@@ -6,11 +6,11 @@ RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/casefile ./cmd/casefile
 
-# debian-slim rather than distroless: the compose healthcheck needs curl, and an S3 server behind TLS
-# (CASEFILE_S3_SECURE=true) needs the CA certificates.
+# debian-slim rather than distroless: the compose healthcheck needs curl, an S3 server behind TLS
+# (CASEFILE_S3_SECURE=true) needs the CA certificates, and the PDF chronology is set in DejaVu Sans.
 FROM debian:bookworm-slim
 RUN apt-get update \
-	&& apt-get install -y --no-install-recommends ca-certificates curl \
+	&& apt-get install -y --no-install-recommends ca-certificates curl fonts-dejavu-core \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin casefile
 COPY --from=build /out/casefile /usr/local/bin/casefile

@@ -10,6 +10,7 @@ package export
 
 import (
 	"archive/zip"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -78,6 +79,9 @@ type Builder struct {
 	Source casefile.ExportSource
 	Open   OpenObject
 	Now    func() time.Time
+	// FontDir holds the PDF chronology's Unicode fonts (DefaultFontDir
+	// when empty; see pdfFonts).
+	FontDir string
 }
 
 // Write writes the bundle of person personID to w and returns its manifest.
@@ -116,7 +120,7 @@ func (b *Builder) Write(ctx context.Context, w io.Writer, exportID, personID, ge
 		return nil, err
 	}
 	if err := writeFile(zw, m, ManifestFile{Path: "chronology.pdf", Kind: "chronology", ContentType: "application/pdf"},
-		func(w io.Writer) error { return renderPDF(w, chron) }); err != nil {
+		func(w io.Writer) error { return renderPDF(w, chron, cmp.Or(b.FontDir, DefaultFontDir)) }); err != nil {
 		return nil, err
 	}
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/go-pdf/fpdf"
@@ -110,25 +112,59 @@ Generated {{ts .GeneratedAt}} by {{.GeneratedBy}}. {{len .Entries}} notes, in th
 
 func renderHTML(w io.Writer, c *chronology) error { return htmlTmpl.Execute(w, c) }
 
-// renderPDF writes the same chronology as a PDF. The PDF uses the standard
-// Helvetica font, which covers Windows-1252; characters outside it appear as
-// "?", and the HTML chronology is the full-fidelity copy.
-func renderPDF(w io.Writer, c *chronology) error {
+// pdfFonts names the TrueType fonts of the PDF chronology: DejaVu Sans
+// (Debian's fonts-dejavu-core), which covers Latin, Greek, Cyrillic, Arabic,
+// Hebrew and more, read from dir at export time. Without them the PDF falls
+// back to the standard Helvetica, which covers only Windows-1252 (other
+// characters show as "?"); the HTML chronology is complete either way.
+var pdfFonts = map[string]string{"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
+
+// DefaultFontDir is where Debian's fonts-dejavu-core puts them.
+const DefaultFontDir = "/usr/share/fonts/truetype/dejavu"
+
+// setUpFonts loads the Unicode fonts from dir into pdf and returns the font
+// family to use and how to prepare text for it.
+func setUpFonts(pdf *fpdf.Fpdf, dir string) (string, func(string) string) {
+	if dir != "" {
+		loaded := map[string][]byte{}
+		for style, file := range pdfFonts {
+			b, err := os.ReadFile(filepath.Join(dir, file))
+			if err != nil {
+				break
+			}
+			loaded[style] = b
+		}
+		if len(loaded) == len(pdfFonts) {
+			for style, b := range loaded {
+				pdf.AddUTF8FontFromBytes("DejaVu", style, b)
+			}
+			if pdf.Err() {
+				pdf.ClearError()
+			} else {
+				return "DejaVu", func(s string) string { return s }
+			}
+		}
+	}
+	return "Helvetica", pdf.UnicodeTranslatorFromDescriptor("")
+}
+
+// renderPDF writes the same chronology as a PDF, in DejaVu Sans when the
+// fonts are in fontDir (see pdfFonts), otherwise in Helvetica.
+func renderPDF(w io.Writer, c *chronology, fontDir string) error {
 	pdf := fpdf.New("P", "mm", "A4", "")
-	tr := pdf.UnicodeTranslatorFromDescriptor("")
-	txt := func(s string) string { return tr(s) }
+	family, txt := setUpFonts(pdf, fontDir)
 	pdf.SetTitle("Chronology of case notes", true)
 	pdf.SetCreator("casefile", true)
 	pdf.SetAutoPageBreak(true, 15)
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-12)
-		pdf.SetFont("Helvetica", "", 8)
+		pdf.SetFont(family, "", 8)
 		pdf.CellFormat(0, 5, txt(fmt.Sprintf("%s %s (%s) - page %d", c.Person.GivenName, c.Person.FamilyName, c.Person.ExternalRef, pdf.PageNo())), "", 0, "C", false, 0, "")
 	})
 	pdf.AddPage()
-	pdf.SetFont("Helvetica", "B", 16)
+	pdf.SetFont(family, "B", 16)
 	pdf.MultiCell(0, 8, txt("Chronology of case notes"), "", "L", false)
-	pdf.SetFont("Helvetica", "", 10)
+	pdf.SetFont(family, "", 10)
 	head := fmt.Sprintf("%s %s, reference %s", c.Person.GivenName, c.Person.FamilyName, c.Person.ExternalRef)
 	if c.Person.DateOfBirth != nil {
 		head += ", born " + c.Person.DateOfBirth.String()
@@ -139,18 +175,18 @@ func renderPDF(w io.Writer, c *chronology) error {
 	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") }
 	for _, e := range c.Entries {
 		pdf.Ln(3)
-		pdf.SetFont("Helvetica", "B", 10)
+		pdf.SetFont(family, "B", 10)
 		meta := fmt.Sprintf("%s: %s, by %s; recorded %s", ts(e.OccurredAt), e.TypeLabel, e.Author, ts(e.RecordedAt))
 		if e.Imported {
 			meta += " (imported)"
 		}
 		pdf.MultiCell(0, 5, txt(meta), "T", "L", false)
-		pdf.SetFont("Helvetica", "", 8)
+		pdf.SetFont(family, "", 8)
 		pdf.MultiCell(0, 4, txt("Note "+e.ID), "", "L", false)
 		if e.Corrects != "" {
 			pdf.MultiCell(0, 4, txt(fmt.Sprintf("Corrects note %s: %s", e.Corrects, e.CorrectionReason)), "", "L", false)
 		}
-		pdf.SetFont("Helvetica", "", 10)
+		pdf.SetFont(family, "", 10)
 		switch {
 		case e.Removed:
 			s := "This note was removed"
@@ -163,13 +199,13 @@ func renderPDF(w io.Writer, c *chronology) error {
 			pdf.MultiCell(0, 5, txt(s+". Its content is not part of the record."), "", "L", false)
 		case len(e.Versions) > 0:
 			for _, v := range e.Versions {
-				pdf.SetFont("Helvetica", "I", 9)
+				pdf.SetFont(family, "I", 9)
 				line := fmt.Sprintf("Version %d, %s by %s", v.Version, ts(v.CreatedAt), v.CreatedBy)
 				if v.Reason != "" {
 					line += ": " + v.Reason
 				}
 				pdf.MultiCell(0, 5, txt(line), "", "L", false)
-				pdf.SetFont("Helvetica", "", 10)
+				pdf.SetFont(family, "", 10)
 				if v.Body != nil {
 					pdf.MultiCell(0, 5, txt(*v.Body), "", "L", false)
 				}
@@ -178,7 +214,7 @@ func renderPDF(w io.Writer, c *chronology) error {
 			pdf.MultiCell(0, 5, txt(e.Body), "", "L", false)
 		}
 		for _, id := range e.CorrectedBy {
-			pdf.SetFont("Helvetica", "I", 8)
+			pdf.SetFont(family, "I", 8)
 			pdf.MultiCell(0, 4, txt("Corrected by note "+id), "", "L", false)
 		}
 	}

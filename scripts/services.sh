@@ -300,8 +300,20 @@ status() {
 	return $rc
 }
 
+# The PDF chronology of a disclosure export is set in DejaVu Sans when it is installed, so that names and notes in
+# Polish, Greek, Cyrillic and other scripts show; without it the PDF falls back to a Latin-1 font.
+fonts_up() {
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && return 0
+	if command -v apt-get >/dev/null; then
+		apt_install fonts-dejavu-core
+	else
+		say "no DejaVu Sans here (Debian's fonts-dejavu-core): PDF chronologies will show Latin-1 only"
+	fi
+}
+
 test_deps() {
 	local missing=()
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 	# go test -race needs cgo, and so a C compiler.
 	command -v "$(go env CC)" >/dev/null || missing+=(gcc libc6-dev)
 	# The outage tests start PostgreSQL, Redis and versitygw servers of their own.
@@ -323,6 +335,7 @@ up)
 	postgres_up
 	redis_up
 	s3_up
+	fonts_up
 	;;
 down) s3_down ;;
 status) status ;;

@@ -31,6 +31,7 @@ type config struct {
 	LogLevel          string
 	PprofAddr         string // empty: no profiling listener
 	ExportKeepDays    int    // 0: bundles are kept until their record is destroyed
+	PDFFontDir        string // where DejaVu Sans is; without it the PDF chronology is Latin-1 only
 }
 
 // configError names the variable that is wrong, so that start-up fails with
@@ -61,6 +62,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		WorkerQueue:       get("CASEFILE_WORKER_QUEUE", "casefile"),
 		LogLevel:          get("CASEFILE_LOG_LEVEL", "info"),
 		PprofAddr:         get("CASEFILE_PPROF_ADDR", ""),
+		PDFFontDir:        get("CASEFILE_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"),
 	}
 	var err error
 	if err := checkHostPort("CASEFILE_HTTP_ADDR", c.HTTPAddr); err != nil {
