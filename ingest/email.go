@@ -88,9 +88,12 @@ func parseEmail(r io.Reader, lim Limits, sink attachmentSink) (*parsedEmail, err
 // readHeader reads a header block with go-message, and when it refuses the
 // block, with a tolerant reader that keeps every line that looks like a field.
 func (w *mimeWalker) readHeader(br *bufio.Reader) (textproto.Header, error) {
-	raw, tooBig, err := readHeaderBlock(br, w.lim.MaxHeaderBytes)
+	raw, tooBig, cut, err := readHeaderBlock(br, w.lim.MaxHeaderBytes)
 	if err != nil {
 		return textproto.Header{}, err
+	}
+	if cut {
+		w.warn("a header line longer than %d bytes was cut short", br.Size())
 	}
 	if tooBig {
 		w.warn("header block is larger than %d bytes; the rest of it was skipped", w.lim.MaxHeaderBytes)
@@ -125,15 +128,16 @@ func (w *mimeWalker) readHeader(br *bufio.Reader) (textproto.Header, error) {
 
 // readHeaderBlock reads up to the blank line that ends a header block,
 // keeping at most max bytes of it.
-func readHeaderBlock(br *bufio.Reader, max int) ([]byte, bool, error) {
+func readHeaderBlock(br *bufio.Reader, max int) (block []byte, tooBig, cut bool, err error) {
 	var buf []byte
-	tooBig := false
 	for {
 		line, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
-			// An enormous line: keep what fits, drop the rest of the line.
-			if len(buf)+len(line) <= max {
-				buf = append(buf, line...)
+			// An enormous line: keep what fits of it, ended as a line, and
+			// drop the rest, so that the fields after it stay whole.
+			cut = true
+			if len(buf)+len(line)+2 <= max {
+				buf = append(append(buf, line...), '\r', '\n')
 			} else {
 				tooBig = true
 			}
@@ -141,15 +145,18 @@ func readHeaderBlock(br *bufio.Reader, max int) ([]byte, bool, error) {
 				_, err = br.ReadSlice('\n')
 			}
 			if err != nil && err != io.EOF {
-				return nil, false, err
+				return nil, false, false, err
+			}
+			if err == io.EOF {
+				return buf, tooBig, cut, nil
 			}
 			continue
 		}
 		if err != nil && err != io.EOF {
-			return nil, false, err
+			return nil, false, false, err
 		}
 		if len(bytes.TrimRight(line, "\r\n")) == 0 {
-			return buf, tooBig, nil
+			return buf, tooBig, cut, nil
 		}
 		if len(buf)+len(line) <= max {
 			buf = append(buf, line...)
@@ -157,7 +164,7 @@ func readHeaderBlock(br *bufio.Reader, max int) ([]byte, bool, error) {
 			tooBig = true
 		}
 		if err == io.EOF {
-			return buf, tooBig, nil
+			return buf, tooBig, cut, nil
 		}
 	}
 }

@@ -292,6 +292,13 @@ func TestUploadRulesEndToEnd(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d %s", c.name, c.resp.Status, c.resp.Body, c.status, c.code)
 		}
 	}
+	// A file declared as one type and looking like another is kept, typed
+	// by its content, and the mismatch said.
+	png := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat([]byte{0}, 64)...)
+	if r := s.upload(pid, prac, "plan.pdf", "application/pdf", png); r.Status != 201 || r.JSON()["content_type"] != "image/png" ||
+		!strings.Contains(fmt.Sprint(r.JSON()["parse_warnings"]), "declared as application/pdf") {
+		t.Fatalf("wrong declared type: %d %s", r.Status, r.Body)
+	}
 	// Hostile names are made safe; the bytes are kept as they are.
 	for name, want := range map[string]string{
 		"../../etc/passwd":      "passwd",
@@ -318,7 +325,7 @@ func TestUploadRulesEndToEnd(t *testing.T) {
 	for _, e := range evs {
 		count[e.(map[string]any)["action"].(string)]++
 	}
-	if count["document.upload"] != 6 || count["document.download"] != 2 {
+	if count["document.upload"] != 7 || count["document.download"] != 2 {
 		t.Fatalf("audit = %v", count)
 	}
 }
