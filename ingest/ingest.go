@@ -22,6 +22,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -70,6 +71,31 @@ type Service struct {
 	// at once (default 64 MiB); an upload that does not fit streams instead.
 	MemoryBudget int64
 	held         atomic.Int64
+
+	// MaxStreams bounds how many uploads stream to the store at once
+	// (default 4): each holds one part buffer of the S3 client (16 MiB), so
+	// that memory stays bounded however many large files arrive together.
+	// The others wait their turn.
+	MaxStreams  int
+	streamsOnce sync.Once
+	streams     chan struct{}
+}
+
+// streamSlot waits for a turn to stream an upload, and returns its release.
+func (s *Service) streamSlot(ctx context.Context) (func(), error) {
+	s.streamsOnce.Do(func() {
+		n := s.MaxStreams
+		if n <= 0 {
+			n = 4
+		}
+		s.streams = make(chan struct{}, n)
+	})
+	select {
+	case s.streams <- struct{}{}:
+		return func() { <-s.streams }, nil
+	case <-ctx.Done():
+		return nil, casefile.Errorf(casefile.EInvalid, "upload_interrupted", "The upload was interrupted before it finished; nothing was kept.")
+	}
 }
 
 // wholeMax is the largest upload read whole into memory before anything is
@@ -278,6 +304,11 @@ func (s *Service) stageStream(ctx context.Context, up Upload, counted *countingR
 	if err := s.Store.CheckPerson(ctx, up.PersonID); err != nil {
 		return nil, err
 	}
+	release, err := s.streamSlot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	st := &Staged{}
 	defer s.discardIfFailed(ctx, st, &err)
 	id, key := newKey()

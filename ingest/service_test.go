@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,4 +174,48 @@ func newPerson(t *testing.T, db casefile.PersonService, ref string) *casefile.Pe
 		t.Fatal(err)
 	}
 	return p
+}
+
+// countingBlobs is the real store, counting the streamed writes in flight.
+type countingBlobs struct {
+	s3.Blobs
+	now, peak atomic.Int32
+}
+
+func (c *countingBlobs) Put(ctx context.Context, key string, r io.Reader, size int64, ct string, until time.Time) (string, error) {
+	n := c.now.Add(1)
+	defer c.now.Add(-1)
+	for p := c.peak.Load(); n > p && !c.peak.CompareAndSwap(p, n); p = c.peak.Load() {
+	}
+	return c.Blobs.Put(ctx, key, r, size, ct, until)
+}
+
+// Large uploads arriving together stream a few at a time (each holds a part
+// buffer of the S3 client), the others waiting their turn: all arrive whole.
+func TestLargeUploadsStreamAFewAtATime(t *testing.T) {
+	db, st := testenv.Postgres(t), testenv.S3(t)
+	ctx, p := testCtx(), newPerson(t, db, "STREAMS-1")
+	blobs := &countingBlobs{Blobs: s3.Blobs{S: st}}
+	svc := &ingest.Service{Store: db, Blobs: blobs, MaxBytes: 64 << 20, MaxStreams: 2}
+	var wg sync.WaitGroup
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := bytes.Repeat([]byte{byte(i + 1)}, 9<<20) // over the 8 MiB read whole
+			staged, err := svc.Stage(ctx, ingest.Upload{PersonID: p.ID, Filename: "scan.tif", Body: bytes.NewReader(body), Size: int64(len(body))})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			d, _, err := svc.Commit(ctx, staged, "", "report", "")
+			if err != nil || d.SHA256 != sha(body) {
+				t.Errorf("upload %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if peak := blobs.peak.Load(); peak < 1 || peak > 2 {
+		t.Fatalf("%d uploads streamed at once, want at most 2", peak)
+	}
 }
