@@ -204,7 +204,7 @@ func (s *Server) uploadedSHA256(c *gin.Context, mediaType, boundary string) (str
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, file); err != nil {
-		return "", invalid("upload_interrupted", "The upload was interrupted before it finished; nothing was kept.")
+		return "", ingest.Interrupted()
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -16,7 +16,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"golang.org/x/sync/errgroup"
 	"io"
 	"log/slog"
 	"os"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/gabriel-vasile/mimetype"
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/council/casefile"
 	"github.com/council/casefile/ingest/msg"
@@ -94,7 +94,7 @@ func (s *Service) streamSlot(ctx context.Context) (func(), error) {
 	case s.streams <- struct{}{}:
 		return func() { <-s.streams }, nil
 	case <-ctx.Done():
-		return nil, casefile.Errorf(casefile.EInvalid, "upload_interrupted", "The upload was interrupted before it finished; nothing was kept.")
+		return nil, Interrupted()
 	}
 }
 
@@ -105,9 +105,6 @@ func (s *Service) streamSlot(ctx context.Context) (func(), error) {
 const wholeMax = 8 << 20
 
 const defaultMemoryBudget = 64 << 20
-
-// MemoryIdle reports whether no upload holds any of the memory budget.
-func (s *Service) MemoryIdle() bool { return s.held.Load() == 0 }
 
 // reserve takes n bytes of the memory budget, or reports that it is spent.
 func (s *Service) reserve(n int64) bool {
@@ -179,6 +176,20 @@ func (s *Service) open(ctx context.Context, st *Staged, key string) (io.ReadClos
 		return io.NopCloser(bytes.NewReader(b)), nil
 	}
 	return s.Blobs.Get(ctx, key)
+}
+
+// readAll returns a staged object's bytes (at most inMemoryLimit+1 of
+// them): those kept in memory when there are, else read back from the store.
+func (s *Service) readAll(ctx context.Context, st *Staged, key string) ([]byte, error) {
+	if b, ok := st.cached[key]; ok {
+		return b, nil
+	}
+	rc, err := s.Blobs.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, inMemoryLimit+1))
 }
 
 func (s *Service) now() time.Time {
@@ -387,13 +398,18 @@ func (s *Service) describe(ctx context.Context, st *Staged, d *casefile.Document
 	return nil
 }
 
-// interrupted is the error for an upload whose body could not be read to
+// Interrupted is the error for an upload whose body could not be read to
 // its end (the client went away, or the request was cut short).
+func Interrupted() error {
+	return casefile.Errorf(casefile.EInvalid, "upload_interrupted", "The upload was interrupted before it finished; nothing was kept.")
+}
+
+// interrupted is the error for a body that stopped: too large, or cut short.
 func interrupted(counted *countingReader) error {
 	if counted.over {
 		return tooLarge(counted.max)
 	}
-	return casefile.Errorf(casefile.EInvalid, "upload_interrupted", "The upload was interrupted before it finished; nothing was kept.")
+	return Interrupted()
 }
 
 // Commit records a staged upload. Title and category come from the form,
@@ -663,17 +679,9 @@ func (s *Service) decodeTNEF(ctx context.Context, st *Staged, a *casefile.Docume
 		a.ParseWarnings = append(a.ParseWarnings, "winmail.dat larger than 32 MiB; not decoded")
 		return nil
 	}
-	data, ok := st.cached[a.ObjectKey]
-	if !ok {
-		rc, err := s.Blobs.Get(ctx, a.ObjectKey)
-		if err != nil {
-			return err
-		}
-		data, err = io.ReadAll(io.LimitReader(rc, inMemoryLimit+1))
-		rc.Close()
-		if err != nil {
-			return err
-		}
+	data, err := s.readAll(ctx, st, a.ObjectKey)
+	if err != nil {
+		return err
 	}
 	m, err := tnef.Decode(data)
 	if err != nil {
@@ -693,21 +701,18 @@ func (s *Service) decodeTNEF(ctx context.Context, st *Staged, a *casefile.Docume
 // randomAccess gives the stored object as an io.ReaderAt: in memory when
 // small, otherwise spooled to a temp file that cleanup removes.
 func (s *Service) randomAccess(ctx context.Context, st *Staged, d *casefile.Document) (io.ReaderAt, int64, func(), error) {
-	if b, ok := st.cached[d.ObjectKey]; ok {
-		return bytes.NewReader(b), int64(len(b)), func() {}, nil
-	}
-	rc, err := s.open(ctx, st, d.ObjectKey)
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	defer rc.Close()
 	if d.Size <= inMemoryLimit {
-		b, err := io.ReadAll(rc)
+		b, err := s.readAll(ctx, st, d.ObjectKey)
 		if err != nil {
 			return nil, 0, nil, err
 		}
 		return bytes.NewReader(b), int64(len(b)), func() {}, nil
 	}
+	rc, err := s.Blobs.Get(ctx, d.ObjectKey)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	defer rc.Close()
 	f, err := os.CreateTemp("", "casefile-msg-*")
 	if err != nil {
 		return nil, 0, nil, err
