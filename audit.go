@@ -44,6 +44,15 @@ type AuditVerification struct {
 	AnchoredAt *time.Time `json:"anchored_at,omitempty"`
 }
 
+// Fail records a problem found at event seq; the first one found stands.
+func (v *AuditVerification) Fail(seq int64, problem string) {
+	if v.OK {
+		v.OK = false
+		v.FirstBadSeq = &seq
+		v.Problem = problem
+	}
+}
+
 // AuditHead is a chain's newest event, as anchors record it.
 type AuditHead struct {
 	Chain int    `json:"chain"`

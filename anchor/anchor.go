@@ -97,13 +97,6 @@ func (a *Anchorer) Check(ctx context.Context, v *casefile.AuditVerification) err
 	}
 	at := latest.At
 	v.AnchoredAt = &at
-	bad := func(seq int64, problem string) {
-		if v.OK {
-			v.OK = false
-			v.FirstBadSeq = &seq
-			v.Problem = problem
-		}
-	}
 	for _, h := range latest.Heads {
 		if h.Seq == 0 {
 			continue
@@ -111,11 +104,11 @@ func (a *Anchorer) Check(ctx context.Context, v *casefile.AuditVerification) err
 		chain, hash, err := a.Store.AuditEventHash(ctx, h.Seq)
 		switch {
 		case casefile.ErrorKind(err) == casefile.ENotFound:
-			bad(h.Seq, fmt.Sprintf("event %d, anchored in the bucket on %s, is missing from the log", h.Seq, at.Format(time.RFC3339)))
+			v.Fail(h.Seq, fmt.Sprintf("event %d, anchored in the bucket on %s, is missing from the log", h.Seq, at.Format(time.RFC3339)))
 		case err != nil:
 			return err
 		case chain != h.Chain || hash != h.Hash:
-			bad(h.Seq, fmt.Sprintf("event %d differs from its anchor of %s: the log before it was rewritten", h.Seq, at.Format(time.RFC3339)))
+			v.Fail(h.Seq, fmt.Sprintf("event %d differs from its anchor of %s: the log before it was rewritten", h.Seq, at.Format(time.RFC3339)))
 		}
 	}
 	return nil

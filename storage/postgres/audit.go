@@ -69,12 +69,11 @@ func (db *DB) appendAudits(ctx context.Context, tx pgx.Tx, entries []auditEntry)
 	// (the statements run one after the other in one round trip), so that
 	// sequence numbers rise along each chain.
 	var b pgx.Batch
-	b.Queue("SELECT seq, hash FROM audit_heads WHERE chain = $1 FOR UPDATE", chain)
+	b.Queue("SELECT hash FROM audit_heads WHERE chain = $1 FOR UPDATE", chain)
 	b.Queue("SELECT nextval('audit_events_seq') FROM generate_series(1, $1)", len(entries))
 	br := tx.SendBatch(ctx, &b)
-	var lastSeq int64
-	prev := genesisHash
-	err := br.QueryRow().Scan(&lastSeq, &prev)
+	var prev string
+	err := br.QueryRow().Scan(&prev)
 	if err == pgx.ErrNoRows {
 		err = fmt.Errorf("audit chain %d has no head row (migration 0012 creates them)", chain)
 	}
@@ -236,35 +235,16 @@ func (db *DB) AuditEvents(ctx context.Context, f casefile.AuditFilter) ([]*casef
 // checking each link within its chain, and that each chain ends at the head
 // recorded for it (so that deleting a chain's newest events is seen too).
 func (db *DB) VerifyAudit(ctx context.Context) (*casefile.AuditVerification, error) {
-	heads := map[int][2]any{}
-	hrows, err := db.pool.Query(ctx, "SELECT chain, seq, hash FROM audit_heads")
+	heads, err := db.AuditHeads(ctx)
 	if err != nil {
-		return nil, mapError(err)
+		return nil, err
 	}
-	for hrows.Next() {
-		var c int
-		var seq int64
-		var h string
-		if err := hrows.Scan(&c, &seq, &h); err != nil {
-			hrows.Close()
-			return nil, mapError(err)
-		}
-		heads[c] = [2]any{seq, h}
-	}
-	hrows.Close()
 	rows, err := db.pool.Query(ctx, "SELECT "+auditColumns+" FROM audit_events ORDER BY seq")
 	if err != nil {
 		return nil, mapError(err)
 	}
 	defer rows.Close()
 	res := &casefile.AuditVerification{OK: true}
-	bad := func(seq int64, problem string) {
-		if res.OK {
-			res.OK = false
-			res.FirstBadSeq = &seq
-			res.Problem = problem
-		}
-	}
 	prev := map[int]string{}
 	last := map[int]int64{}
 	for rows.Next() {
@@ -279,22 +259,21 @@ func (db *DB) VerifyAudit(ctx context.Context) (*casefile.AuditVerification, err
 		}
 		switch {
 		case ev.PrevHash != p:
-			bad(ev.Seq, fmt.Sprintf("event %d does not follow the event before it in its chain: an event was removed or moved", ev.Seq))
+			res.Fail(ev.Seq, fmt.Sprintf("event %d does not follow the event before it in its chain: an event was removed or moved", ev.Seq))
 		case eventHash(ev, chain) != ev.Hash:
-			bad(ev.Seq, fmt.Sprintf("event %d was altered: its hash does not match its content", ev.Seq))
+			res.Fail(ev.Seq, fmt.Sprintf("event %d was altered: its hash does not match its content", ev.Seq))
 		}
 		prev[chain], last[chain] = ev.Hash, ev.Seq
 	}
 	if err := rows.Err(); err != nil {
 		return nil, mapError(err)
 	}
-	for c, h := range heads {
-		seq := h[0].(int64)
-		if seq == 0 && last[c] == 0 {
+	for _, h := range heads {
+		if h.Seq == 0 && last[h.Chain] == 0 {
 			continue // a chain nothing was appended to yet
 		}
-		if last[c] != seq || prev[c] != h[1].(string) {
-			bad(seq, fmt.Sprintf("event %d, the newest of chain %d, is missing or altered", seq, c))
+		if last[h.Chain] != h.Seq || prev[h.Chain] != h.Hash {
+			res.Fail(h.Seq, fmt.Sprintf("event %d, the newest of chain %d, is missing or altered", h.Seq, h.Chain))
 		}
 	}
 	return res, nil

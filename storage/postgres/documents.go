@@ -54,6 +54,11 @@ func (db *DB) CheckPerson(ctx context.Context, personID string) error {
 	if err != nil {
 		return mapError(err)
 	}
+	return personActive(status)
+}
+
+// personActive is the error for adding to a person's record in this status.
+func personActive(status string) error {
 	if status != "active" {
 		return casefile.Errorf(casefile.EConflict, "person_destroyed", "This person's record was destroyed under the retention schedule.")
 	}
@@ -76,8 +81,8 @@ func (db *DB) CheckUpload(ctx context.Context, personID, sha string) (*casefile.
 	if err != nil {
 		return nil, mapError(err)
 	}
-	if status != "active" {
-		return nil, casefile.Errorf(casefile.EConflict, "person_destroyed", "This person's record was destroyed under the retention schedule.")
+	if err := personActive(status); err != nil {
+		return nil, err
 	}
 	if dupID == nil {
 		return nil, nil
@@ -218,7 +223,7 @@ func (db *DB) commitGroup(group []*upload) {
 			if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT upload"); err != nil {
 				return err
 			}
-			if k := casefile.ErrorKind(u.err); k != casefile.EConflict && k != casefile.ENotFound {
+			if !ownFailure(u.err) {
 				return u.err // not this upload's own problem: the group fails
 			}
 		}
@@ -231,11 +236,19 @@ func (db *DB) commitGroup(group []*upload) {
 		return db.appendAudits(ctx, tx, entries)
 	})
 	for _, u := range group {
-		if err != nil && (u.err == nil || casefile.ErrorKind(u.err) != casefile.EConflict && casefile.ErrorKind(u.err) != casefile.ENotFound) {
-			u.err = mapError(err)
+		if err != nil && !ownFailure(u.err) {
+			u.err = mapError(err) // the group's outcome is this upload's
 		}
 		u.done <- u.err
 	}
+}
+
+// ownFailure reports whether err refuses one upload of a group (a
+// duplicate, a used key, an unknown or destroyed person) rather than the
+// group's transaction.
+func ownFailure(err error) bool {
+	k := casefile.ErrorKind(err)
+	return err != nil && (k == casefile.EConflict || k == casefile.ENotFound)
 }
 
 // insertTree checks the person and inserts an upload's rows under a
@@ -280,11 +293,10 @@ func insertTree(ctx context.Context, tx pgx.Tx, u *upload) error {
 	var status string
 	if err == nil {
 		err = br.QueryRow().Scan(&status)
-		switch {
-		case err == pgx.ErrNoRows:
+		if err == pgx.ErrNoRows {
 			err = notFound("Person")
-		case err == nil && status != "active":
-			err = casefile.Errorf(casefile.EConflict, "person_destroyed", "This person's record was destroyed under the retention schedule.")
+		} else if err == nil {
+			err = personActive(status)
 		}
 	}
 	for _, x := range order {

@@ -262,13 +262,12 @@ func (db *DB) withdrawExports(ctx context.Context, tx pgx.Tx, personID string, t
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		if err := db.appendAudit(ctx, tx, auditEntry{Action: "export.withdraw", TargetType: "export", TargetID: id, PersonID: personID,
-			Details: map[string]any{"ticket_id": t.ID, "reason": why}}); err != nil {
-			return err
-		}
+	entries := make([]auditEntry, len(ids))
+	for i, id := range ids {
+		entries[i] = auditEntry{Action: "export.withdraw", TargetType: "export", TargetID: id, PersonID: personID,
+			Details: map[string]any{"ticket_id": t.ID, "reason": why}}
 	}
-	return nil
+	return db.appendAudits(ctx, tx, entries)
 }
 
 // ExpireExports expires the bundles finished before before: state expired,
@@ -277,7 +276,7 @@ func (db *DB) ExpireExports(ctx context.Context, before time.Time) (int, error) 
 	ctx = casefile.WithActor(ctx, casefile.SystemActor("export-expiry"))
 	n := 0
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		why := fmt.Sprintf("bundles are kept until %s after they are made.", time.Since(before).Round(time.Hour))
+		why := fmt.Sprintf("bundles are kept for %d days after they are made.", int(time.Since(before).Hours()/24+0.5))
 		rows, err := tx.Query(ctx, `UPDATE exports SET state = 'expired', error = 'it was made on ' || to_char(finished_at, 'YYYY-MM-DD') || '; ' || $2
 			WHERE state = 'done' AND finished_at < $1 RETURNING id, person_id`, before, why)
 		if err != nil {

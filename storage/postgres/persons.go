@@ -272,8 +272,8 @@ func (db *DB) UpdatePerson(ctx context.Context, id string, u casefile.PersonUpda
 		if err != nil {
 			return err
 		}
-		if p.Status != "active" {
-			return casefile.Errorf(casefile.EConflict, "person_destroyed", "This person's record was destroyed under the retention schedule.")
+		if err := personActive(p.Status); err != nil {
+			return err
 		}
 		var changed []string
 		if u.GivenName != nil {

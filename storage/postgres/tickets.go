@@ -600,14 +600,7 @@ func (db *DB) RequeueStuckTickets(ctx context.Context, olderThan time.Duration) 
 
 // FailTicket records a failure.
 func (db *DB) FailTicket(ctx context.Context, id, reason string) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error {
-		t, err := lockTicket(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if t.State != casefile.TicketApproved {
-			return nil
-		}
+	return db.ticketStep(ctx, id, func(tx pgx.Tx, t *casefile.Ticket) error {
 		if _, err := tx.Exec(ctx, "UPDATE tickets SET state = 'failed', error = $2 WHERE id = $1", id, reason); err != nil {
 			return err
 		}
