@@ -57,4 +57,9 @@ type ExportService interface {
 	// ExpireExports expires the bundles finished before before (their objects
 	// are destroyed with the other retired bundles) and returns how many.
 	ExpireExports(ctx context.Context, before time.Time) (int, error)
+	// RetiredBundles lists the objects of withdrawn bundles (a removal took
+	// something they hold) and expired ones still to destroy;
+	// BundlesDestroyed records them gone.
+	RetiredBundles(ctx context.Context) ([]string, error)
+	BundlesDestroyed(ctx context.Context, keys []string) error
 }

@@ -90,12 +90,6 @@ type TicketService interface {
 	ClearDocumentContent(ctx context.Context, t *Ticket) error
 	// RemoveNote destroys every version's body and marks the ticket done.
 	RemoveNote(ctx context.Context, t *Ticket) error
-	// A removal withdraws the person's export bundles that may hold what
-	// it removed (and old bundles expire). RetiredBundles lists the objects
-	// of withdrawn and expired bundles still to destroy; BundlesDestroyed
-	// records them gone.
-	RetiredBundles(ctx context.Context) ([]string, error)
-	BundlesDestroyed(ctx context.Context, keys []string) error
 	// Reindex moves the target (with attachments) to ToPersonID and marks
 	// the ticket done. EConflict (target_not_active, target_moved,
 	// duplicate_on_person).

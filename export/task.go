@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -25,16 +26,40 @@ type Service struct {
 	// FinalAttempt reports whether the task in ctx will not be retried; the
 	// export is then recorded failed rather than left running. Nil: never.
 	FinalAttempt func(ctx context.Context) bool
+	// Destroy removes a bundle's object.
+	Destroy func(ctx context.Context, key string) error
 }
 
-// Expire expires the bundles older than KeepFor (part of the periodic
-// reconciliation; the tickets' sweep destroys their objects).
-func (s *Service) Expire(ctx context.Context) error {
-	if s.KeepFor <= 0 {
-		return nil
+// Sweep is the exports' part of the periodic reconciliation: bundles older
+// than KeepFor expire, and the objects of expired and withdrawn bundles are
+// destroyed.
+func (s *Service) Sweep(ctx context.Context) error {
+	var err error
+	if s.KeepFor > 0 {
+		_, err = s.Exports.ExpireExports(ctx, time.Now().Add(-s.KeepFor))
 	}
-	_, err := s.Exports.ExpireExports(ctx, time.Now().Add(-s.KeepFor))
-	return err
+	return errors.Join(err, s.DestroyRetired(ctx))
+}
+
+// DestroyRetired destroys the objects of withdrawn and expired bundles.
+func (s *Service) DestroyRetired(ctx context.Context) error {
+	keys, err := s.Exports.RetiredBundles(ctx)
+	if err != nil || len(keys) == 0 {
+		return err
+	}
+	var gone []string
+	var errs []error
+	for _, k := range keys {
+		if err := s.Destroy(ctx, k); err != nil {
+			errs = append(errs, fmt.Errorf("bundle %s: %w", k, err))
+			continue
+		}
+		gone = append(gone, k)
+	}
+	if len(gone) > 0 {
+		errs = append(errs, s.Exports.BundlesDestroyed(ctx, gone))
+	}
+	return errors.Join(errs...)
 }
 
 // Payload is the task payload of casefile.TaskExportBuild.

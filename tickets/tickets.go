@@ -12,7 +12,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -32,6 +31,9 @@ type Processor struct {
 	// this delivery fails; the ticket is then marked failed, so that ICT sees
 	// it rather than a ticket approved for ever. Nil means never final.
 	FinalAttempt func(ctx context.Context) bool
+	// AfterRemoval, when set, runs once a removal is done: the removal
+	// withdrew the person's export bundles, and this destroys them.
+	AfterRemoval func(ctx context.Context) error
 	Log          *slog.Logger
 	// afterMark, when set, runs between marking a document removed and
 	// destroying its objects (tests use it to simulate a crash there).
@@ -60,10 +62,10 @@ func (p *Processor) Handle(ctx context.Context, payload []byte) error {
 	}
 	err = p.carryOut(ctx, t)
 	if err == nil {
-		if t.Kind == casefile.TicketRemoval {
-			// Bundles that held what was removed go too; what cannot be
-			// destroyed now is left to the sweep.
-			if err := p.destroyRetiredBundles(ctx); err != nil {
+		if t.Kind == casefile.TicketRemoval && p.AfterRemoval != nil {
+			// The export bundles the removal withdrew go too; what cannot be
+			// destroyed now is left to the exports' sweep.
+			if err := p.AfterRemoval(ctx); err != nil {
 				p.log().Warn("withdrawn export bundles not destroyed yet; the sweep will", "ticket_id", t.ID, "err", err)
 			}
 		}
@@ -102,29 +104,7 @@ func (p *Processor) Sweep(ctx context.Context) error {
 	if len(ids) > 0 {
 		p.log().Warn("approved tickets queued again", "tickets", ids)
 	}
-	return errors.Join(err, p.destroyRetiredBundles(ctx))
-}
-
-// destroyRetiredBundles destroys the objects of withdrawn and expired export
-// bundles.
-func (p *Processor) destroyRetiredBundles(ctx context.Context) error {
-	keys, err := p.Store.RetiredBundles(ctx)
-	if err != nil || len(keys) == 0 {
-		return err
-	}
-	var gone []string
-	var errs []error
-	for _, k := range keys {
-		if err := p.Blobs.Destroy(ctx, k); err != nil {
-			errs = append(errs, fmt.Errorf("bundle %s: %w", k, err))
-			continue
-		}
-		gone = append(gone, k)
-	}
-	if len(gone) > 0 {
-		errs = append(errs, p.Store.BundlesDestroyed(ctx, gone))
-	}
-	return errors.Join(errs...)
+	return err
 }
 
 func (p *Processor) carryOut(ctx context.Context, t *casefile.Ticket) error {

@@ -109,7 +109,14 @@ func (f *fixture) actions() map[string]int {
 	return n
 }
 
-func (f *fixture) processor() *Processor { return &Processor{Store: f.db, Blobs: destroyer{f.store}} }
+func (f *fixture) processor() *Processor {
+	return &Processor{Store: f.db, Blobs: destroyer{f.store}, AfterRemoval: f.exports(0).DestroyRetired}
+}
+
+// exports is the export service as the worker has it, keeping bundles for keep (0: for ever).
+func (f *fixture) exports(keep time.Duration) *export.Service {
+	return &export.Service{Exports: f.db, KeepFor: keep, Destroy: f.store.Destroy}
+}
 
 // Deliveries of the same task at once (a queue may deliver twice) carry the
 // ticket out once: one effect in the audit log, the same end state as one
@@ -448,7 +455,7 @@ func TestRemovalWithdrawsExportBundles(t *testing.T) {
 	if e, err := f.db.Export(f.ctx, building); err != nil || e.State != "withdrawn" {
 		t.Fatalf("bundle finished after the removal: %+v, %v", e, err)
 	}
-	if err := f.processor().Sweep(f.ctx); err != nil {
+	if err := f.exports(0).Sweep(f.ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.store.Stat(f.ctx, buildingKey); casefile.ErrorKind(err) != casefile.ENotFound {
@@ -499,11 +506,7 @@ func TestOldBundlesExpire(t *testing.T) {
 		t.Fatal(err)
 	}
 	recent, recentKey := made()
-	svc := &export.Service{Exports: f.db, KeepFor: 30 * 24 * time.Hour}
-	if err := svc.Expire(f.ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.processor().Sweep(f.ctx); err != nil {
+	if err := f.exports(30 * 24 * time.Hour).Sweep(f.ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := f.db.ExportObject(f.ctx, old); casefile.ErrorCode(err) != "export_expired" || !strings.Contains(err.Error(), "made on") {
@@ -518,8 +521,14 @@ func TestOldBundlesExpire(t *testing.T) {
 	if a := f.actions(); a["export.expire"] != 1 {
 		t.Fatalf("audit: %v", a)
 	}
-	// Keeping for ever: nothing expires.
-	if err := (&export.Service{Exports: f.db}).Expire(f.ctx); err != nil {
+	// Keeping for ever: nothing expires, however old.
+	if _, err := f.db.Pool().Exec(f.ctx, "UPDATE exports SET finished_at = now() - interval '400 days' WHERE id = $1", recent); err != nil {
 		t.Fatal(err)
+	}
+	if err := f.exports(0).Sweep(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, key, err := f.db.ExportObject(f.ctx, recent); err != nil || key != recentKey {
+		t.Fatalf("a bundle kept for ever: %q, %v", key, err)
 	}
 }

@@ -18,6 +18,7 @@ func (a *app) exportService() *export.Service {
 		Exports:      a.db,
 		KeepFor:      time.Duration(a.cfg.ExportKeepDays) * 24 * time.Hour,
 		FinalAttempt: workers.FinalAttempt,
+		Destroy:      a.s3.Destroy,
 		Builder: &export.Builder{Source: a.db, FontDir: a.cfg.PDFFontDir, Open: func(ctx context.Context, key string) (io.ReadCloser, error) {
 			rc, _, err := a.s3.Get(ctx, key, nil)
 			return rc, err

@@ -14,14 +14,13 @@ import (
 func (a *app) registerTasks() {
 	a.workers.Handle(casefile.TaskExportBuild, a.exportService().Handle)
 	tp := a.ticketProcessor()
-	// The periodic reconciliation: old export bundles expired, the audit
-	// log's heads anchored in the bucket, approved
-	// tickets whose queued task was lost queued again, withdrawn and expired
-	// bundles destroyed, objects against rows.
+	// The periodic reconciliation: old export bundles expired and retired
+	// ones destroyed, the audit log's heads anchored in the bucket, approved
+	// tickets whose queued task was lost queued again, objects against rows.
 	a.workers.Handle(casefile.TaskStorageReconcile, func(ctx context.Context, p []byte) error {
-		expired := a.exportService().Expire(ctx)
+		exports := a.exportService().Sweep(ctx)
 		_, anchored := a.anchorer().Write(ctx)
-		return errors.Join(expired, anchored, tp.Sweep(ctx), a.reconcile(ctx, p))
+		return errors.Join(exports, anchored, tp.Sweep(ctx), a.reconcile(ctx, p))
 	})
 	sweeper := a.retentionSweeper()
 	a.workers.Handle(casefile.TaskRetentionRun, a.retentionRunner().Handle)
@@ -31,5 +30,6 @@ func (a *app) registerTasks() {
 }
 
 func (a *app) ticketProcessor() *tickets.Processor {
-	return &tickets.Processor{Store: a.db, Blobs: s3.Blobs{S: a.s3}, FinalAttempt: workers.FinalAttempt, Log: a.log}
+	return &tickets.Processor{Store: a.db, Blobs: s3.Blobs{S: a.s3}, FinalAttempt: workers.FinalAttempt, Log: a.log,
+		AfterRemoval: a.exportService().DestroyRetired}
 }
