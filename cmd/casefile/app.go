@@ -82,8 +82,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	store, err := s3.Open(cctx, s3.Config{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey,
-		Bucket: cfg.S3Bucket, Secure: cfg.S3Secure, Region: cfg.S3Region}, log)
+	store, err := s3.Open(cctx, cfg.s3Config(), log)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("CASEFILE_S3_ENDPOINT (%s): %w", cfg.S3Endpoint, err)
@@ -324,8 +323,7 @@ func cmdAuditVerify(ctx context.Context, cfg *config, stdout, stderr io.Writer) 
 	anchorNote := ""
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	store, err := s3.Open(cctx, s3.Config{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey,
-		Bucket: cfg.S3Bucket, Secure: cfg.S3Secure, Region: cfg.S3Region}, nil)
+	store, err := s3.Open(cctx, cfg.s3Config(), nil)
 	if err == nil {
 		err = (&anchor.Anchorer{Store: db, Objects: s3.Anchors{S: store}}).Check(ctx, v)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/council/casefile/storage/s3"
 )
 
 // config is every setting, read from the environment once, in cmd only.
@@ -162,4 +164,10 @@ func validBucket(b string) bool {
 		}
 	}
 	return b[0] != '-' && b[0] != '.' && b[len(b)-1] != '-' && b[len(b)-1] != '.'
+}
+
+// s3Config is the object store's configuration.
+func (c *config) s3Config() s3.Config {
+	return s3.Config{Endpoint: c.S3Endpoint, AccessKey: c.S3AccessKey, SecretKey: c.S3SecretKey,
+		Bucket: c.S3Bucket, Secure: c.S3Secure, Region: c.S3Region}
 }

@@ -14,8 +14,6 @@ import (
 	"archive/zip"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/council/casefile/storage/s3"
 )
 
 // seedRecord writes a record straight into the stores, as the documents and
@@ -29,11 +27,7 @@ func seedRecord(t *testing.T, s *service, personID string) map[string]string {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	store, err := s3.Open(ctx, s3.Config{Endpoint: s.env["CASEFILE_S3_ENDPOINT"], AccessKey: s.env["CASEFILE_S3_ACCESS_KEY"],
-		SecretKey: s.env["CASEFILE_S3_SECRET_KEY"], Bucket: s.env["CASEFILE_S3_BUCKET"]}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := s.s3store(t)
 	ids := map[string]string{
 		"visit": "0190a0c0-0000-7000-8000-000000000001", "wrong": "0190a0c0-0000-7000-8000-000000000002",
 		"correction": "0190a0c0-0000-7000-8000-000000000003", "removed": "0190a0c0-0000-7000-8000-000000000004",

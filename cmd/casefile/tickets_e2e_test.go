@@ -15,7 +15,6 @@ import (
 
 	"github.com/council/casefile"
 	"github.com/council/casefile/internal/testenv"
-	"github.com/council/casefile/storage/s3"
 )
 
 // waitTicket waits until the ticket leaves the approved state.
@@ -31,11 +30,7 @@ func (s *service) waitTicket(t *testing.T, token, id string) map[string]any {
 
 func (s *service) objectVersions(t *testing.T, key string) int {
 	t.Helper()
-	st, err := s3.Open(context.Background(), s3.Config{Endpoint: s.env["CASEFILE_S3_ENDPOINT"], AccessKey: s.env["CASEFILE_S3_ACCESS_KEY"],
-		SecretKey: s.env["CASEFILE_S3_SECRET_KEY"], Bucket: s.env["CASEFILE_S3_BUCKET"]}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := s.s3store(t)
 	n := 0
 	for o := range st.Client().ListObjects(context.Background(), st.Bucket(), minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
 		if o.Err != nil {
@@ -50,11 +45,7 @@ func (s *service) objectVersions(t *testing.T, key string) int {
 // or aborted in the service's bucket.
 func (s *service) incompleteUploads(t *testing.T) int {
 	t.Helper()
-	st, err := s3.Open(context.Background(), s3.Config{Endpoint: s.env["CASEFILE_S3_ENDPOINT"], AccessKey: s.env["CASEFILE_S3_ACCESS_KEY"],
-		SecretKey: s.env["CASEFILE_S3_SECRET_KEY"], Bucket: s.env["CASEFILE_S3_BUCKET"]}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := s.s3store(t)
 	n := 0
 	for u := range st.Client().ListIncompleteUploads(context.Background(), st.Bucket(), "", true) {
 		if u.Err != nil {
