@@ -40,11 +40,26 @@ func ValidRole(r Role) bool {
 	return false
 }
 
-// Actor is who is doing something: the token's holder, or the system.
+// Actor kinds: who an Actor is.
+const (
+	ActorUser   = "user"   // a person signed in through the identity provider
+	ActorToken  = "token"  // an API token
+	ActorSystem = "system" // work the service does by itself
+	ActorCLI    = "cli"    // an operator at the command line
+)
+
+// Actor is who is doing something: a signed-in user, a token's holder, or
+// the system. ID is the user's or token's id (empty for system work), so that
+// two people with the same name are told apart; Teams are the ids of the
+// teams a user belongs to (restricted records are opened to teams).
 type Actor struct {
+	ID    string
+	Kind  string
+	Name  string
+	Role  Role
+	Teams []string
+	// TokenID is the token the actor authenticated with, if any.
 	TokenID string
-	Name    string
-	Role    Role
 }
 
 // String is the actor as written in audit events and created_by fields.
@@ -56,7 +71,9 @@ func (a Actor) String() string {
 }
 
 // SystemActor is the actor of scheduled and background work.
-func SystemActor(job string) Actor { return Actor{Name: "system:" + job, Role: RoleSystem} }
+func SystemActor(job string) Actor {
+	return Actor{Kind: ActorSystem, Name: "system:" + job, Role: RoleSystem}
+}
 
 type actorKey struct{}
 

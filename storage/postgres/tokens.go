@@ -69,6 +69,7 @@ func (db *DB) Authenticate(ctx context.Context, secret string) (casefile.Actor, 
 		return casefile.Actor{}, mapError(err)
 	}
 	a.Role = casefile.Role(role)
+	a.ID, a.Kind = a.TokenID, casefile.ActorToken
 	return a, nil
 }
 
