@@ -64,7 +64,8 @@ func targetOf(ctx context.Context, tx pgx.Tx, targetType, id string) (personID, 
 
 // CreateTicket raises a ticket.
 func (db *DB) CreateTicket(ctx context.Context, t *casefile.Ticket) error {
-	t.ID, t.State, t.RaisedBy = newID(), casefile.TicketOpen, casefile.ActorFrom(ctx).String()
+	actor := casefile.ActorFrom(ctx)
+	t.ID, t.State, t.RaisedBy = newID(), casefile.TicketOpen, actor.String()
 	if t.Source == "" {
 		t.Source = "api"
 	}
@@ -122,9 +123,10 @@ func (db *DB) CreateTicket(ctx context.Context, t *casefile.Ticket) error {
 			}
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO tickets (id, kind, target_type, target_id, person_id, to_person_id, reason,
-			replacement_note_id, replacement_document_id, raised_by, source) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
+			replacement_note_id, replacement_document_id, raised_by, source, raised_by_id, raised_by_role)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,nullif($12, ''),nullif($13, ''))`,
 			t.ID, t.Kind, t.TargetType, t.TargetID, t.PersonID, t.ToPersonID, t.Reason, t.ReplacementNoteID,
-			t.ReplacementDocumentID, t.RaisedBy, t.Source)
+			t.ReplacementDocumentID, t.RaisedBy, t.Source, actor.ID, string(actor.Role))
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && (pgErr.ConstraintName == "tickets_one_removal" || pgErr.ConstraintName == "tickets_one_live_change") {
 			var existing string

@@ -15,7 +15,37 @@ func invalidTransition(t *casefile.Ticket, to string) error {
 	return casefile.Errorf(casefile.EConflict, "invalid_transition", "This ticket is %s; it cannot be %s.", t.State, to)
 }
 
-// ApproveTicket approves an open ticket and queues its work.
+// secondPerson refuses an approval by whoever raised the ticket: no one
+// acts alone on what cannot be undone. People are compared by the actor's
+// id (a user's or token's id: two people may share a name, and a token's name
+// is free text); a ticket raised before ids were kept is compared by name,
+// which refuses more, never less. A removal raised by someone who could
+// decide tickets themselves (ICT, admin) needs a second ICT person: the
+// policy gives removals to ICT, and an admin is not a second ICT person.
+func secondPerson(ctx context.Context, tx pgx.Tx, t *casefile.Ticket) error {
+	var raiserID, raiserRole *string
+	if err := tx.QueryRow(ctx, "SELECT raised_by_id, raised_by_role FROM tickets WHERE id = $1", t.ID).Scan(&raiserID, &raiserRole); err != nil {
+		return err
+	}
+	a := casefile.ActorFrom(ctx)
+	same := a.String() == t.RaisedBy
+	if raiserID != nil && a.ID != "" {
+		same = a.ID == *raiserID
+	}
+	if same {
+		return casefile.Errorf(casefile.EConflict, "same_person",
+			"You raised this ticket, so someone else must approve it: no one acts alone on what cannot be undone. Ask another member of the ICT service desk.")
+	}
+	if t.Kind == casefile.TicketRemoval && raiserRole != nil && a.Role != casefile.RoleICT &&
+		(casefile.Role(*raiserRole) == casefile.RoleICT || casefile.Role(*raiserRole) == casefile.RoleAdmin) {
+		return casefile.Errorf(casefile.EConflict, "second_ict_required",
+			"This removal was raised by %s (%s), so a second member of the ICT service desk must approve it.", t.RaisedBy, *raiserRole)
+	}
+	return nil
+}
+
+// ApproveTicket approves an open ticket and queues its work. The approver
+// must be someone other than the raiser (secondPerson).
 func (db *DB) ApproveTicket(ctx context.Context, id string) (*casefile.Ticket, error) {
 	var t *casefile.Ticket
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
@@ -26,8 +56,11 @@ func (db *DB) ApproveTicket(ctx context.Context, id string) (*casefile.Ticket, e
 		if t.State != casefile.TicketOpen {
 			return invalidTransition(t, "approved")
 		}
-		if _, err := tx.Exec(ctx, "UPDATE tickets SET state = 'approved', decided_by = $2, decided_at = now() WHERE id = $1",
-			id, casefile.ActorFrom(ctx).String()); err != nil {
+		if err := secondPerson(ctx, tx, t); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "UPDATE tickets SET state = 'approved', decided_by = $2, decided_at = now(), decided_by_id = nullif($3, '') WHERE id = $1",
+			id, casefile.ActorFrom(ctx).String(), casefile.ActorFrom(ctx).ID); err != nil {
 			return err
 		}
 		now := db.now().UTC()
@@ -51,8 +84,10 @@ func (db *DB) RejectTicket(ctx context.Context, id, reason string) (*casefile.Ti
 		if t.State != casefile.TicketOpen {
 			return invalidTransition(t, "rejected")
 		}
-		if _, err := tx.Exec(ctx, `UPDATE tickets SET state = 'rejected', decided_by = $2, decided_at = now(), decision_reason = $3
-			WHERE id = $1`, id, casefile.ActorFrom(ctx).String(), reason); err != nil {
+		// The raiser may reject their own ticket (withdraw it): nothing on
+		// the record changes, and the rejection is audited.
+		if _, err := tx.Exec(ctx, `UPDATE tickets SET state = 'rejected', decided_by = $2, decided_at = now(), decision_reason = $3,
+			decided_by_id = nullif($4, '') WHERE id = $1`, id, casefile.ActorFrom(ctx).String(), reason, casefile.ActorFrom(ctx).ID); err != nil {
 			return err
 		}
 		t.State, t.DecidedBy, t.DecisionReason = casefile.TicketRejected, casefile.ActorFrom(ctx).String(), reason
