@@ -132,3 +132,69 @@ func TestRemovalClearsReasons(t *testing.T) {
 		t.Errorf("no removal audited: %s", s)
 	}
 }
+
+// destroyPerson puts a person in the state a retention run leaves them in:
+// identity destroyed, only the residual record left.
+func destroyPerson(t *testing.T, db *postgres.DB, id string) {
+	t.Helper()
+	if _, err := db.Pool().Exec(actorCtx(), `UPDATE persons SET given_name = NULL, family_name = NULL, date_of_birth = NULL,
+		status = 'destroyed', identity_destroyed_at = now() WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A destroyed person's record takes no writes: notes, involvements,
+// re-index targets, exports and the legacy import are refused as uploads
+// already are (409 person_destroyed), and nothing is stored.
+func TestDestroyedPersonTakesNoWrites(t *testing.T) {
+	ctx := actorCtx()
+	db := testenv.Postgres(t)
+	gone, live := mustPerson(t, db, "D-GONE"), mustPerson(t, db, "D-LIVE")
+	at := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	inv := &casefile.Involvement{PersonID: gone.ID, Kind: "child_in_need", StartedOn: casefile.Date{Year: 2020, Month: 1, Day: 1}}
+	if err := db.AddInvolvement(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	misfiled := mustNote(t, db, live.ID, "contact", at, "Phoned dad.")
+	destroyPerson(t, db, gone.ID)
+
+	refusals := map[string]error{}
+	refusals["note"] = db.CreateNote(ctx, &casefile.Note{PersonID: gone.ID, Type: "contact", OccurredAt: at}, "Phoned mum.")
+	refusals["involvement"] = db.AddInvolvement(ctx, &casefile.Involvement{PersonID: gone.ID, Kind: "looked_after",
+		StartedOn: casefile.Date{Year: 2021, Month: 1, Day: 1}})
+	_, refusals["close involvement"] = db.CloseInvolvement(ctx, inv.ID, casefile.Date{Year: 2022, Month: 1, Day: 1})
+	to := gone.ID
+	refusals["reindex target"] = db.CreateTicket(ctx, &casefile.Ticket{Kind: casefile.TicketReindex, TargetType: "note",
+		TargetID: misfiled.ID, ToPersonID: &to, Reason: "wrong child"})
+	_, refusals["export"] = db.CreateExport(ctx, gone.ID)
+	for what, err := range refusals {
+		if casefile.ErrorKind(err) != casefile.EConflict || casefile.ErrorCode(err) != "person_destroyed" {
+			t.Errorf("%s on a destroyed person: %v, want 409 person_destroyed", what, err)
+		}
+	}
+	res, err := db.ImportNotes(ctx, []*casefile.NoteImport{{Line: 2, LegacyID: "L-1", PersonRef: "D-GONE", Type: "contact",
+		OccurredAt: at, RecordedAt: at, Author: "legacy", Body: "Old note."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 1 || res.Imported != 0 || !strings.Contains(res.Problems[0].Msg, "person_destroyed") {
+		t.Errorf("import onto a destroyed person: %+v", res)
+	}
+	var notes, invs, tickets, exports int
+	if err := db.Pool().QueryRow(ctx, `SELECT (SELECT count(*) FROM notes WHERE person_id = $1), (SELECT count(*) FROM involvements WHERE person_id = $1),
+		(SELECT count(*) FROM tickets WHERE to_person_id = $1), (SELECT count(*) FROM exports WHERE person_id = $1)`, gone.ID).
+		Scan(&notes, &invs, &tickets, &exports); err != nil {
+		t.Fatal(err)
+	}
+	if notes != 0 || invs != 1 || tickets != 0 || exports != 0 {
+		t.Errorf("stored on the destroyed person: %d notes, %d involvements, %d tickets, %d exports", notes, invs, tickets, exports)
+	}
+	var ended *time.Time
+	if err := db.Pool().QueryRow(ctx, "SELECT ended_on FROM involvements WHERE id = $1", inv.ID).Scan(&ended); err != nil || ended != nil {
+		t.Errorf("the destroyed person's involvement was closed: %v %v", ended, err)
+	}
+	// The live person still takes writes.
+	if err := db.CreateNote(ctx, &casefile.Note{PersonID: live.ID, Type: "contact", OccurredAt: at}, "Phoned dad again."); err != nil {
+		t.Errorf("note on a live person: %v", err)
+	}
+}
