@@ -95,8 +95,10 @@ func (db *DB) CreateTicket(ctx context.Context, t *casefile.Ticket) error {
 			if *t.ToPersonID == personID {
 				return casefile.Errorf(casefile.EUnprocessable, "same_person", "The target is already on that person's record.")
 			}
-			if err := personExists(ctx, tx, *t.ToPersonID); err != nil {
+			if err := personWritable(ctx, tx, *t.ToPersonID); casefile.ErrorKind(err) == casefile.ENotFound {
 				return casefile.Errorf(casefile.EUnprocessable, "to_person_not_found", "to_person_id names no person.")
+			} else if err != nil {
+				return err
 			}
 			if parent != nil && t.TargetType == "note" {
 				return casefile.Errorf(casefile.EUnprocessable, "target_is_correction",

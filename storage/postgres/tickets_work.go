@@ -152,15 +152,17 @@ func (db *DB) RemoveNote(ctx context.Context, t *casefile.Ticket) error {
 		if err := refuseUnderHold(ctx, tx, t.PersonID); err != nil {
 			return err
 		}
+		// The correction's reason goes with the body: it is content too.
 		if tag, err := tx.Exec(ctx, `UPDATE notes SET status = 'removed', removed_at = coalesce(removed_at, now()), removal_ticket_id = $2,
-			reopened_by_ticket = NULL WHERE id = $1 AND status = 'active'`, t.TargetID, t.ID); err != nil {
+			reopened_by_ticket = NULL, correction_reason = NULL WHERE id = $1 AND status = 'active'`, t.TargetID, t.ID); err != nil {
 			return err
 		} else if tag.RowsAffected() > 0 {
 			if err := db.withdrawExports(ctx, tx, t.PersonID, t); err != nil {
 				return err
 			}
 		}
-		tag, err := tx.Exec(ctx, "UPDATE note_versions SET body = NULL WHERE note_id = $1 AND body IS NOT NULL", t.TargetID)
+		tag, err := tx.Exec(ctx, `UPDATE note_versions SET body = NULL, reason = NULL WHERE note_id = $1
+			AND (body IS NOT NULL OR reason IS NOT NULL)`, t.TargetID)
 		if err != nil {
 			return err
 		}
