@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,10 @@ func removeByTicket(t *testing.T, db *postgres.DB, noteID, reason string) *casef
 	if err := db.CreateTicket(ctx, tk); err != nil {
 		t.Fatalf("raise: %v", err)
 	}
-	if _, err := db.ApproveTicket(ctx, tk.ID); err != nil {
+	// Approved by a second person, of the ICT desk (no one acts alone).
+	ict := casefile.WithActor(context.Background(), casefile.Actor{ID: "0190a0c0-0000-7000-8000-00000000ab1e",
+		Kind: casefile.ActorToken, Name: "second ICT", Role: casefile.RoleICT})
+	if _, err := db.ApproveTicket(ict, tk.ID); err != nil {
 		t.Fatalf("approve: %v", err)
 	}
 	if err := db.RemoveNote(ctx, tk); err != nil {
