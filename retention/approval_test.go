@@ -28,7 +28,9 @@ func (e *env) listed() *casefile.RetentionRun {
 	return got
 }
 
-func (e *env) as(a casefile.Actor) context.Context { return casefile.WithActor(context.Background(), a) }
+func (e *env) as(a casefile.Actor) context.Context {
+	return casefile.WithActor(context.Background(), a)
+}
 
 func (e *env) review() map[string]*casefile.ReviewEntry {
 	e.t.Helper()
