@@ -32,7 +32,8 @@ func (db *DB) CreateRun(ctx context.Context, dryRun bool, asOf casefile.Date) (*
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 			return casefile.Errorf(casefile.EConflict, "run_in_progress",
-				"A retention run is already queued or running; wait for it to finish (GET /v1/retention/runs/{id}) and try again.")
+				"A real retention run is already queued, running or awaiting approval; decide its disposal list or wait for it "+
+					"(GET /v1/retention/runs/{id}), then try again.")
 		}
 		if err != nil {
 			return err
