@@ -3,3 +3,6 @@ package ingest
 // MemoryIdle reports whether no upload holds any of the memory budget
 // (for the tests of package ingest_test).
 func (s *Service) MemoryIdle() bool { return s.held.Load() == 0 }
+
+// SpoolFile is spoolFile, for the tests of package ingest_test.
+var SpoolFile = spoolFile
