@@ -82,7 +82,7 @@ type Service struct {
 	// (files unlinked as soon as made); "" is DefaultSpoolDir. PrepareSpool
 	// cleans it at start.
 	SpoolDir string
-	streams     chan struct{}
+	streams  chan struct{}
 }
 
 // streamSlot waits for a turn to stream an upload, and returns its release.
