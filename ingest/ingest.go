@@ -78,11 +78,12 @@ type Service struct {
 	MaxStreams  int
 	streamsOnce sync.Once
 
+	streams     chan struct{}
+
 	// SpoolDir is where emails too large to parse in memory are spooled
 	// (files unlinked as soon as made); "" is DefaultSpoolDir. PrepareSpool
 	// cleans it at start.
 	SpoolDir string
-	streams  chan struct{}
 }
 
 // streamSlot waits for a turn to stream an upload, and returns its release.
