@@ -78,7 +78,7 @@ type Service struct {
 	MaxStreams  int
 	streamsOnce sync.Once
 
-	streams     chan struct{}
+	streams chan struct{}
 
 	// SpoolDir is where emails too large to parse in memory are spooled
 	// (files unlinked as soon as made); "" is DefaultSpoolDir. PrepareSpool
