@@ -77,8 +77,7 @@ type Service struct {
 	// The others wait their turn.
 	MaxStreams  int
 	streamsOnce sync.Once
-
-	streams chan struct{}
+	streams     chan struct{}
 
 	// SpoolDir is where emails too large to parse in memory are spooled
 	// (files unlinked as soon as made); "" is DefaultSpoolDir. PrepareSpool
