@@ -189,7 +189,21 @@ func (db *DB) FindPersons(ctx context.Context, f casefile.PersonFilter) ([]*case
 		if len(out) > limit {
 			out = out[:limit+1]
 		}
-		for _, p := range out[:min(len(out), limit)] {
+		page := out[:min(len(out), limit)]
+		vis, err := db.visibleTx(ctx, tx, personIDs(page))
+		if err != nil {
+			return err
+		}
+		for i, p := range page {
+			if !vis[p.ID] {
+				// A restricted record the caller may not see: its id only.
+				page[i] = &casefile.Person{ID: p.ID, Restricted: true}
+				if err := db.appendAudit(ctx, tx, auditEntry{Action: "access.denied", TargetType: "person", TargetID: p.ID,
+					PersonID: p.ID, Details: map[string]string{"via": "list"}}); err != nil {
+					return err
+				}
+				continue
+			}
 			if p.Involvements, err = involvementsOf(ctx, tx, p.ID); err != nil {
 				return err
 			}
@@ -214,6 +228,14 @@ func (db *DB) FindPersons(ctx context.Context, f casefile.PersonFilter) ([]*case
 	return out, next, nil
 }
 
+func personIDs(ps []*casefile.Person) []string {
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	return ids
+}
+
 // AddInvolvement stores an involvement and recomputes the person's retention.
 func (db *DB) AddInvolvement(ctx context.Context, inv *casefile.Involvement) error {
 	inv.ID = newID()
@@ -233,6 +255,11 @@ func (db *DB) AddInvolvement(ctx context.Context, inv *casefile.Involvement) err
 		inv.CreatedAt = inv.CreatedAt.UTC()
 		if err := db.onRetentionInput(ctx, tx, inv.PersonID); err != nil {
 			return err
+		}
+		if inv.Kind == casefile.InvolvementAdoption {
+			if err := db.restrictToAdoptionTeam(ctx, tx, inv.PersonID); err != nil {
+				return err
+			}
 		}
 		return db.appendAudit(ctx, tx, auditEntry{Action: "involvement.create", TargetType: "involvement", TargetID: inv.ID,
 			PersonID: inv.PersonID, Details: map[string]any{"kind": inv.Kind, "started_on": inv.StartedOn, "ended_on": inv.EndedOn}})
