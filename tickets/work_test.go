@@ -118,7 +118,7 @@ func (f *fixture) actions() map[string]int {
 }
 
 func (f *fixture) processor() *Processor {
-	return &Processor{Store: f.db, Blobs: destroyer{f.store}, AfterRemoval: f.exports(0).DestroyRetired}
+	return &Processor{Store: f.db, Blobs: destroyer{f.store}, AfterWithdrawal: f.exports(0).DestroyRetired}
 }
 
 // exports is the export service as the worker has it, keeping bundles for keep (0: for ever).

@@ -268,6 +268,11 @@ func (db *DB) Reindex(ctx context.Context, t *casefile.Ticket) error {
 				return err
 			}
 		}
+		// The old person's bundles built or being built hold what moved:
+		// they are withdrawn, as after a removal.
+		if err := db.withdrawExports(ctx, tx, t.PersonID, t); err != nil {
+			return err
+		}
 		// Both records' trails show the move.
 		if err := db.appendAudit(ctx, tx, auditEntry{Action: t.TargetType + ".reindex_in", TargetType: t.TargetType, TargetID: t.TargetID,
 			PersonID: to, Details: map[string]any{"from_person_id": t.PersonID, "ticket_id": t.ID, "items": moved,
