@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/robfig/cron/v3"
 
@@ -34,6 +35,13 @@ type config struct {
 	PprofAddr         string // empty: no profiling listener
 	ExportKeepDays    int    // 0: bundles are kept until their record is destroyed
 	PDFFontDir        string // where DejaVu Sans is; without it the PDF chronology is Latin-1 only
+
+	// Audit anchors (package anchor): locked in compliance mode unless
+	// governance is chosen, written with their own credential when one is set.
+	AnchorLockMode    string
+	AnchorLock        time.Duration // how long each anchor is locked
+	AnchorS3AccessKey string
+	AnchorS3SecretKey string
 }
 
 // configError names the variable that is wrong, so that start-up fails with
@@ -124,6 +132,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		if _, err := loadSchedule(c); err != nil {
 			return nil, err
 		}
+	}
+	if err := c.loadTrust(get); err != nil {
+		return nil, err
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
