@@ -147,6 +147,7 @@ func (a *app) api() *httpapi.Server {
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
 		Registry:       reg,
 		MaxUploadBytes: a.cfg.MaxUploadBytes,
+		SigningKeys:    a.signingKeys,
 	})
 }
 

@@ -42,6 +42,10 @@ type config struct {
 	AnchorLock        time.Duration // how long each anchor is locked
 	AnchorS3AccessKey string
 	AnchorS3SecretKey string
+
+	// ExportSigningKeyFile is a PEM Ed25519 private key that signs bundles'
+	// manifests; empty: a key casefile generates and keeps in the database.
+	ExportSigningKeyFile string
 }
 
 // configError names the variable that is wrong, so that start-up fails with

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/council/casefile/export"
 )
 
 // Development secrets: the defaults that `make run` and the tests use with
@@ -35,6 +37,11 @@ func (c *config) loadTrust(get func(string, string) string) error {
 	c.AnchorS3SecretKey = get("CASEFILE_ANCHOR_S3_SECRET_KEY", "")
 	if (c.AnchorS3AccessKey == "") != (c.AnchorS3SecretKey == "") {
 		return &configError{"CASEFILE_ANCHOR_S3_ACCESS_KEY", "the anchor credential needs both CASEFILE_ANCHOR_S3_ACCESS_KEY and CASEFILE_ANCHOR_S3_SECRET_KEY, or neither"}
+	}
+	if c.ExportSigningKeyFile = get("CASEFILE_EXPORT_SIGNING_KEY", ""); c.ExportSigningKeyFile != "" {
+		if _, err := export.ReadPrivateKey(c.ExportSigningKeyFile); err != nil {
+			return &configError{"CASEFILE_EXPORT_SIGNING_KEY", err.Error()}
+		}
 	}
 	s3Host, _, _ := net.SplitHostPort(c.S3Endpoint)
 	if !onLoopback(s3Host) {
