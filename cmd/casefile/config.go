@@ -42,6 +42,17 @@ type config struct {
 	ExportKeepDays    int    // 0: bundles are kept until their record is destroyed
 	PDFFontDir        string // where DejaVu Sans is; without it the PDF chronology is Latin-1 only
 	SpoolDir          string // large emails spooled for parsing (unlinked at once); cleaned at start
+
+	// Audit anchors (package anchor): locked in compliance mode unless
+	// governance is chosen, written with their own credential when one is set.
+	AnchorLockMode    string
+	AnchorLock        time.Duration // how long each anchor is locked
+	AnchorS3AccessKey string
+	AnchorS3SecretKey string
+
+	// ExportSigningKeyFile is a PEM Ed25519 private key that signs bundles'
+	// manifests; empty: a key casefile generates and keeps in the database.
+	ExportSigningKeyFile string
 }
 
 // configError names the variable that is wrong, so that start-up fails with
@@ -145,6 +156,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		if _, err := loadSchedule(c); err != nil {
 			return nil, err
 		}
+	}
+	if err := c.loadTrust(get); err != nil {
+		return nil, err
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
