@@ -176,22 +176,19 @@ func TestQuickContents(t *testing.T) {
 }
 
 // TestOOM checks that a stream built to exhaust memory in decoders that
-// trust its counts is refused cheaply.
+// trust its counts is refused cheaply: in allocations, which are the same on
+// any machine (a time limit would flake under -race on a busy one).
 func TestOOM(t *testing.T) {
 	data := read(t, "oom.tnef")
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	start := time.Now()
 	for range 100 {
 		if _, err := Decode(data); err != nil {
 			t.Fatal(err)
 		}
 	}
 	runtime.ReadMemStats(&after)
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("100 decodes took %v", d)
-	}
 	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
 		t.Errorf("100 decodes allocated %d bytes", n)
 	}
