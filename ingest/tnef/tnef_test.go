@@ -425,3 +425,27 @@ func TestCleanName(t *testing.T) {
 		}
 	}
 }
+
+// The output buffer is sized by the declared raw size, bounded, never by
+// what the input could expand to: a 256 KiB body that ends at once after a
+// few literals, under a raw size that lies, allocated 2 MiB (8 times the
+// input) before.
+func TestDecompressRTFAllocatesByRawSize(t *testing.T) {
+	// "abc", "{\rtf1" from the dictionary, then the end marker: a reference
+	// to the write position, 207+9 = 0xD8 (token 0x0D80).
+	body := append([]byte{0x18, 'a', 'b', 'c', 0x00, 0x04, 0x0D, 0x80}, make([]byte, 256<<10)...)
+	b := binary.LittleEndian.AppendUint32(nil, uint32(len(body)+12))
+	for _, raw := range []uint32{9, 1 << 20, 0xFFFFFFFF} {
+		in := binary.LittleEndian.AppendUint32(b[:4:4], raw)
+		in = binary.LittleEndian.AppendUint32(in, rtfCompressed)
+		in = binary.LittleEndian.AppendUint32(in, ^crc32Update(body))
+		in = append(in, body...)
+		got, err := decompressRTF(in, MaxTotalSize)
+		if string(got) != "abc{\\rtf1" || err != nil {
+			t.Fatalf("raw size %d: got %d bytes %.40q, %v", raw, len(got), got, err)
+		}
+		if want := min(int(raw), maxRTFPrealloc); cap(got) > want {
+			t.Errorf("raw size %d: output buffer of %d bytes for %d bytes of output, want at most %d", raw, cap(got), len(got), want)
+		}
+	}
+}
