@@ -100,6 +100,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	db.SetRetentionPolicy(retention.Policy{S: schedule})
+	db.SetAdoptionTeam(cfg.AdoptionTeam)
 	a := &app{cfg: cfg, log: log, db: db, s3: store, workers: w, policy: retention.Policy{S: schedule}}
 	return a, nil
 }
@@ -136,6 +137,8 @@ func (a *app) api() *httpapi.Server {
 		Ingest:         a.ingestService(),
 		Tickets:        a.db,
 		Retention:      a.db,
+		Access:         a.db,
+		Teams:          a.db,
 		Policy:         a.policy,
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
 		Registry:       reg,

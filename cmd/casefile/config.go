@@ -34,6 +34,7 @@ type config struct {
 	PprofAddr         string // empty: no profiling listener
 	ExportKeepDays    int    // 0: bundles are kept until their record is destroyed
 	PDFFontDir        string // where DejaVu Sans is; without it the PDF chronology is Latin-1 only
+	AdoptionTeam      string // a team's name or id: recording an adoption involvement restricts the record to it
 }
 
 // configError names the variable that is wrong, so that start-up fails with
@@ -65,6 +66,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		LogLevel:          get("CASEFILE_LOG_LEVEL", "info"),
 		PprofAddr:         get("CASEFILE_PPROF_ADDR", ""),
 		PDFFontDir:        get("CASEFILE_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"),
+		AdoptionTeam:      get("CASEFILE_ADOPTION_TEAM", ""),
 	}
 	var err error
 	if err := checkHostPort("CASEFILE_HTTP_ADDR", c.HTTPAddr); err != nil {
