@@ -164,11 +164,11 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 					t.Fatalf("outsider=%v sees %d tickets on the restricted record", outsider, on)
 				}
 			}},
-		"GET /v1/tickets/:id":          {role: "practitioner", method: "GET", path: "/v1/tickets/" + tApprove, member: 200},
-		"POST /v1/tickets/:id/approve": {role: "ict", method: "POST", path: "/v1/tickets/" + tApprove + "/approve", member: 202},
-		"POST /v1/tickets/:id/reject":  {role: "ict", method: "POST", path: "/v1/tickets/" + tReject + "/reject", body: map[string]any{"reason": "Not pasted."}, member: 200},
-		"POST /v1/tickets/:id/retry":   {role: "ict", method: "POST", path: "/v1/tickets/" + tReject + "/retry"},
-		"POST /v1/tickets/:id/close":   {role: "ict", method: "POST", path: "/v1/tickets/" + tReject + "/close"},
+		"GET /v1/tickets/:id":           {role: "practitioner", method: "GET", path: "/v1/tickets/" + tApprove, member: 200},
+		"POST /v1/tickets/:id/approve":  {role: "ict", method: "POST", path: "/v1/tickets/" + tApprove + "/approve", member: 202},
+		"POST /v1/tickets/:id/reject":   {role: "ict", method: "POST", path: "/v1/tickets/" + tReject + "/reject", body: map[string]any{"reason": "Not pasted."}, member: 200},
+		"POST /v1/tickets/:id/retry":    {role: "ict", method: "POST", path: "/v1/tickets/" + tReject + "/retry"},
+		"POST /v1/tickets/:id/close":    {role: "ict", method: "POST", path: "/v1/tickets/" + tReject + "/close"},
 		"GET /v1/persons/:id/retention": {role: "practitioner", method: "GET", path: "/v1/persons/" + p + "/retention", member: 200},
 		"GET /v1/audit": {role: "auditor", method: "GET", path: "/v1/audit?limit=500",
 			check: func(t *testing.T, r *response, outsider bool) {
