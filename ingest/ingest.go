@@ -79,6 +79,8 @@ type Service struct {
 	MaxStreams  int
 	streamsOnce sync.Once
 	streams     chan struct{}
+
+	onAttachment func(name string) // for tests: called as each attachment is extracted
 }
 
 // streamSlot waits for a turn to stream an upload, and returns its release.
@@ -376,7 +378,12 @@ func (s *Service) newDocument(up Upload, id, key, version string, size int64, su
 
 // describe sniffs the stored document's type and parses what it can: an
 // email (.eml, .msg), or a winmail.dat on its own, and their attachments.
+// A panic in any of it is a parse warning on the kept original (safely).
 func (s *Service) describe(ctx context.Context, st *Staged, d *casefile.Document, head []byte) error {
+	return s.safely(ctx, st, d, func() error { return s.describeUnsafe(ctx, st, d, head) })
+}
+
+func (s *Service) describeUnsafe(ctx context.Context, st *Staged, d *casefile.Document, head []byte) error {
 	d.ContentType = sniffType(head, d.Filename, d.DeclaredContentType)
 	st.Doc = d
 	kind := classify(d.ContentType, d.DeclaredContentType, d.Filename, head)
@@ -486,6 +493,9 @@ func (s *Service) Discard(ctx context.Context, st *Staged) {
 func (s *Service) store(ctx context.Context, st *Staged, parent *casefile.Document, name, declared string, body io.Reader) (*casefile.Document, error) {
 	if countDocs(st.Doc) > s.limits().MaxParts {
 		return nil, nil
+	}
+	if s.onAttachment != nil {
+		s.onAttachment(name)
 	}
 	id, key := newKey()
 	retain := RetainUntil(s.now())

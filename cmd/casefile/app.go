@@ -12,7 +12,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -88,7 +87,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("CASEFILE_S3_ENDPOINT (%s): %w", cfg.S3Endpoint, err)
 	}
 	w := workers.New(workers.Config{
-		Redis:       asynq.RedisClientOpt{Addr: cfg.RedisAddr, DB: cfg.RedisDB, DialTimeout: 3 * time.Second},
+		Redis:       cfg.redisOpt(),
 		Queue:       cfg.WorkerQueue,
 		Concurrency: cfg.WorkerConcurrency,
 		Periodic:    periodic(cfg),

@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/robfig/cron/v3"
 
 	"github.com/council/casefile/storage/s3"
@@ -14,10 +16,14 @@ import (
 
 // config is every setting, read from the environment once, in cmd only.
 type config struct {
-	HTTPAddr          string
-	DatabaseURL       string
-	RedisAddr         string
-	RedisDB           int
+	HTTPAddr    string
+	DatabaseURL string
+	RedisAddr   string
+	RedisDB     int
+	// RedisSentinels, when set, are Redis Sentinel addresses to ask for the
+	// master named RedisMaster (CASEFILE_REDIS_ADDR is then unused).
+	RedisSentinels    []string
+	RedisMaster       string
 	S3Endpoint        string
 	S3AccessKey       string
 	S3SecretKey       string
@@ -88,6 +94,18 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if c.RedisDB, err = intSetting(get, "CASEFILE_REDIS_DB", "0", 0, 15); err != nil {
 		return nil, err
+	}
+	if v := get("CASEFILE_REDIS_SENTINELS", ""); v != "" {
+		for _, a := range strings.Split(v, ",") {
+			a = strings.TrimSpace(a)
+			if err := checkHostPort("CASEFILE_REDIS_SENTINELS", a); err != nil {
+				return nil, err
+			}
+			c.RedisSentinels = append(c.RedisSentinels, a)
+		}
+		if c.RedisMaster = get("CASEFILE_REDIS_MASTER", ""); c.RedisMaster == "" {
+			return nil, &configError{"CASEFILE_REDIS_MASTER", "with CASEFILE_REDIS_SENTINELS, name the master the sentinels watch (e.g. mymaster)"}
+		}
 	}
 	if c.ExportKeepDays, err = intSetting(get, "CASEFILE_EXPORT_KEEP_DAYS", "30", 0, 36500); err != nil {
 		return nil, err
@@ -172,4 +190,14 @@ func validBucket(b string) bool {
 func (c *config) s3Config() s3.Config {
 	return s3.Config{Endpoint: c.S3Endpoint, AccessKey: c.S3AccessKey, SecretKey: c.S3SecretKey,
 		Bucket: c.S3Bucket, Secure: c.S3Secure, Region: c.S3Region}
+}
+
+// redisOpt is how the workers and the queue reach Redis: one server, or the
+// master that Redis Sentinel names (which follows a failover).
+func (c *config) redisOpt() asynq.RedisConnOpt {
+	if len(c.RedisSentinels) > 0 {
+		return asynq.RedisFailoverClientOpt{MasterName: c.RedisMaster, SentinelAddrs: c.RedisSentinels, DB: c.RedisDB,
+			DialTimeout: 3 * time.Second}
+	}
+	return asynq.RedisClientOpt{Addr: c.RedisAddr, DB: c.RedisDB, DialTimeout: 3 * time.Second}
 }

@@ -118,6 +118,25 @@ func personExists(ctx context.Context, q pgx.Tx, id string) error {
 	return err
 }
 
+// personWritable checks, in tx, that the person exists and their record may
+// take writes (not destroyed), and holds a share lock on the person's row to
+// the end of tx, so that a destruction cannot slip in between the check and
+// the write.
+func personWritable(ctx context.Context, tx pgx.Tx, id string) error {
+	if !validUUID(id) {
+		return notFound("Person")
+	}
+	var status string
+	err := tx.QueryRow(ctx, "SELECT status FROM persons WHERE id = $1 FOR SHARE", id).Scan(&status)
+	if err == pgx.ErrNoRows {
+		return notFound("Person")
+	}
+	if err != nil {
+		return err
+	}
+	return personActive(status)
+}
+
 func involvementsOf(ctx context.Context, tx pgx.Tx, personID string) ([]*casefile.Involvement, error) {
 	rows, err := tx.Query(ctx, `SELECT id, person_id, kind, started_on, ended_on, coalesce(outcome, ''), created_at
 		FROM involvements WHERE person_id = $1 ORDER BY started_on, id`, personID)
@@ -221,7 +240,7 @@ func personIDs(ps []*casefile.Person) []string {
 func (db *DB) AddInvolvement(ctx context.Context, inv *casefile.Involvement) error {
 	inv.ID = newID()
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		if err := personExists(ctx, tx, inv.PersonID); err != nil {
+		if err := personWritable(ctx, tx, inv.PersonID); err != nil {
 			return err
 		}
 		var outcome *string
@@ -261,6 +280,9 @@ func (db *DB) CloseInvolvement(ctx context.Context, id string, endedOn casefile.
 			return notFound("Involvement")
 		}
 		if err != nil {
+			return err
+		}
+		if err := personWritable(ctx, tx, inv.PersonID); err != nil {
 			return err
 		}
 		if inv.EndedOn != nil {
