@@ -224,7 +224,7 @@ type restrictedPlaceholder struct {
 func personItems(ps []*casefile.Person) []any {
 	out := make([]any, len(ps))
 	for i, p := range ps {
-		if p.Restricted {
+		if p.Restricted && p.ExternalRef == "" { // a stand-in from FindPersons
 			out[i] = restrictedPlaceholder{ID: p.ID, Restricted: true}
 		} else {
 			out[i] = p
