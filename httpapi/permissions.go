@@ -21,6 +21,8 @@ const (
 	permRetentionManage perm = "retention:manage"
 	permExportsManage   perm = "exports:manage"
 	permAuditRead       perm = "audit:read"
+	permUsersManage     perm = "users:manage"
+	permTokensManage    perm = "tokens:manage"
 	permAuthenticated   perm = "authenticated" // any valid token
 )
 
@@ -40,7 +42,7 @@ var matrix = map[casefile.Role][]perm{
 	casefile.RoleAuditor:        append([]perm{permAuditRead}, readAll...),
 	casefile.RoleAdmin: {permPersonsRead, permPersonsWrite, permDocumentsRead, permDocumentsWrite, permNotesRead,
 		permNotesWrite, permNotesAmend, permNotesScan, permTicketsRead, permTicketsRaise, permTicketsDecide,
-		permRetentionRead, permRetentionManage, permExportsManage, permAuditRead},
+		permRetentionRead, permRetentionManage, permExportsManage, permAuditRead, permUsersManage, permTokensManage},
 }
 
 // allows reports whether role has p.
