@@ -10,12 +10,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/council/casefile"
 )
+
+var errorCode = regexp.MustCompile(`^[a-z_]{1,40}$`)
 
 // loginCookie binds a sign-in under way (or the token form) to the browser
 // that started it, for as long as loginLifetime.
@@ -220,6 +223,11 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := q.Get("error"); e != "" {
+		// Only an OAuth error code is shown (access_denied, ...): the
+		// parameter is anyone's to write, so no free text reaches the page.
+		if !errorCode.MatchString(e) {
+			e = "error"
+		}
 		h.fail(w, r, http.StatusUnauthorized, "The identity provider did not sign you in ("+e+"). "+again, nil)
 		return
 	}
