@@ -8,19 +8,25 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/robfig/cron/v3"
 
 	"github.com/council/casefile"
 	"github.com/council/casefile/auth"
+	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/storage/s3"
 )
 
 // config is every setting, read from the environment once, in cmd only.
 type config struct {
-	HTTPAddr          string
-	DatabaseURL       string
-	RedisAddr         string
-	RedisDB           int
+	HTTPAddr    string
+	DatabaseURL string
+	RedisAddr   string
+	RedisDB     int
+	// RedisSentinels, when set, are Redis Sentinel addresses to ask for the
+	// master named RedisMaster (CASEFILE_REDIS_ADDR is then unused).
+	RedisSentinels    []string
+	RedisMaster       string
 	S3Endpoint        string
 	S3AccessKey       string
 	S3SecretKey       string
@@ -37,6 +43,7 @@ type config struct {
 	PprofAddr         string // empty: no profiling listener
 	ExportKeepDays    int    // 0: bundles are kept until their record is destroyed
 	PDFFontDir        string // where DejaVu Sans is; without it the PDF chronology is Latin-1 only
+	SpoolDir          string // large emails spooled for parsing (unlinked at once); cleaned at start
 
 	// Sign-in (#11).
 	PublicURL        *url.URL // where browsers reach casefile; the callback is {PublicURL}/auth/callback
@@ -79,6 +86,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		LogLevel:          get("CASEFILE_LOG_LEVEL", "info"),
 		PprofAddr:         get("CASEFILE_PPROF_ADDR", ""),
 		PDFFontDir:        get("CASEFILE_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"),
+		SpoolDir:          get("CASEFILE_SPOOL_DIR", ingest.DefaultSpoolDir()),
 	}
 	var err error
 	if err := checkHostPort("CASEFILE_HTTP_ADDR", c.HTTPAddr); err != nil {
@@ -100,6 +108,18 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if c.RedisDB, err = intSetting(get, "CASEFILE_REDIS_DB", "0", 0, 15); err != nil {
 		return nil, err
+	}
+	if v := get("CASEFILE_REDIS_SENTINELS", ""); v != "" {
+		for _, a := range strings.Split(v, ",") {
+			a = strings.TrimSpace(a)
+			if err := checkHostPort("CASEFILE_REDIS_SENTINELS", a); err != nil {
+				return nil, err
+			}
+			c.RedisSentinels = append(c.RedisSentinels, a)
+		}
+		if c.RedisMaster = get("CASEFILE_REDIS_MASTER", ""); c.RedisMaster == "" {
+			return nil, &configError{"CASEFILE_REDIS_MASTER", "with CASEFILE_REDIS_SENTINELS, name the master the sentinels watch (e.g. mymaster)"}
+		}
 	}
 	if c.ExportKeepDays, err = intSetting(get, "CASEFILE_EXPORT_KEEP_DAYS", "30", 0, 36500); err != nil {
 		return nil, err
@@ -254,4 +274,14 @@ func durationSetting(get func(string, string) string, name, def string, lo, hi t
 		return 0, &configError{name, fmt.Sprintf("must be a duration from %s to %s, like 30m or 10h, got %q", lo, hi, v)}
 	}
 	return d, nil
+}
+
+// redisOpt is how the workers and the queue reach Redis: one server, or the
+// master that Redis Sentinel names (which follows a failover).
+func (c *config) redisOpt() asynq.RedisConnOpt {
+	if len(c.RedisSentinels) > 0 {
+		return asynq.RedisFailoverClientOpt{MasterName: c.RedisMaster, SentinelAddrs: c.RedisSentinels, DB: c.RedisDB,
+			DialTimeout: 3 * time.Second}
+	}
+	return asynq.RedisClientOpt{Addr: c.RedisAddr, DB: c.RedisDB, DialTimeout: 3 * time.Second}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hibiken/asynq"
 )
 
 func TestBadSettingsFailWithOneLineNamingTheVariable(t *testing.T) {
@@ -31,6 +33,7 @@ func TestBadSettingsFailWithOneLineNamingTheVariable(t *testing.T) {
 		"CASEFILE_OIDC_ROLE_MAP":      "Casefile.Boss=boss",
 		"CASEFILE_SESSION_IDLE":       "forever",
 		"CASEFILE_SESSION_MAX":        "0s",
+		"CASEFILE_REDIS_SENTINELS":    "sentinel-a:26379,sentinel-b",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -70,5 +73,22 @@ func TestOIDCNeedsClientIDAndSecret(t *testing.T) {
 	if err != nil || cfg.OIDCRoleMap["Casefile.Admin"] != "admin" || cfg.OIDCRolesClaim != "roles" || cfg.SessionIdle != 30*time.Minute ||
 		cfg.SessionMax != 10*time.Hour || cfg.PublicURL.String() != "http://127.0.0.1:8080" {
 		t.Fatalf("loopback issuer: %+v %v", cfg, err)
+	}
+}
+
+func TestRedisSentinelsNeedTheMasterName(t *testing.T) {
+	env := map[string]string{"CASEFILE_REDIS_SENTINELS": "sentinel-a:26379, sentinel-b:26379"}
+	_, err := loadConfig(func(k string) string { return env[k] })
+	if err == nil || !strings.HasPrefix(err.Error(), "CASEFILE_REDIS_MASTER: ") {
+		t.Fatalf("sentinels without a master name: %v", err)
+	}
+	env["CASEFILE_REDIS_MASTER"] = "casefile"
+	c, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, ok := c.redisOpt().(asynq.RedisFailoverClientOpt)
+	if !ok || opt.MasterName != "casefile" || len(opt.SentinelAddrs) != 2 || opt.SentinelAddrs[1] != "sentinel-b:26379" {
+		t.Fatalf("redis option with sentinels: %#v", c.redisOpt())
 	}
 }
