@@ -45,6 +45,17 @@ type config struct {
 	PDFFontDir        string // where DejaVu Sans is; without it the PDF chronology is Latin-1 only
 	SpoolDir          string // large emails spooled for parsing (unlinked at once); cleaned at start
 
+	// Audit anchors (package anchor): locked in compliance mode unless
+	// governance is chosen, written with their own credential when one is set.
+	AnchorLockMode    string
+	AnchorLock        time.Duration // how long each anchor is locked
+	AnchorS3AccessKey string
+	AnchorS3SecretKey string
+
+	// ExportSigningKeyFile is a PEM Ed25519 private key that signs bundles'
+	// manifests; empty: a key casefile generates and keeps in the database.
+	ExportSigningKeyFile string
+
 	// Sign-in (#11).
 	PublicURL        *url.URL // where browsers reach casefile; the callback is {PublicURL}/auth/callback
 	OIDCIssuer       string   // empty: single sign-on off, the sign-in form takes an API token
@@ -160,6 +171,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		}
 	}
 	if err := loadSignIn(c, get); err != nil {
+		return nil, err
+	}
+	if err := c.loadTrust(get); err != nil {
 		return nil, err
 	}
 	switch c.LogLevel {
