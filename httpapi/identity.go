@@ -90,6 +90,14 @@ func (s *Server) listUsers(c *gin.Context) {
 type userPatch struct {
 	Role     *casefile.Role `json:"role"`
 	Disabled *bool          `json:"disabled"`
+	// TeamIDs replaces the user's teams (the access layer's TeamService).
+	TeamIDs *[]string `json:"team_ids"`
+}
+
+// userResponse is a user with the ids of their teams.
+type userResponse struct {
+	*casefile.User
+	TeamIDs []string `json:"team_ids"`
 }
 
 func (s *Server) updateUser(c *gin.Context) {
@@ -103,8 +111,17 @@ func (s *Server) updateUser(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	if req.Role == nil && req.Disabled == nil {
-		s.respondError(c, unprocessable("nothing_to_change", "Send role, disabled, or both."))
+	if req.Role == nil && req.Disabled == nil && req.TeamIDs == nil {
+		s.respondError(c, unprocessable("nothing_to_change", "Send role, disabled, team_ids, or any of them."))
+		return
+	}
+	if req.Role != nil && *req.Role != "" && !casefile.ValidRole(*req.Role) {
+		s.respondError(c, unprocessable("invalid_role",
+			"Unknown role %q; use one of practitioner, manager, ict, records_officer, auditor, admin (or \"\" for none).", *req.Role))
+		return
+	}
+	if req.TeamIDs != nil && s.cfg.Teams == nil {
+		s.unwired(c, "teams")
 		return
 	}
 	if req.Disabled != nil && *req.Disabled && casefile.ActorFrom(c.Request.Context()).ID == id {
@@ -116,12 +133,32 @@ func (s *Server) updateUser(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	u, err := us.UpdateUser(c.Request.Context(), id, casefile.UserUpdate{Role: req.Role, Disabled: req.Disabled})
+	ctx := c.Request.Context()
+	u, err := us.User(ctx, id)
 	if err != nil {
 		s.respondError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, u)
+	if req.TeamIDs != nil {
+		if err := s.cfg.Teams.SetUserTeams(ctx, id, *req.TeamIDs); err != nil {
+			s.respondError(c, err)
+			return
+		}
+	}
+	if req.Role != nil || req.Disabled != nil {
+		if u, err = us.UpdateUser(ctx, id, casefile.UserUpdate{Role: req.Role, Disabled: req.Disabled}); err != nil {
+			s.respondError(c, err)
+			return
+		}
+	}
+	out := userResponse{User: u, TeamIDs: []string{}}
+	if s.cfg.Teams != nil {
+		if out.TeamIDs, err = s.cfg.Teams.UserTeams(ctx, id); err != nil {
+			s.respondError(c, err)
+			return
+		}
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) listTokens(c *gin.Context) {

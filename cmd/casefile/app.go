@@ -114,6 +114,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	} else if n > 0 {
 		log.Warn("removed files left in the spool directory", "dir", cfg.SpoolDir, "files", n)
 	}
+	db.SetAdoptionTeam(cfg.AdoptionTeam)
 	a := &app{cfg: cfg, log: log, db: db, s3: store, anchorS3: anchors, workers: w, policy: retention.Policy{S: schedule}}
 	return a, nil
 }
@@ -154,6 +155,8 @@ func (a *app) api() *httpapi.Server {
 		Ingest:         a.ingestService(),
 		Tickets:        a.db,
 		Retention:      a.db,
+		Access:         a.db,
+		Teams:          a.db,
 		Policy:         a.policy,
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
 		Registry:       reg,

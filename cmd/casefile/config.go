@@ -55,6 +55,7 @@ type config struct {
 	// ExportSigningKeyFile is a PEM Ed25519 private key that signs bundles'
 	// manifests; empty: a key casefile generates and keeps in the database.
 	ExportSigningKeyFile string
+	AdoptionTeam         string // a team's name or id: recording an adoption involvement restricts the record to it
 
 	// Sign-in (#11).
 	PublicURL        *url.URL // where browsers reach casefile; the callback is {PublicURL}/auth/callback
@@ -98,6 +99,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		PprofAddr:         get("CASEFILE_PPROF_ADDR", ""),
 		PDFFontDir:        get("CASEFILE_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"),
 		SpoolDir:          get("CASEFILE_SPOOL_DIR", ingest.DefaultSpoolDir()),
+		AdoptionTeam:      get("CASEFILE_ADOPTION_TEAM", ""),
 	}
 	var err error
 	if err := checkHostPort("CASEFILE_HTTP_ADDR", c.HTTPAddr); err != nil {

@@ -17,7 +17,7 @@ import (
 // authenticator says who calls the API and the pages: bearer tokens and
 // browser sessions, with the configured timeouts.
 func (a *app) authenticator() *auth.Authenticator {
-	return &auth.Authenticator{Tokens: a.db, Sessions: a.db, Users: a.db,
+	return &auth.Authenticator{Tokens: a.db, Sessions: a.db, Users: a.db, Teams: a.db.UserTeams,
 		IdleTimeout: a.cfg.SessionIdle, MaxLifetime: a.cfg.SessionMax,
 		SecureCookie: a.cfg.PublicURL.Scheme == "https"}
 }

@@ -168,13 +168,22 @@ func TestSignInThroughARealOpenIDProvider(t *testing.T) {
 		t.Fatalf("user = %v", u)
 	}
 	joID := u["id"].(string)
-	s.must(200, "PATCH", "/v1/users/"+joID, s.Admin, map[string]any{"role": "practitioner"})
+	team := s.must(201, "POST", "/v1/teams", s.Admin, map[string]any{"name": "Adoption"})["id"].(string)
+	patched := s.must(200, "PATCH", "/v1/users/"+joID, s.Admin, map[string]any{"role": "practitioner", "team_ids": []string{team}})
+	if patched["role"] != "practitioner" || len(patched["team_ids"].([]any)) != 1 {
+		t.Fatalf("PATCH user = %v", patched)
+	}
+	for _, bad := range []map[string]any{{"role": "boss"}, {}, {"team_ids": []string{"0190a0c0-0000-7000-8000-000000000000"}}} {
+		if r := s.do("PATCH", "/v1/users/"+joID, s.Admin, bad); r.Status < 400 || r.Status >= 500 {
+			t.Fatalf("PATCH %v = %d %s", bad, r.Status, r.Body)
+		}
+	}
 
 	// The same session now works: /v1/me says who.
 	r := jo.api("GET", base+"/v1/me", "")
 	me := (&response{Body: []byte(r.Body)}).JSON()
 	if r.Status != 200 || me["id"] != joID || me["kind"] != "user" || me["name"] != "Jo Bloggs" || me["email"] != "jo.bloggs@council.test" ||
-		me["role"] != "practitioner" {
+		me["role"] != "practitioner" || len(me["teams"].([]any)) != 1 || me["teams"].([]any)[0] != team {
 		t.Fatalf("/v1/me = %d %s", r.Status, r.Body)
 	}
 	csrf, _ := me["csrf_token"].(string)

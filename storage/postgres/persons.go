@@ -83,6 +83,9 @@ func (db *DB) Person(ctx context.Context, id string) (*casefile.Person, error) {
 		if err != nil {
 			return err
 		}
+		if p.Restricted, err = restricted(ctx, tx, id); err != nil {
+			return err
+		}
 		return db.appendAudit(ctx, tx, auditEntry{Action: "person.read", TargetType: "person", TargetID: id, PersonID: id})
 	})
 	return p, err
