@@ -60,6 +60,7 @@ var restrictionDecisions = map[string]scope{
 	"POST /v1/teams":                     scopeNone,
 	"GET /v1/teams":                      scopeNone,
 	"POST /v1/persons/:id/exports":       scopePerson,
+	"GET /v1/exports/signing-key":        scopeNone, // the service's public key: nothing of a record
 	"GET /v1/exports/:id":                scopeExport,
 	"GET /v1/exports/:id/content":        scopeExport,
 	"GET /v1/note-types":                 scopeNone,
@@ -93,6 +94,11 @@ var restrictionDecisions = map[string]scope{
 	"GET /v1/retention/runs/:id/items":   scopeNone, // item ids, classes, dates: no names or content
 	"GET /v1/audit":                      scopeFiltered,
 	"GET /v1/audit/verify":               scopeNone,
+	"GET /v1/me":                         scopeNone,
+	"GET /v1/users":                      scopeNone,
+	"PATCH /v1/users/:id":                scopeNone,
+	"GET /v1/tokens":                     scopeNone,
+	"DELETE /v1/tokens/:id":              scopeNone,
 }
 
 // restrict is the middleware that applies a route's decision before its
