@@ -18,6 +18,7 @@ import (
 	"github.com/council/casefile"
 	"github.com/council/casefile/anchor"
 	"github.com/council/casefile/httpapi"
+	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
 	"github.com/council/casefile/retention"
 	"github.com/council/casefile/storage/postgres"
@@ -100,6 +101,14 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	}
 	db.SetRetentionPolicy(retention.Policy{S: schedule})
 	db.SetAdoptionTeam(cfg.AdoptionTeam)
+	// Spool files are unlinked as soon as they are made; whatever is in the
+	// directory was left by something else (an older version) and goes.
+	if n, err := ingest.PrepareSpool(cfg.SpoolDir); err != nil {
+		db.Close()
+		return nil, &configError{"CASEFILE_SPOOL_DIR", err.Error()}
+	} else if n > 0 {
+		log.Warn("removed files left in the spool directory", "dir", cfg.SpoolDir, "files", n)
+	}
 	a := &app{cfg: cfg, log: log, db: db, s3: store, workers: w, policy: retention.Policy{S: schedule}}
 	return a, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/robfig/cron/v3"
 
+	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/storage/s3"
 )
 
@@ -41,6 +42,7 @@ type config struct {
 	ExportKeepDays    int    // 0: bundles are kept until their record is destroyed
 	PDFFontDir        string // where DejaVu Sans is; without it the PDF chronology is Latin-1 only
 	AdoptionTeam      string // a team's name or id: recording an adoption involvement restricts the record to it
+	SpoolDir          string // large emails spooled for parsing (unlinked at once); cleaned at start
 }
 
 // configError names the variable that is wrong, so that start-up fails with
@@ -73,6 +75,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		PprofAddr:         get("CASEFILE_PPROF_ADDR", ""),
 		PDFFontDir:        get("CASEFILE_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"),
 		AdoptionTeam:      get("CASEFILE_ADOPTION_TEAM", ""),
+		SpoolDir:          get("CASEFILE_SPOOL_DIR", ingest.DefaultSpoolDir()),
 	}
 	var err error
 	if err := checkHostPort("CASEFILE_HTTP_ADDR", c.HTTPAddr); err != nil {

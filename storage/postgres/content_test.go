@@ -1,14 +1,27 @@
 package postgres_test
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/council/casefile"
 	"github.com/council/casefile/internal/testenv"
 	"github.com/council/casefile/storage/postgres"
 )
+
+func newUUID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// ictCtx is a second person, of the ICT service desk, who approves what the
+// tester raised.
+func ictCtx() context.Context {
+	return casefile.WithActor(context.Background(), casefile.Actor{ID: "ict-1", Kind: casefile.ActorUser, Name: "ict.desk", Role: casefile.RoleICT})
+}
 
 // removeByTicket raises, approves and carries out a removal of a note.
 func removeByTicket(t *testing.T, db *postgres.DB, noteID, reason string) *casefile.Ticket {
@@ -18,7 +31,7 @@ func removeByTicket(t *testing.T, db *postgres.DB, noteID, reason string) *casef
 	if err := db.CreateTicket(ctx, tk); err != nil {
 		t.Fatalf("raise: %v", err)
 	}
-	if _, err := db.ApproveTicket(ctx, tk.ID); err != nil {
+	if _, err := db.ApproveTicket(ictCtx(), tk.ID); err != nil {
 		t.Fatalf("approve: %v", err)
 	}
 	if err := db.RemoveNote(ctx, tk); err != nil {
@@ -196,5 +209,114 @@ func TestDestroyedPersonTakesNoWrites(t *testing.T) {
 	// The live person still takes writes.
 	if err := db.CreateNote(ctx, &casefile.Note{PersonID: live.ID, Type: "contact", OccurredAt: at}, "Phoned dad again."); err != nil {
 		t.Errorf("note on a live person: %v", err)
+	}
+}
+
+// incompressible returns n random hex characters: stored as they are (no
+// compression shortens them), so that their bytes can be looked for on disk.
+func incompressible(n int) string {
+	b := make([]byte, n/2)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// Nothing of the content survives a removal: not the filename a sender
+// chose, not the typed reasons in the append-only log, and not the old row
+// versions, TOAST chunks and search-index keys PostgreSQL keeps after an
+// UPDATE (looked for in the pages with pageinspect; fails without the purge).
+func TestRemovalLeavesNothingOfTheContent(t *testing.T) {
+	ctx := actorCtx()
+	db := testenv.Postgres(t)
+	p := mustPerson(t, db, "C1")
+	at := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	// Words that appear nowhere else, in the body, the reason, the document.
+	const bodyWord, reasonWord, fileWord, ticketWord = "Zanzibarquux", "Quuxreasonx", "Xyzzyfilename", "Plughheadjo"
+	long := bodyWord + " said " + incompressible(6000) // TOASTed
+	orig := mustNote(t, db, p.ID, "contact", at, "Spoke to mum.")
+	corr := &casefile.Note{PersonID: p.ID, Type: "correction", OccurredAt: at, CorrectsNoteID: &orig.ID, CorrectionReason: reasonWord + " was named"}
+	if err := db.CreateNote(ctx, corr, long); err != nil {
+		t.Fatal(err)
+	}
+	docID, attID := newUUID(), newUUID()
+	filename := "Referral re Amy Pond – allegation against J Smith " + fileWord + ".pdf"
+	att := &casefile.Document{ID: attID, ParentID: &docID, Kind: casefile.DocumentAttachment, Filename: fileWord + "-statement.pdf",
+		Category: "correspondence", ContentType: "application/pdf", Size: 3, SHA256: strings.Repeat("b", 64), ObjectKey: "documents/" + attID,
+		Text: fileWord + " statement text"}
+	doc := &casefile.Document{ID: docID, PersonID: p.ID, Kind: casefile.DocumentEmail, Filename: filename, Title: fileWord + " title",
+		Category: "correspondence", ContentType: "message/rfc822", Size: 3, SHA256: strings.Repeat("a", 64), ObjectKey: "documents/" + docID,
+		Email: &casefile.EmailMeta{Subject: "Re: " + fileWord, From: "head@school.example.org"}, Text: fileWord + " body text",
+		Attachments: []*casefile.Document{att}}
+	if err := db.CreateDocument(ctx, doc, ""); err != nil {
+		t.Fatal(err)
+	}
+	tables := []string{"notes", "note_versions", "documents", "audit_events"}
+	needles := []string{bodyWord, strings.ToLower(bodyWord), reasonWord, fileWord, strings.ToLower(fileWord), ticketWord}
+	// The check can see them while they are there.
+	if got := testenv.PagesHolding(t, db, tables, needles...); len(got[bodyWord]) == 0 || len(got[fileWord]) == 0 || len(got[reasonWord]) == 0 {
+		t.Fatalf("the page check does not find live content: %v", got)
+	}
+
+	// A rejected ticket's reason and the removal tickets' reasons are typed
+	// by people about people.
+	rej := &casefile.Ticket{Kind: casefile.TicketReindex, TargetType: "note", TargetID: orig.ID, ToPersonID: &mustPerson(t, db, "C2").ID,
+		Reason: ticketWord + " says this is her brother"}
+	if err := db.CreateTicket(ctx, rej); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RejectTicket(ctx, rej.ID, "No: "+ticketWord+" was mistaken"); err != nil {
+		t.Fatal(err)
+	}
+	removeByTicket(t, db, corr.ID, "Pasted email from "+ticketWord)
+	dt := &casefile.Ticket{Kind: casefile.TicketRemoval, TargetType: "document", TargetID: docID, Reason: ticketWord + "'s allegation"}
+	if err := db.CreateTicket(ctx, dt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ApproveTicket(ictCtx(), dt.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.MarkDocumentRemoved(ctx, dt); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ClearDocumentContent(ctx, dt); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, id := range []string{docID, attID} {
+		d, err := db.Document(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Filename != "removed-"+id || d.Title != "" || d.Email != nil {
+			t.Errorf("removed document %s: filename %q title %q email %v", id, d.Filename, d.Title, d.Email)
+		}
+	}
+	// The log keeps a digest and the length of each typed reason, never the text.
+	evs, _, err := db.AuditEvents(ctx, casefile.AuditFilter{Page: casefile.Page{Limit: 500}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	digests := 0
+	for _, e := range evs {
+		if strings.Contains(string(e.Details), ticketWord) {
+			t.Errorf("%s keeps a typed reason in the log: %s", e.Action, e.Details)
+		}
+		if strings.Contains(string(e.Details), `"reason_sha256"`) {
+			digests++
+		}
+	}
+	if digests != 4 { // three raised, one rejected
+		t.Errorf("%d events carry a reason's digest, want 4", digests)
+	}
+	// The ticket keeps its reason (the tombstone says why), where a
+	// destruction of the record can reach it.
+	if got, _ := db.Ticket(ctx, dt.ID); got == nil || !strings.Contains(got.Reason, ticketWord) {
+		t.Errorf("the ticket lost its reason: %+v", got)
+	}
+	// Nothing of the note's body, its reason or the document's names is left
+	// on disk in the tables, their TOAST or their indexes.
+	if got := testenv.PagesHolding(t, db, tables[:3], needles[:5]...); len(got) > 0 {
+		t.Errorf("content left on disk after removal: %v", got)
 	}
 }

@@ -39,8 +39,8 @@ func (db *DB) PersonRetention(ctx context.Context, personID string) (*casefile.P
 		}
 		r = &casefile.PersonRetention{PersonID: personID}
 		var trig, due casefile.Date
-		err := tx.QueryRow(ctx, `SELECT record_class, trigger, trigger_date, disposal_due_on, open, reason
-			FROM person_retention WHERE person_id = $1`, personID).Scan(&r.RecordClass, &r.Trigger, &trig, &due, &r.Open, &r.Reason)
+		err := tx.QueryRow(ctx, `SELECT record_class, trigger, trigger_date, disposal_due_on, open, reason, action
+			FROM person_retention WHERE person_id = $1`, personID).Scan(&r.RecordClass, &r.Trigger, &trig, &due, &r.Open, &r.Reason, &r.Action)
 		switch {
 		case err == pgx.ErrNoRows:
 			r.Reason = "not yet assessed against the schedule"

@@ -141,7 +141,8 @@ func (db *DB) CreateTicket(ctx context.Context, t *casefile.Ticket) error {
 			return err
 		}
 		t.RaisedAt = db.now().UTC()
-		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.raise", map[string]any{"reason": t.Reason, "source": t.Source}))
+		// The reason is typed about a person: the ticket keeps it, the log its digest.
+		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.raise", typedText(map[string]any{"source": t.Source}, "reason", t.Reason)))
 	})
 }
 
