@@ -65,6 +65,7 @@ var wantRoles = map[string]string{
 	"POST /v1/persons/:id/involvements":  "practitioner manager admin",
 	"POST /v1/involvements/:id/close":    "practitioner manager admin",
 	"POST /v1/persons/:id/exports":       "records_officer admin",
+	"GET /v1/exports/signing-key":        "practitioner manager ict records_officer auditor admin",
 	"GET /v1/exports/:id":                "records_officer admin",
 	"GET /v1/exports/:id/content":        "records_officer admin",
 	"GET /v1/note-types":                 "practitioner manager ict records_officer auditor admin",

@@ -50,6 +50,9 @@ type Config struct {
 	Registry *prometheus.Registry
 	// MaxUploadBytes bounds one uploaded file.
 	MaxUploadBytes int64
+	// SigningKeys lists the public keys that sign disclosure bundles'
+	// manifests, the current one marked (GET /v1/exports/signing-key).
+	SigningKeys func(ctx context.Context) ([]casefile.SigningKey, error)
 }
 
 // Server is the HTTP API.

@@ -41,8 +41,19 @@ type config struct {
 	PprofAddr         string // empty: no profiling listener
 	ExportKeepDays    int    // 0: bundles are kept until their record is destroyed
 	PDFFontDir        string // where DejaVu Sans is; without it the PDF chronology is Latin-1 only
-	AdoptionTeam      string // a team's name or id: recording an adoption involvement restricts the record to it
 	SpoolDir          string // large emails spooled for parsing (unlinked at once); cleaned at start
+
+	// Audit anchors (package anchor): locked in compliance mode unless
+	// governance is chosen, written with their own credential when one is set.
+	AnchorLockMode    string
+	AnchorLock        time.Duration // how long each anchor is locked
+	AnchorS3AccessKey string
+	AnchorS3SecretKey string
+
+	// ExportSigningKeyFile is a PEM Ed25519 private key that signs bundles'
+	// manifests; empty: a key casefile generates and keeps in the database.
+	ExportSigningKeyFile string
+	AdoptionTeam         string // a team's name or id: recording an adoption involvement restricts the record to it
 }
 
 // configError names the variable that is wrong, so that start-up fails with
@@ -74,8 +85,8 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		LogLevel:          get("CASEFILE_LOG_LEVEL", "info"),
 		PprofAddr:         get("CASEFILE_PPROF_ADDR", ""),
 		PDFFontDir:        get("CASEFILE_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"),
-		AdoptionTeam:      get("CASEFILE_ADOPTION_TEAM", ""),
 		SpoolDir:          get("CASEFILE_SPOOL_DIR", ingest.DefaultSpoolDir()),
+		AdoptionTeam:      get("CASEFILE_ADOPTION_TEAM", ""),
 	}
 	var err error
 	if err := checkHostPort("CASEFILE_HTTP_ADDR", c.HTTPAddr); err != nil {
@@ -147,6 +158,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		if _, err := loadSchedule(c); err != nil {
 			return nil, err
 		}
+	}
+	if err := c.loadTrust(get); err != nil {
+		return nil, err
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
