@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -19,6 +20,7 @@ import (
 	"github.com/council/casefile"
 	"github.com/council/casefile/anchor"
 	"github.com/council/casefile/httpapi"
+	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
 	"github.com/council/casefile/retention"
 	"github.com/council/casefile/storage/postgres"
@@ -34,6 +36,9 @@ type app struct {
 	s3      *s3.Store
 	workers *workers.Workers
 	policy  retention.Policy
+
+	ingestOnce sync.Once
+	ingest     *ingest.Service
 }
 
 // loadSchedule returns the retention schedule in force: the file named by
@@ -130,7 +135,7 @@ func (a *app) api() *httpapi.Server {
 		Persons:        a.db,
 		Audit:          anchoredAudit{a.db, a.anchorer()},
 		Exports:        a.db,
-		Notes:          &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db)},
+		Notes:          a.notesService(),
 		OpenObject:     a.openObject,
 		OpenRange:      a.openRange,
 		Ingest:         a.ingestService(),
@@ -141,6 +146,10 @@ func (a *app) api() *httpapi.Server {
 		Registry:       reg,
 		MaxUploadBytes: a.cfg.MaxUploadBytes,
 	})
+}
+
+func (a *app) notesService() *notes.Service {
+	return &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db)}
 }
 
 // noRetention stores an object with no Object Lock retention (copies such as
@@ -216,7 +225,11 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		if err != nil {
 			return fmt.Errorf("CASEFILE_HTTP_ADDR: listen on %s: %w", cfg.HTTPAddr, err)
 		}
-		srv := &http.Server{Handler: a.api(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		h, err := a.handler()
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		log.Info("casefile API listening", "addr", ln.Addr().String())
 		running++

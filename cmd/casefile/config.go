@@ -6,10 +6,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
+	_ "time/tzdata" // the council's time zone, wherever the binary runs
 
 	"github.com/robfig/cron/v3"
 
 	"github.com/council/casefile/storage/s3"
+	"github.com/council/casefile/web"
 )
 
 // config is every setting, read from the environment once, in cmd only.
@@ -34,6 +37,10 @@ type config struct {
 	PprofAddr         string // empty: no profiling listener
 	ExportKeepDays    int    // 0: bundles are kept until their record is destroyed
 	PDFFontDir        string // where DejaVu Sans is; without it the PDF chronology is Latin-1 only
+	CouncilName       string // shown on every page
+	CouncilColour     string // the pages' header colour, #rrggbb
+	Timezone          *time.Location
+	Phase             string // a phase banner on the pages ("beta"), or none
 }
 
 // configError names the variable that is wrong, so that start-up fails with
@@ -65,7 +72,19 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		LogLevel:          get("CASEFILE_LOG_LEVEL", "info"),
 		PprofAddr:         get("CASEFILE_PPROF_ADDR", ""),
 		PDFFontDir:        get("CASEFILE_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"),
+		CouncilName:       get("CASEFILE_COUNCIL_NAME", "Children's Services"),
+		CouncilColour:     get("CASEFILE_COUNCIL_COLOUR", "#0b0c0c"),
+		Phase:             get("CASEFILE_PHASE", ""),
 	}
+	if !web.ValidColour(c.CouncilColour) {
+		return nil, &configError{"CASEFILE_COUNCIL_COLOUR", fmt.Sprintf("must be a colour like #1d70b8, got %q", c.CouncilColour)}
+	}
+	tz := get("CASEFILE_TIMEZONE", "Europe/London")
+	loc, lerr := time.LoadLocation(tz)
+	if lerr != nil {
+		return nil, &configError{"CASEFILE_TIMEZONE", fmt.Sprintf("%q is not a time zone (such as Europe/London): %v", tz, lerr)}
+	}
+	c.Timezone = loc
 	var err error
 	if err := checkHostPort("CASEFILE_HTTP_ADDR", c.HTTPAddr); err != nil {
 		return nil, err
