@@ -35,6 +35,7 @@ type Browser struct {
 	Base  string
 	ctx   context.Context
 	shots string
+	last  time.Time
 	// Checked lists the pages checked with axe, by screenshot name.
 	Checked []string
 }
@@ -44,6 +45,12 @@ func New(t testing.TB, base string) *Browser {
 	t.Helper()
 	if _, err := exec.LookPath(Chromium); err != nil {
 		t.Fatalf("%s is needed for the browser tests: run scripts/services.sh test-deps (make test does)", Chromium)
+	}
+	// Chromium's helpers may still be writing the profile as the test
+	// ends, so it is removed after the browser, ignoring what they left.
+	profile, err := os.MkdirTemp("", "casefile-chromium-")
+	if err != nil {
+		t.Fatal(err)
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(Chromium),
@@ -56,7 +63,7 @@ func New(t testing.TB, base string) *Browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 900),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -66,8 +73,12 @@ func New(t testing.TB, base string) *Browser {
 		cancelA()
 		t.Fatalf("starting %s: %v", Chromium, err)
 	}
-	t.Cleanup(func() { cancelB(); cancelA() })
-	return &Browser{t: t, Base: strings.TrimSuffix(base, "/"), ctx: ctx, shots: screenshotDir(t)}
+	t.Cleanup(func() {
+		cancelB()
+		cancelA()
+		os.RemoveAll(profile) //nolint:errcheck
+	})
+	return &Browser{t: t, Base: strings.TrimSuffix(base, "/"), ctx: ctx, shots: screenshotDir(t), last: time.Now()}
 }
 
 // screenshotDir is $CASEFILE_SCREENSHOTS, or web/testdata/screenshots in the
@@ -198,6 +209,8 @@ func (b *Browser) Check(name string) {
 	}
 	b.Screenshot(name)
 	b.Checked = append(b.Checked, name)
+	b.t.Logf("page %s checked (%s since the last)", name, time.Since(b.last).Round(time.Millisecond))
+	b.last = time.Now()
 }
 
 // Screenshot saves the whole page as NN-name.png in the test's folder.
