@@ -19,18 +19,26 @@ import (
 	"github.com/council/casefile/storage/s3"
 )
 
-// fixture is a database and bucket with two persons on them.
+// fixture is a database and bucket with two persons on them. Tickets are
+// raised as ctx (an admin) and approved as ict, a second person.
 type fixture struct {
 	t        *testing.T
-	ctx      context.Context
+	ctx, ict context.Context
 	db       *postgres.DB
 	store    *s3.Store
 	amy, bob string
 }
 
+// raiser and approver are two different people: a ticket is never approved
+// by whoever raised it.
+var (
+	raiser   = casefile.Actor{ID: "tok-tester", Kind: casefile.ActorToken, Name: "tester", Role: casefile.RoleAdmin}
+	approver = casefile.Actor{ID: "tok-ict-desk", Kind: casefile.ActorToken, Name: "ict desk", Role: casefile.RoleICT}
+)
+
 func newFixture(t *testing.T) *fixture {
-	ctx := casefile.WithActor(context.Background(), casefile.Actor{Name: "tester", Role: casefile.RoleAdmin})
-	f := &fixture{t: t, ctx: ctx, db: testenv.Postgres(t), store: testenv.S3(t)}
+	ctx := casefile.WithActor(context.Background(), raiser)
+	f := &fixture{t: t, ctx: ctx, ict: casefile.WithActor(context.Background(), approver), db: testenv.Postgres(t), store: testenv.S3(t)}
 	for i, id := range []*string{&f.amy, &f.bob} {
 		dob := casefile.Date{Year: 2012 + i, Month: 1, Day: 1}
 		p := &casefile.Person{ExternalRef: "F-" + string(rune('A'+i)), GivenName: "A", FamilyName: "B", DateOfBirth: &dob}
@@ -80,7 +88,7 @@ func (f *fixture) approved(tk *casefile.Ticket) *casefile.Ticket {
 	if err := f.db.CreateTicket(f.ctx, tk); err != nil {
 		f.t.Fatalf("raise %s: %v", tk.Kind, err)
 	}
-	if _, err := f.db.ApproveTicket(f.ctx, tk.ID); err != nil {
+	if _, err := f.db.ApproveTicket(f.ict, tk.ID); err != nil {
 		f.t.Fatal(err)
 	}
 	return tk
@@ -318,7 +326,7 @@ func TestWorkerRefusesWhatChangedSinceRaised(t *testing.T) {
 	if err := p.Handle(f.ctx, payload(rm.ID)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.ApproveTicket(f.ctx, ri.ID); err != nil {
+	if _, err := f.db.ApproveTicket(f.ict, ri.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Handle(f.ctx, payload(ri.ID)); err != nil {
