@@ -76,6 +76,12 @@ func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := casefile.WithActor(r.Context(), c.Actor)
+	if s.cfg.Access != nil {
+		if err := s.cfg.Access.CanAccessPerson(ctx, personID); err != nil {
+			fail(err)
+			return
+		}
+	}
 	checked := false
 	if r.Header.Get("X-CSRF-Token") != "" {
 		if err := s.cfg.Auth.CheckCSRF(r, c); err != nil {
@@ -151,7 +157,7 @@ func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"files": d.Outcomes})
 		return
 	}
-	person, err := s.cfg.Persons.Person(ctx, personID)
+	person, err := s.person(ctx, personID)
 	if err != nil {
 		s.errorPage(w, r, c, err)
 		return
@@ -222,12 +228,16 @@ func (s *Server) documentPage(w http.ResponseWriter, r *http.Request, c *Caller)
 		s.errorPage(w, r, c, notFound("document"))
 		return
 	}
+	if err := s.checkTarget(ctx, "document", id); err != nil {
+		s.errorPage(w, r, c, err)
+		return
+	}
 	doc, err := s.cfg.Ingest.Store.Document(ctx, id)
 	if err != nil {
 		s.errorPage(w, r, c, err)
 		return
 	}
-	person, err := s.cfg.Persons.Person(ctx, doc.PersonID)
+	person, err := s.person(ctx, doc.PersonID)
 	if err != nil {
 		s.errorPage(w, r, c, err)
 		return
@@ -254,6 +264,10 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, c *Caller) {
 	id, ok := uuidOf(r.PathValue("id"))
 	if !ok {
 		s.errorPage(w, r, c, notFound("document"))
+		return
+	}
+	if err := s.checkTarget(ctx, "document", id); err != nil {
+		s.errorPage(w, r, c, err)
 		return
 	}
 	doc, err := s.cfg.Ingest.Store.OpenDocument(ctx, id)

@@ -40,7 +40,7 @@ func (s *Server) noteFormPage(w http.ResponseWriter, r *http.Request, c *Caller,
 		s.errorPage(w, r, c, notFound("person"))
 		return
 	}
-	person, err := s.cfg.Persons.Person(ctx, id)
+	person, err := s.person(ctx, id)
 	if err != nil {
 		s.errorPage(w, r, c, err)
 		return
@@ -51,7 +51,7 @@ func (s *Server) noteFormPage(w http.ResponseWriter, r *http.Request, c *Caller,
 	if f.CorrectsNoteID != "" {
 		title = "Correct a case note"
 		f.Type = "correction"
-		if nid, ok := uuidOf(f.CorrectsNoteID); ok {
+		if nid, ok := uuidOf(f.CorrectsNoteID); ok && s.checkTarget(ctx, "note", nid) == nil {
 			if n, err := s.cfg.Notes.Store.Note(ctx, nid); err == nil && n.PersonID == id {
 				f.Corrects = n
 			}
@@ -76,6 +76,12 @@ func (s *Server) createNote(w http.ResponseWriter, r *http.Request, c *Caller) {
 		Time: strings.TrimSpace(r.PostFormValue("occurred-time")), Body: r.PostFormValue("body"),
 		CorrectsNoteID: r.PostFormValue("corrects_note_id"), CorrectionReason: r.PostFormValue("correction_reason")}
 	personID := r.PathValue("id")
+	if s.cfg.Access != nil {
+		if err := s.cfg.Access.CanAccessPerson(r.Context(), personID); err != nil {
+			s.errorPage(w, r, c, err)
+			return
+		}
+	}
 	var errs []fieldError
 	if f.Type == "" {
 		errs = append(errs, fieldError{"type", "Select the type of note"})
@@ -134,8 +140,11 @@ func noteField(code string) string {
 // words, without the API's directions (the page links to the action itself).
 func pageMessage(err error) string {
 	m := casefile.ErrorMessage(err)
-	if casefile.ErrorCode(err) == "pasted_email" {
+	switch casefile.ErrorCode(err) {
+	case "pasted_email":
 		m = strings.Replace(m, " with POST /v1/persons/{id}/documents", "", 1)
+	case "restricted_record":
+		m = strings.Replace(m, " with POST /v1/persons/{id}/access and a reason", " from the record's page, saying why", 1)
 	}
 	return m
 }
@@ -201,12 +210,16 @@ func (s *Server) notePage(w http.ResponseWriter, r *http.Request, c *Caller) {
 		s.errorPage(w, r, c, notFound("note"))
 		return
 	}
+	if err := s.checkTarget(ctx, "note", id); err != nil {
+		s.errorPage(w, r, c, err)
+		return
+	}
 	n, err := s.cfg.Notes.Store.Note(ctx, id)
 	if err != nil {
 		s.errorPage(w, r, c, err)
 		return
 	}
-	person, err := s.cfg.Persons.Person(ctx, n.PersonID)
+	person, err := s.person(ctx, n.PersonID)
 	if err != nil {
 		s.errorPage(w, r, c, err)
 		return
@@ -251,12 +264,16 @@ func (s *Server) amendPage(w http.ResponseWriter, r *http.Request, c *Caller, f 
 		s.errorPage(w, r, c, notFound("note"))
 		return
 	}
+	if err := s.checkTarget(ctx, "note", id); err != nil {
+		s.errorPage(w, r, c, err)
+		return
+	}
 	n, err := s.cfg.Notes.Store.Note(ctx, id)
 	if err != nil {
 		s.errorPage(w, r, c, err)
 		return
 	}
-	person, err := s.cfg.Persons.Person(ctx, n.PersonID)
+	person, err := s.person(ctx, n.PersonID)
 	if err != nil {
 		s.errorPage(w, r, c, err)
 		return
@@ -273,6 +290,10 @@ func (s *Server) amendPage(w http.ResponseWriter, r *http.Request, c *Caller, f 
 
 func (s *Server) amendNote(w http.ResponseWriter, r *http.Request, c *Caller) {
 	f := &amendForm{Body: r.PostFormValue("body"), Reason: r.PostFormValue("reason")}
+	if err := s.checkTarget(r.Context(), "note", r.PathValue("id")); err != nil {
+		s.errorPage(w, r, c, err)
+		return
+	}
 	n, err := s.cfg.Notes.Amend(r.Context(), r.PathValue("id"), f.Body, f.Reason)
 	if err != nil {
 		if !refusal(err) {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"sort"
 	"strings"
@@ -37,7 +38,10 @@ func (s *Server) findPerson(w http.ResponseWriter, r *http.Request, c *Caller) {
 			http.Redirect(w, r, "/persons/"+found[0].ID, http.StatusSeeOther)
 			return
 		}
-		d.Found = found
+		if d.Found, err = s.visible(ctx, found); err != nil {
+			s.errorPage(w, r, c, err)
+			return
+		}
 		if len(found) == 0 {
 			p.Errors = append(p.Errors, fieldError{"q", "No person has the reference " + q + ". Check the reference and try again."})
 		}
@@ -47,7 +51,11 @@ func (s *Server) findPerson(w http.ResponseWriter, r *http.Request, c *Caller) {
 		s.errorPage(w, r, c, err)
 		return
 	}
-	d.Persons, d.Next = persons, next
+	if d.Persons, err = s.visible(ctx, persons); err != nil {
+		s.errorPage(w, r, c, err)
+		return
+	}
+	d.Next = next
 	p.Data = d
 	status := http.StatusOK
 	if len(p.Errors) > 0 {
@@ -90,7 +98,11 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, c *Caller) {
 		s.errorPage(w, r, c, notFound("person"))
 		return
 	}
-	person, err := s.cfg.Persons.Person(ctx, id)
+	person, err := s.person(ctx, id)
+	if casefile.ErrorCode(err) == "restricted_record" {
+		s.restricted(w, r, c, id, "", nil)
+		return
+	}
 	if err != nil {
 		s.errorPage(w, r, c, err)
 		return
@@ -189,6 +201,56 @@ func documentTime(d *casefile.Document) time.Time {
 	return d.CreatedAt
 }
 
+// person checks that the caller may see the person's record, then reads it.
+func (s *Server) person(ctx context.Context, id string) (*casefile.Person, error) {
+	if s.cfg.Access != nil {
+		if err := s.cfg.Access.CanAccessPerson(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return s.cfg.Persons.Person(ctx, id)
+}
+
+// visible leaves out of a list the persons whose records the caller may not see.
+func (s *Server) visible(ctx context.Context, ps []*casefile.Person) ([]*casefile.Person, error) {
+	if s.cfg.Access == nil || len(ps) == 0 {
+		return ps, nil
+	}
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	ok, err := s.cfg.Access.VisiblePersons(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := ps[:0:0]
+	for _, p := range ps {
+		if ok[p.ID] {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// checkTarget checks, before a note, document or ticket is read, that the
+// caller may see every record it is on.
+func (s *Server) checkTarget(ctx context.Context, typ, id string) error {
+	if s.cfg.Access == nil {
+		return nil
+	}
+	ids, err := s.cfg.Access.PersonsOf(ctx, typ, id)
+	if err != nil {
+		return err
+	}
+	for _, pid := range ids {
+		if err := s.cfg.Access.CanAccessPerson(ctx, pid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func personName(p *casefile.Person) string {
 	if p.Status == casefile.StatusDestroyed {
 		return "Destroyed record"
@@ -206,4 +268,43 @@ func uuidOf(s string) (string, bool) {
 
 func notFound(what string) error {
 	return casefile.Errorf(casefile.ENotFound, "not_found", "There is no such %s. Check the address, or find the person again.", what)
+}
+
+type restrictedData struct {
+	PersonID, Reason string
+}
+
+// restricted tells who may see a restricted record, and lets a person who
+// needs it for their work open it for an hour (break-glass), saying why.
+func (s *Server) restricted(w http.ResponseWriter, r *http.Request, c *Caller, personID, reason string, errs []fieldError) {
+	status := http.StatusForbidden
+	if len(errs) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	s.render(w, r, c, status, "restricted", &page{Title: "This record is restricted", Nav: "persons", Errors: errs,
+		Data: restrictedData{PersonID: personID, Reason: reason}})
+}
+
+// breakGlass opens a restricted record for an hour; the access service
+// records it and shows it to the record's owners.
+func (s *Server) breakGlass(w http.ResponseWriter, r *http.Request, c *Caller) {
+	id, ok := uuidOf(r.PathValue("id"))
+	if !ok || s.cfg.Access == nil {
+		s.errorPage(w, r, c, notFound("person"))
+		return
+	}
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	if reason == "" || len(reason) > 2000 {
+		s.restricted(w, r, c, id, reason, []fieldError{{"reason", "Enter why you need this record for your work (at most 2,000 characters)"}})
+		return
+	}
+	if _, err := s.cfg.Access.BreakGlass(r.Context(), id, reason); err != nil {
+		if !refusal(err) {
+			s.errorPage(w, r, c, err)
+			return
+		}
+		s.restricted(w, r, c, id, reason, []fieldError{{"reason", pageMessage(err)}})
+		return
+	}
+	http.Redirect(w, r, "/persons/"+id, http.StatusSeeOther)
 }

@@ -209,7 +209,7 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, c *Caller, er
 		w.Header().Set("Retry-After", "5")
 	}
 	s.render(w, r, c, status, "error", &page{Title: title,
-		Data: errorData{Status: status, Message: casefile.ErrorMessage(err), Code: casefile.ErrorCode(err)}})
+		Data: errorData{Status: status, Message: pageMessage(err), Code: casefile.ErrorCode(err)}})
 }
 
 // when writes a time as people read it, in the council's time zone:

@@ -25,6 +25,11 @@ func (s *Server) loadTarget(r *http.Request, typ, id string) (*target, error) {
 	ctx := r.Context()
 	tid, ok := uuidOf(id)
 	t := &target{Type: typ, ID: tid}
+	if ok && (typ == "note" || typ == "document") {
+		if err := s.checkTarget(ctx, typ, tid); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case !ok:
 		return nil, notFound(typ)
@@ -74,7 +79,7 @@ func (s *Server) ticketFormPage(w http.ResponseWriter, r *http.Request, c *Calle
 		s.errorPage(w, r, c, err)
 		return
 	}
-	person, err := s.cfg.Persons.Person(r.Context(), t.personID())
+	person, err := s.person(r.Context(), t.personID())
 	if err != nil {
 		s.errorPage(w, r, c, err)
 		return
@@ -122,6 +127,10 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request, c *Caller)
 	}
 	if len(errs) > 0 {
 		s.ticketFormPage(w, r, c, typ, id, f, errs, http.StatusUnprocessableEntity)
+		return
+	}
+	if err := s.checkTarget(r.Context(), typ, t.TargetID); err != nil {
+		s.errorPage(w, r, c, err)
 		return
 	}
 	if err := s.cfg.Tickets.CreateTicket(r.Context(), t); err != nil {
@@ -241,12 +250,16 @@ func (s *Server) ticketView(w http.ResponseWriter, r *http.Request, c *Caller, r
 		s.errorPage(w, r, c, notFound("ticket"))
 		return
 	}
+	if err := s.checkTarget(ctx, "ticket", id); err != nil {
+		s.errorPage(w, r, c, err)
+		return
+	}
 	t, err := s.cfg.Tickets.Ticket(ctx, id)
 	if err != nil {
 		s.errorPage(w, r, c, err)
 		return
 	}
-	person, err := s.cfg.Persons.Person(ctx, t.PersonID)
+	person, err := s.person(ctx, t.PersonID)
 	if err != nil {
 		s.errorPage(w, r, c, err)
 		return
@@ -263,7 +276,7 @@ func (s *Server) ticketView(w http.ResponseWriter, r *http.Request, c *Caller, r
 		d.MayAmend = s.may(c, permNotesAmend)
 	}
 	if t.ToPersonID != nil {
-		d.ToPerson, _ = s.cfg.Persons.Person(ctx, *t.ToPersonID)
+		d.ToPerson, _ = s.person(ctx, *t.ToPersonID)
 	}
 	p := &page{Title: kindLabel(t.Kind) + " ticket", Nav: "tickets", Person: person, Errors: errs, Data: d}
 	switch r.URL.Query().Get("done") {
@@ -276,6 +289,10 @@ func (s *Server) ticketView(w http.ResponseWriter, r *http.Request, c *Caller, r
 }
 
 func (s *Server) approveTicket(w http.ResponseWriter, r *http.Request, c *Caller) {
+	if err := s.checkTarget(r.Context(), "ticket", r.PathValue("id")); err != nil {
+		s.errorPage(w, r, c, err)
+		return
+	}
 	if _, err := s.cfg.Tickets.ApproveTicket(r.Context(), r.PathValue("id")); err != nil {
 		s.decisionRefused(w, r, c, err, "")
 		return
@@ -285,6 +302,10 @@ func (s *Server) approveTicket(w http.ResponseWriter, r *http.Request, c *Caller
 
 func (s *Server) rejectTicket(w http.ResponseWriter, r *http.Request, c *Caller) {
 	reason := r.PostFormValue("reason")
+	if err := s.checkTarget(r.Context(), "ticket", r.PathValue("id")); err != nil {
+		s.errorPage(w, r, c, err)
+		return
+	}
 	if strings.TrimSpace(reason) == "" || len(reason) > 2000 {
 		s.ticketView(w, r, c, reason, []fieldError{{"reason", "Enter why you are rejecting the ticket (at most 2,000 characters)"}}, http.StatusUnprocessableEntity)
 		return

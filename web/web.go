@@ -55,6 +55,9 @@ type Config struct {
 	Notes   *notes.Service
 	Ingest  *ingest.Service
 	Tickets casefile.TicketService
+	// Access decides who may see a restricted record; the pages ask it
+	// before reading anything of a person's record. Nil checks nothing.
+	Access casefile.AccessService
 	// DocumentText returns the text kept for a document (an email's plain
 	// body), audited as a read; nil shows none.
 	DocumentText func(ctx context.Context, id string) (string, error)
@@ -148,6 +151,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /persons", s.page(permPersonsRead, s.findPerson))
 	m.HandleFunc("GET /persons/{id}", s.page(permPersonsRead, s.record))
 	m.HandleFunc("POST /persons/{id}/documents", s.uploadPage)
+	m.HandleFunc("POST /persons/{id}/access", s.page(permPersonsRead, s.breakGlass))
 	m.HandleFunc("GET /persons/{id}/notes/new", s.page(permNotesWrite, s.newNote))
 	m.HandleFunc("POST /persons/{id}/notes", s.page(permNotesWrite, s.createNote))
 	m.HandleFunc("GET /notes/{id}", s.page(permNotesRead, s.notePage))

@@ -70,8 +70,10 @@ func newEnv(t *testing.T, role casefile.Role) *env {
 	loc, _ := time.LoadLocation("Europe/London")
 	ing := &ingest.Service{Store: db, Blobs: s3.Blobs{S: store}, MaxBytes: 1 << 20}
 	pages, err := web.New(web.Config{Auth: tokenAuth{db}, Persons: db, Notes: &notes.Service{Store: db, Audit: db}, Ingest: ing,
-		Tickets: db, DocumentText: db.DocumentText, MaxUploadBytes: 1 << 20, CouncilName: "Northfield Council", Location: loc,
-		OpenObject: func(ctx context.Context, key string) (io.ReadCloser, int64, error) { return store.Get(ctx, key, (*s3.Range)(nil)) }})
+		Tickets: db, Access: db, DocumentText: db.DocumentText, MaxUploadBytes: 1 << 20, CouncilName: "Northfield Council", Location: loc,
+		OpenObject: func(ctx context.Context, key string) (io.ReadCloser, int64, error) {
+			return store.Get(ctx, key, (*s3.Range)(nil))
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,5 +308,40 @@ func TestDatesInTheCouncilsTimeZone(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("record page lacks %q (GMT, then BST)", want)
 		}
+	}
+}
+
+// A restricted record is refused in words on every page of it, left out of
+// lists, and opened for an hour by break-glass with a reason.
+func TestRestrictedRecord(t *testing.T) {
+	e := newEnv(t, casefile.RolePractitioner)
+	ctx := casefile.WithActor(context.Background(), casefile.Actor{ID: "00000000-0000-4000-8000-000000000001", Kind: casefile.ActorUser,
+		Name: "Manager", Role: casefile.RoleManager})
+	if _, err := e.db.Restrict(ctx, e.person, casefile.RestrictionInput{Reason: "Adoption placement", UserIDs: []string{"00000000-0000-4000-8000-000000000001"}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := e.do("GET", "/persons/"+e.person, "", nil)
+	if resp.StatusCode != 403 || !strings.Contains(body, "This record is restricted") || strings.Contains(body, "Okafor") {
+		t.Fatalf("restricted record: %d\n%s", resp.StatusCode, body)
+	}
+	_, body = e.do("GET", "/persons", "", nil)
+	if strings.Contains(body, "Okafor") {
+		t.Error("the list of persons shows a restricted record")
+	}
+	v := url.Values{"csrf_token": {"csrf-" + e.secret}, "type": {"contact"}, "occurred-day": {"2"}, "occurred-month": {"3"},
+		"occurred-year": {"2026"}, "body": {"Saw Amelia."}}
+	if resp, body := e.form("/persons/"+e.person+"/notes", v); resp.StatusCode != 403 || !strings.Contains(body, "restricted") {
+		t.Errorf("note on a restricted record: %d", resp.StatusCode)
+	}
+	resp, _ = e.form("/persons/"+e.person+"/access", url.Values{"csrf_token": {"csrf-" + e.secret}, "reason": {""}})
+	if resp.StatusCode != 422 {
+		t.Errorf("break-glass without a reason: %d", resp.StatusCode)
+	}
+	resp, _ = e.form("/persons/"+e.person+"/access", url.Values{"csrf_token": {"csrf-" + e.secret}, "reason": {"Child at risk, out of hours"}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("break-glass: %d", resp.StatusCode)
+	}
+	if resp, body := e.do("GET", "/persons/"+e.person, "", nil); resp.StatusCode != 200 || !strings.Contains(body, "Okafor") {
+		t.Errorf("after break-glass: %d", resp.StatusCode)
 	}
 }
