@@ -56,7 +56,14 @@ func loadTemplates(loc *time.Location) (*templates, error) {
 		"docTitle": documentTitle,
 		"docTime":  documentTime,
 		"add":      func(a, b int) int { return a + b },
-		"lines":    func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
+		"sentence": func(s string) string {
+			s = strings.TrimSpace(s)
+			if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
+				return s
+			}
+			return s + "."
+		},
+		"lines": func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
