@@ -34,6 +34,20 @@ type app struct {
 	s3      *s3.Store
 	workers *workers.Workers
 	policy  retention.Policy
+	// schedule is the retention schedule in force (its sha256 guards changes).
+	schedule *retention.Schedule
+}
+
+// guardSchedule refuses to start with a changed schedule that would make
+// more than 1% of the records due at once, unless
+// CASEFILE_RETENTION_SCHEDULE_CONFIRM names its sha256.
+func (a *app) guardSchedule(ctx context.Context) error {
+	err := retention.GuardScheduleChange(ctx, a.db, a.schedule, a.cfg.ScheduleConfirm, casefile.Today())
+	var refused *retention.ScheduleRefused
+	if errors.As(err, &refused) {
+		return &configError{"CASEFILE_RETENTION_SCHEDULE", err.Error()}
+	}
+	return err
 }
 
 // loadSchedule returns the retention schedule in force: the file named by
@@ -100,7 +114,8 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	db.SetRetentionPolicy(retention.Policy{S: schedule})
-	a := &app{cfg: cfg, log: log, db: db, s3: store, workers: w, policy: retention.Policy{S: schedule}}
+	db.SetDisposal(cfg.disposal())
+	a := &app{cfg: cfg, log: log, db: db, s3: store, workers: w, policy: retention.Policy{S: schedule}, schedule: schedule}
 	return a, nil
 }
 
@@ -188,6 +203,9 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		return err
 	}
 	defer a.close()
+	if err := a.guardSchedule(ctx); err != nil {
+		return err
+	}
 	if m == modeRun {
 		if err := bootstrapToken(ctx, a, stdout); err != nil {
 			return err

@@ -25,6 +25,11 @@ func TestBadSettingsFailWithOneLineNamingTheVariable(t *testing.T) {
 		"CASEFILE_LOG_LEVEL":          "loud",
 		"CASEFILE_PPROF_ADDR":         "6060",
 		"CASEFILE_EXPORT_KEEP_DAYS":   "a month",
+		// Disposal approval: a typo must not quietly mean "no approval".
+		"CASEFILE_DISPOSAL_APPROVAL":          "off",
+		"CASEFILE_DISPOSAL_APPROVERS":         "0",
+		"CASEFILE_RETENTION_SETTLE_DAYS":      "-1",
+		"CASEFILE_RETENTION_SCHEDULE_CONFIRM": "yes",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
