@@ -65,6 +65,7 @@ var wantRoles = map[string]string{
 	"POST /v1/persons/:id/involvements":      "practitioner manager admin",
 	"POST /v1/involvements/:id/close":        "practitioner manager admin",
 	"POST /v1/persons/:id/exports":           "records_officer admin",
+	"GET /v1/exports/signing-key":            "practitioner manager ict records_officer auditor admin",
 	"GET /v1/exports/:id":                    "records_officer admin",
 	"GET /v1/exports/:id/content":            "records_officer admin",
 	"GET /v1/note-types":                     "practitioner manager ict records_officer auditor admin",
@@ -102,6 +103,12 @@ var wantRoles = map[string]string{
 	"GET /v1/retention/review":               "practitioner manager ict records_officer auditor admin",
 	"GET /v1/audit":                          "auditor admin",
 	"GET /v1/audit/verify":                   "auditor admin",
+	"POST /v1/teams":                         "admin",
+	"GET /v1/teams":                          "manager admin",
+	"PUT /v1/persons/:id/restriction":        "manager admin",
+	"DELETE /v1/persons/:id/restriction":     "manager admin",
+	"GET /v1/persons/:id/restriction":        "manager admin",
+	"POST /v1/persons/:id/access":            "practitioner manager ict records_officer auditor admin",
 }
 
 func TestPermissionMatrixRouteByRoute(t *testing.T) {
@@ -148,6 +155,29 @@ func TestPermissionMatrixRouteByRoute(t *testing.T) {
 	for key := range wantRoles {
 		if !seen[key] {
 			t.Errorf("wantRoles names %s, which is not registered", key)
+		}
+	}
+}
+
+// TestEveryRouteHasARestrictionDecision fails when a route is added without
+// saying how it reaches a person's record (restrictionDecisions), or when the
+// table names a route that is not registered.
+func TestEveryRouteHasARestrictionDecision(t *testing.T) {
+	s := New(Config{Tokens: roleTokens{}})
+	seen := map[string]bool{}
+	for _, r := range s.Routes() {
+		key := r.Method + " " + r.Path
+		seen[key] = true
+		if r.Scope == "" {
+			t.Errorf("route %s has no restricted-record decision in restrictionDecisions (httpapi/restrictions.go)", key)
+		}
+		if strings.Contains(r.Path, "/persons/:id") && r.Scope == scopeNone {
+			t.Errorf("route %s takes a person id but is decided not person-scoped", key)
+		}
+	}
+	for key := range restrictionDecisions {
+		if !seen[key] {
+			t.Errorf("restrictionDecisions names %s, which is not registered", key)
 		}
 	}
 }

@@ -36,6 +36,10 @@ type DB struct {
 
 	policy   casefile.RetentionPolicy
 	disposal casefile.DisposalSettings
+
+	// adoptionTeam names the team (by name or id) that a record is
+	// restricted to when an adoption involvement is recorded; empty: none.
+	adoptionTeam string
 }
 
 // Open connects to the database named by url, creating it when missing.

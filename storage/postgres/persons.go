@@ -83,6 +83,9 @@ func (db *DB) Person(ctx context.Context, id string) (*casefile.Person, error) {
 		if err != nil {
 			return err
 		}
+		if p.Restricted, err = restricted(ctx, tx, id); err != nil {
+			return err
+		}
 		return db.appendAudit(ctx, tx, auditEntry{Action: "person.read", TargetType: "person", TargetID: id, PersonID: id})
 	})
 	return p, err
@@ -116,6 +119,25 @@ func personExists(ctx context.Context, q pgx.Tx, id string) error {
 		return notFound("Person")
 	}
 	return err
+}
+
+// personWritable checks, in tx, that the person exists and their record may
+// take writes (not destroyed), and holds a share lock on the person's row to
+// the end of tx, so that a destruction cannot slip in between the check and
+// the write.
+func personWritable(ctx context.Context, tx pgx.Tx, id string) error {
+	if !validUUID(id) {
+		return notFound("Person")
+	}
+	var status string
+	err := tx.QueryRow(ctx, "SELECT status FROM persons WHERE id = $1 FOR SHARE", id).Scan(&status)
+	if err == pgx.ErrNoRows {
+		return notFound("Person")
+	}
+	if err != nil {
+		return err
+	}
+	return personActive(status)
 }
 
 func involvementsOf(ctx context.Context, tx pgx.Tx, personID string) ([]*casefile.Involvement, error) {
@@ -170,7 +192,21 @@ func (db *DB) FindPersons(ctx context.Context, f casefile.PersonFilter) ([]*case
 		if len(out) > limit {
 			out = out[:limit+1]
 		}
-		for _, p := range out[:min(len(out), limit)] {
+		page := out[:min(len(out), limit)]
+		vis, err := db.visibleTx(ctx, tx, personIDs(page))
+		if err != nil {
+			return err
+		}
+		for i, p := range page {
+			if !vis[p.ID] {
+				// A restricted record the caller may not see: its id only.
+				page[i] = &casefile.Person{ID: p.ID, Restricted: true}
+				if err := db.appendAudit(ctx, tx, auditEntry{Action: "access.denied", TargetType: "person", TargetID: p.ID,
+					PersonID: p.ID, Details: map[string]string{"via": "list"}}); err != nil {
+					return err
+				}
+				continue
+			}
 			if p.Involvements, err = involvementsOf(ctx, tx, p.ID); err != nil {
 				return err
 			}
@@ -195,11 +231,19 @@ func (db *DB) FindPersons(ctx context.Context, f casefile.PersonFilter) ([]*case
 	return out, next, nil
 }
 
+func personIDs(ps []*casefile.Person) []string {
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	return ids
+}
+
 // AddInvolvement stores an involvement and recomputes the person's retention.
 func (db *DB) AddInvolvement(ctx context.Context, inv *casefile.Involvement) error {
 	inv.ID = newID()
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		if err := personExists(ctx, tx, inv.PersonID); err != nil {
+		if err := personWritable(ctx, tx, inv.PersonID); err != nil {
 			return err
 		}
 		var outcome *string
@@ -214,6 +258,11 @@ func (db *DB) AddInvolvement(ctx context.Context, inv *casefile.Involvement) err
 		inv.CreatedAt = inv.CreatedAt.UTC()
 		if err := db.onRetentionChange(ctx, tx, inv.PersonID); err != nil {
 			return err
+		}
+		if inv.Kind == casefile.InvolvementAdoption {
+			if err := db.restrictToAdoptionTeam(ctx, tx, inv.PersonID); err != nil {
+				return err
+			}
 		}
 		return db.appendAudit(ctx, tx, auditEntry{Action: "involvement.create", TargetType: "involvement", TargetID: inv.ID,
 			PersonID: inv.PersonID, Details: map[string]any{"kind": inv.Kind, "started_on": inv.StartedOn, "ended_on": inv.EndedOn}})
@@ -234,6 +283,9 @@ func (db *DB) CloseInvolvement(ctx context.Context, id string, endedOn casefile.
 			return notFound("Involvement")
 		}
 		if err != nil {
+			return err
+		}
+		if err := personWritable(ctx, tx, inv.PersonID); err != nil {
 			return err
 		}
 		if inv.EndedOn != nil {
