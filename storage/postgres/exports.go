@@ -35,7 +35,7 @@ func scanExport(row pgx.Row) (*casefile.Export, error) {
 func (db *DB) CreateExport(ctx context.Context, personID string) (*casefile.Export, error) {
 	var e *casefile.Export
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		if err := personExists(ctx, tx, personID); err != nil {
+		if err := personWritable(ctx, tx, personID); err != nil {
 			return err
 		}
 		id := newID()

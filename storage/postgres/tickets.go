@@ -106,8 +106,10 @@ func (db *DB) CreateTicket(ctx context.Context, t *casefile.Ticket) error {
 			if *t.ToPersonID == personID {
 				return casefile.Errorf(casefile.EUnprocessable, "same_person", "The target is already on that person's record.")
 			}
-			if err := personExists(ctx, tx, *t.ToPersonID); err != nil {
+			if err := personWritable(ctx, tx, *t.ToPersonID); casefile.ErrorKind(err) == casefile.ENotFound {
 				return casefile.Errorf(casefile.EUnprocessable, "to_person_not_found", "to_person_id names no person.")
+			} else if err != nil {
+				return err
 			}
 			if parent != nil && t.TargetType == "note" {
 				return casefile.Errorf(casefile.EUnprocessable, "target_is_correction",
@@ -150,7 +152,8 @@ func (db *DB) CreateTicket(ctx context.Context, t *casefile.Ticket) error {
 			return err
 		}
 		t.RaisedAt = db.now().UTC()
-		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.raise", map[string]any{"reason": t.Reason, "source": t.Source}))
+		// The reason is typed about a person: the ticket keeps it, the log its digest.
+		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.raise", typedText(map[string]any{"source": t.Source}, "reason", t.Reason)))
 	})
 }
 

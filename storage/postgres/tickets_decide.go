@@ -93,7 +93,7 @@ func (db *DB) RejectTicket(ctx context.Context, id, reason string) (*casefile.Ti
 		t.State, t.DecidedBy, t.DecisionReason = casefile.TicketRejected, casefile.ActorFrom(ctx).String(), reason
 		now := db.now().UTC()
 		t.DecidedAt = &now
-		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.reject", map[string]any{"reason": reason}))
+		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.reject", typedText(nil, "reason", reason)))
 	})
 	return t, err
 }

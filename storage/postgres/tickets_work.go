@@ -152,26 +152,45 @@ func (db *DB) MarkDocumentRemoved(ctx context.Context, t *casefile.Ticket) ([]st
 	return keys, err
 }
 
+// removedFilename is what a removed or destroyed document is called: the
+// sender chose its filename ("Referral re Amy Pond – allegation against J
+// Smith.pdf"), and that is content.
+const removedFilename = `'removed-' || id::text`
+
 // ClearDocumentContent destroys what was parsed from the removed documents
-// and completes the ticket.
+// and their filenames, completes the ticket, and then purges the old row
+// versions.
 func (db *DB) ClearDocumentContent(ctx context.Context, t *casefile.Ticket) error {
-	return db.ticketStep(ctx, t.ID, func(tx pgx.Tx, t *casefile.Ticket) error {
+	err := db.ticketStep(ctx, t.ID, func(tx pgx.Tx, t *casefile.Ticket) error {
 		ids, _, err := docTreeIDs(ctx, tx, t.TargetID)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE documents SET body_text = NULL, email = NULL, parse_warnings = '[]', title = ''
-			WHERE id = ANY($1) AND status = 'removed'`, ids); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE documents SET body_text = NULL, email = NULL, parse_warnings = '[]', title = '',
+			filename = `+removedFilename+` WHERE id = ANY($1) AND status = 'removed'`, ids); err != nil {
 			return err
 		}
 		return db.complete(ctx, tx, t, "document.remove", map[string]any{"documents": len(ids)})
 	})
+	if err == nil {
+		db.purgeDead(ctx, true, "documents")
+	}
+	return err
 }
 
 // RemoveNote destroys a note's content, every version, and completes the
 // ticket, in one transaction: status first (the trigger allows bodies to be
-// cleared only then), then every version's body.
+// cleared only then), then every version's body; after the commit it purges
+// the old row versions.
 func (db *DB) RemoveNote(ctx context.Context, t *casefile.Ticket) error {
+	err := db.removeNote(ctx, t)
+	if err == nil {
+		db.purgeDead(ctx, true, "notes", "note_versions")
+	}
+	return err
+}
+
+func (db *DB) removeNote(ctx context.Context, t *casefile.Ticket) error {
 	return db.ticketStep(ctx, t.ID, func(tx pgx.Tx, t *casefile.Ticket) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", holdLockKey); err != nil {
 			return err
@@ -179,15 +198,17 @@ func (db *DB) RemoveNote(ctx context.Context, t *casefile.Ticket) error {
 		if err := refuseUnderHold(ctx, tx, t.PersonID); err != nil {
 			return err
 		}
+		// The correction's reason goes with the body: it is content too.
 		if tag, err := tx.Exec(ctx, `UPDATE notes SET status = 'removed', removed_at = coalesce(removed_at, now()), removal_ticket_id = $2,
-			reopened_by_ticket = NULL WHERE id = $1 AND status = 'active'`, t.TargetID, t.ID); err != nil {
+			reopened_by_ticket = NULL, correction_reason = NULL WHERE id = $1 AND status = 'active'`, t.TargetID, t.ID); err != nil {
 			return err
 		} else if tag.RowsAffected() > 0 {
 			if err := db.withdrawExports(ctx, tx, t.PersonID, t); err != nil {
 				return err
 			}
 		}
-		tag, err := tx.Exec(ctx, "UPDATE note_versions SET body = NULL WHERE note_id = $1 AND body IS NOT NULL", t.TargetID)
+		tag, err := tx.Exec(ctx, `UPDATE note_versions SET body = NULL, reason = NULL WHERE note_id = $1
+			AND (body IS NOT NULL OR reason IS NOT NULL)`, t.TargetID)
 		if err != nil {
 			return err
 		}
