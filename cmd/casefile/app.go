@@ -175,6 +175,7 @@ func (a *app) api() *httpapi.Server {
 		Tickets:        a.db,
 		Retention:      a.db,
 		Access:         a.db,
+		Relationships:  a.db,
 		Teams:          a.db,
 		Policy:         a.policy,
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
