@@ -1,0 +1,290 @@
+// Package thirdparty warns the author of a case note that it names another
+// person on the system: the council's case-notes policy (Appendix A, section
+// 2) says case notes "SHOULD NOT INCLUDE CONFIDENTIAL INFORMATION about other
+// persons", and a note on one child's record that names an unrelated child is
+// disclosed to the wrong family when the record is.
+//
+// An Index is built once from the persons who might be named; Check reports,
+// for one note, each person it names, once, at the first place it names them,
+// in the order of the text. A person is named by:
+//
+//   - full name: given name(s) then family name ("Jayden Okafor"), or the
+//     first given name then family name ("Mary Smith" for Mary Jane Smith),
+//     or family name first when written as records are ("OKAFOR Jayden",
+//     "Okafor, Jayden") and not part of a list of other names ("Mrs Okafor,
+//     Jayden", "Kelly Okafor, Jayden Smith"). Case and accents are ignored
+//     ("zoe bronte" names Zoë Brontë); a possessive ("Okafor's") is allowed
+//     on the last word; the words must be separated by spaces alone (at most
+//     one line break), never by a full stop or other punctuation.
+//   - initial and family name ("J. Okafor", "J Okafor"), only when exactly
+//     one person in the index has that initial and family name, nobody
+//     excluded (the subject, their relatives) has that family name, no
+//     professional title comes before it ("Dr J. Okafor"), and the family
+//     name is not a common word. "A" and "I" need their full stop.
+//   - external reference, as a whole word, case ignored. A reference shorter
+//     than 4 characters, without a digit, or all digits and shorter than 6,
+//     is never looked for: it would match ordinary words and numbers.
+//   - NHS number: 10 digits, together or spaced 3-3-4 (by spaces or hyphens),
+//     not part of a longer run of digits or letters, whose Modulus 11 check
+//     digit is valid. An invalid number is never a match.
+//
+// To avoid false positives it never matches a given name alone, a family
+// name alone, a name inside another word ("Smithson", "Ann Smith-Jones" for
+// Ann Smith), a name followed by a place word ("Grace Hill School"), or a
+// name word that is also a common English word ("Will", "May", "Hope",
+// "Brown", "Green", "Baker"...) unless it is written with a capital. Anything
+// that names an excluded person (the note's subject, their relatives) is
+// not reported, nor is a shorter name inside it: a note naming the subject
+// "Mary Jane Smith" does not warn about an unrelated "Jane Smith".
+//
+// Warning.Match is always a substring of the note, as written. Check reads
+// the note once into words and looks each word up in maps, so its cost
+// grows with the note, not with the number of persons.
+package thirdparty
+
+import (
+	"slices"
+	"strings"
+)
+
+// Code is the warning code of every Warning.
+const Code = "third_party"
+
+// Person is someone who may be named in a note. NHSNumber is optional; it
+// may be written with spaces.
+type Person struct {
+	ID          string
+	GivenName   string
+	FamilyName  string
+	ExternalRef string
+	NHSNumber   string
+}
+
+// Warning says that a note names a person: Match is the text that named them.
+type Warning struct {
+	Code     string `json:"code"`
+	PersonID string `json:"person_id"`
+	Match    string `json:"match"`
+}
+
+// form is one way of writing a person's name, as folded words.
+type form struct {
+	words  []string
+	split  int // index of the first given-name word in a family-first form; 0 if given first
+	person int32
+}
+
+// Index finds persons in notes. It is safe for concurrent use once built.
+type Index struct {
+	persons []Person
+	names   map[string][]form // first folded word → forms starting with it
+	refs    map[string][]int32
+	nhs     map[string][]int32
+	initial map[string][]int32 // "j smith" → persons with that initial and family name
+	family  map[string]bool    // folded family names, for excluded persons' initials rule
+}
+
+// NewIndex indexes persons. Persons with no usable name, reference or NHS
+// number are simply never found.
+func NewIndex(persons []Person) *Index {
+	ix := &Index{
+		persons: persons,
+		names:   map[string][]form{},
+		refs:    map[string][]int32{},
+		nhs:     map[string][]int32{},
+		initial: map[string][]int32{},
+		family:  map[string]bool{},
+	}
+	for i, p := range persons {
+		n := int32(i)
+		given, family := nameWords(p.GivenName), nameWords(p.FamilyName)
+		if len(given) > 0 && len(family) > 0 {
+			ix.family[strings.Join(family, " ")] = true
+			ix.add(form{words: concat(given, family), person: n})
+			ix.add(form{words: concat(family, given), split: len(family), person: n})
+			if len(given) > 1 {
+				ix.add(form{words: concat(given[:1], family), person: n})
+				ix.add(form{words: concat(family, given[:1]), split: len(family), person: n})
+			}
+			if first := []rune(given[0]); len(first) > 0 {
+				key := string(first[0]) + " " + strings.Join(family, " ")
+				if !slices.Contains(ix.initial[key], n) {
+					ix.initial[key] = append(ix.initial[key], n)
+				}
+			}
+		}
+		if r := refKey(p.ExternalRef); r != "" {
+			ix.refs[r] = append(ix.refs[r], n)
+		}
+		if d := digitsOnly(p.NHSNumber); validNHS(d) {
+			ix.nhs[d] = append(ix.nhs[d], n)
+		}
+	}
+	return ix
+}
+
+func (ix *Index) add(f form) {
+	for _, g := range ix.names[f.words[0]] {
+		if g.person == f.person && slices.Equal(g.words, f.words) {
+			return
+		}
+	}
+	ix.names[f.words[0]] = append(ix.names[f.words[0]], f)
+}
+
+func concat(a, b []string) []string { return append(slices.Clip(a), b...) }
+
+// Check is NewIndex(candidates).Check(text, exclude...), for one note.
+func Check(text string, candidates []Person, exclude ...Person) []Warning {
+	return NewIndex(candidates).Check(text, exclude...)
+}
+
+// hit is one place the text names one person of an index.
+type hit struct {
+	start, end int
+	person     int32
+}
+
+// Check returns a warning for each person in the index that text names,
+// other than the excluded persons (the note's subject and anyone related to
+// them) and other than where the text names an excluded person. It returns
+// nil when there is nothing to warn about.
+func (ix *Index) Check(text string, exclude ...Person) []Warning {
+	words := split(text)
+	ex := NewIndex(exclude)
+	found := ix.find(text, words, ex)
+	shield := ex.find(text, words, nil)
+	excludedID := map[string]bool{}
+	for _, p := range exclude {
+		excludedID[p.ID] = true
+	}
+	slices.SortStableFunc(found, func(a, b hit) int { return a.start - b.start })
+	var out []Warning
+	seen := map[int32]bool{}
+	for _, h := range found {
+		p := ix.persons[h.person]
+		if seen[h.person] || excludedID[p.ID] || covered(h, shield, true) || covered(h, found, false) {
+			continue
+		}
+		seen[h.person] = true
+		out = append(out, Warning{Code: Code, PersonID: p.ID, Match: text[h.start:h.end]})
+	}
+	return out
+}
+
+// covered reports whether h lies within one of hits: within or equal to it
+// when equal is set (an excluded person's name), strictly within otherwise
+// (a longer name of another person).
+func covered(h hit, hits []hit, equal bool) bool {
+	for _, o := range hits {
+		if o.start <= h.start && h.end <= o.end && (equal || o.end-o.start > h.end-h.start) {
+			return true
+		}
+	}
+	return false
+}
+
+// find lists every place the text names someone in ix. ex, when not nil,
+// holds the excluded persons, for the initials rule.
+func (ix *Index) find(text string, words []word, ex *Index) []hit {
+	var hits []hit
+	for i, w := range words {
+		for _, f := range ix.names[w.fold] {
+			if end, ok := matchForm(text, words, i, f); ok {
+				hits = append(hits, hit{w.start, end, f.person})
+			}
+		}
+		hits = ix.findInitial(text, words, i, ex, hits)
+	}
+	for _, t := range refTokens(text) {
+		for _, n := range ix.refs[refKey(text[t[0]:t[1]])] {
+			hits = append(hits, hit{t[0], t[1], n})
+		}
+	}
+	for _, t := range nhsNumbers(text) {
+		for _, n := range ix.nhs[digitsOnly(text[t[0]:t[1]])] {
+			hits = append(hits, hit{t[0], t[1], n})
+		}
+	}
+	return hits
+}
+
+// matchForm matches f at words[i:], returning the end of the match.
+func matchForm(text string, words []word, i int, f form) (int, bool) {
+	n := len(f.words)
+	if i+n > len(words) {
+		return 0, false
+	}
+	ws := words[i : i+n]
+	for k, fw := range f.words {
+		w := ws[k]
+		if w.fold != fw || (commonWords[fw] && !w.upper) || (w.possessive && k < n-1) {
+			return 0, false
+		}
+		if k > 0 {
+			gap := text[ws[k-1].end:w.start]
+			if !spaces(gap) && !(k == f.split && comma(gap)) {
+				return 0, false
+			}
+		}
+	}
+	end := ws[n-1].end
+	if i+n < len(words) && spaces(text[end:words[i+n].start]) && placeWords[words[i+n].fold] && words[i+n].upper {
+		return 0, false
+	}
+	if f.split > 0 { // family name first: a record's "SMITH John" or "Smith, John"
+		commaGap := comma(text[ws[f.split-1].end:ws[f.split].start])
+		if !commaGap && !allCaps(text[ws[0].start:ws[f.split-1].end]) {
+			return 0, false
+		}
+		// In a list ("Mrs Smith, John", "Kelly Smith, John Brown") the words
+		// belong to two people.
+		if i > 0 && words[i-1].upper && spaces(text[words[i-1].end:ws[0].start]) {
+			return 0, false
+		}
+		if i+n < len(words) && words[i+n].upper && spaces(text[end:words[i+n].start]) {
+			return 0, false
+		}
+	}
+	return end, true
+}
+
+// findInitial matches "J. Smith" or "J Smith" at words[i].
+func (ix *Index) findInitial(text string, words []word, i int, ex *Index, hits []hit) []hit {
+	w := words[i]
+	if i+1 >= len(words) || !w.upper || len([]rune(w.fold)) != 1 || w.possessive {
+		return hits
+	}
+	gap := text[w.end:words[i+1].start]
+	dotted := strings.HasPrefix(gap, ".") && spaces(gap[1:])
+	if !dotted && (!spaces(gap) || w.fold == "a" || w.fold == "i") {
+		return hits
+	}
+	if i > 0 && titles[words[i-1].fold] && words[i-1].upper {
+		return hits
+	}
+	for n := 1; n <= 3 && i+1+n <= len(words); n++ {
+		fam := words[i+1 : i+1+n]
+		var fold []string
+		ok := true
+		for k, f := range fam {
+			ok = ok && f.upper && !commonWords[f.fold] && (!f.possessive || k == n-1)
+			if k > 0 {
+				ok = ok && spaces(text[fam[k-1].end:f.start])
+			}
+			fold = append(fold, f.fold)
+		}
+		if !ok {
+			return hits
+		}
+		family := strings.Join(fold, " ")
+		ps := ix.initial[w.fold+" "+family]
+		if len(ps) == 0 || (ex != nil && (len(ps) > 1 || ex.family[family])) {
+			continue
+		}
+		for _, p := range ps {
+			hits = append(hits, hit{w.start, fam[n-1].end, p})
+		}
+	}
+	return hits
+}
