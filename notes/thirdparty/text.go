@@ -18,7 +18,9 @@ type word struct {
 	possessive bool
 }
 
-func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) }
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
 
 func isJoiner(r rune) bool {
 	return r == '-' || r == '\'' || r == '’' || r == '‐' || r == '‑'
@@ -128,8 +130,11 @@ func allCaps(s string) bool {
 
 // refTokens lists the spans of text that could be references: runs without
 // spaces, brackets, quotes or separators, without trailing full stops.
-func refTokens(text string) [][2]int {
+func refTokens(text string, any bool) [][2]int {
 	var out [][2]int
+	if !any {
+		return nil
+	}
 	isDelim := func(r rune) bool {
 		return unicode.IsSpace(r) || strings.ContainsRune("()[]{}<>\"'“”‘’,;:#=*|", r)
 	}
@@ -205,8 +210,11 @@ func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 
 // nhsNumbers lists spans of text written like an NHS number with a valid
 // check digit: ten digits, or 3-3-4 with spaces or hyphens, standing alone.
-func nhsNumbers(text string) [][2]int {
+func nhsNumbers(text string, any bool) [][2]int {
 	var out [][2]int
+	if !any {
+		return nil
+	}
 	for i := 0; i < len(text); i++ {
 		if !isDigit(text[i]) || !boundaryBefore(text, i) {
 			continue

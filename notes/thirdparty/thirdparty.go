@@ -196,12 +196,12 @@ func (ix *Index) find(text string, words []word, ex *Index) []hit {
 		}
 		hits = ix.findInitial(text, words, i, ex, hits)
 	}
-	for _, t := range refTokens(text) {
+	for _, t := range refTokens(text, len(ix.refs) > 0) {
 		for _, n := range ix.refs[refKey(text[t[0]:t[1]])] {
 			hits = append(hits, hit{t[0], t[1], n})
 		}
 	}
-	for _, t := range nhsNumbers(text) {
+	for _, t := range nhsNumbers(text, len(ix.nhs) > 0) {
 		for _, n := range ix.nhs[digitsOnly(text[t[0]:t[1]])] {
 			hits = append(hits, hit{t[0], t[1], n})
 		}
