@@ -1,6 +1,7 @@
 package thirdparty
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -114,46 +115,28 @@ func comma(gap string) bool {
 	return ok && (before == "" || spaces(before)) && spaces(after)
 }
 
-// allCaps reports whether s has two letters or more, none of them lower case.
-func allCaps(s string) bool {
-	letters := 0
-	for _, r := range s {
-		if unicode.IsLower(r) {
-			return false
-		}
-		if unicode.IsLetter(r) {
-			letters++
-		}
-	}
-	return letters >= 2
-}
+// allCaps reports whether s has letters, none of them lower case.
+func allCaps(s string) bool { return len(s) > 1 && s == strings.ToUpper(s) && s != strings.ToLower(s) }
 
-// refTokens lists the spans of text that could be references: runs without
-// spaces, brackets, quotes or separators, without trailing full stops.
+// refShape is a run of text that could be a reference: no spaces, brackets,
+// quotes or separators. Full stops and dashes around it are trimmed off.
+var refShape = regexp.MustCompile(`[^\s()\[\]{}<>"'“”‘’,;:#=*|]+`)
+
 func refTokens(text string, any bool) [][2]int {
 	var out [][2]int
 	if !any {
 		return nil
 	}
-	isDelim := func(r rune) bool {
-		return unicode.IsSpace(r) || strings.ContainsRune("()[]{}<>\"'“”‘’,;:#=*|", r)
-	}
-	start := -1
-	for i, r := range text + " " {
-		if d := isDelim(r); !d && start < 0 {
-			start = i
-		} else if d && start >= 0 {
-			s, e := start, i
-			for s < e && strings.IndexByte(".-/_!?", text[s]) >= 0 {
-				s++
-			}
-			for e > s && strings.IndexByte(".-/_!?", text[e-1]) >= 0 {
-				e--
-			}
-			if e > s {
-				out = append(out, [2]int{s, e})
-			}
-			start = -1
+	for _, m := range refShape.FindAllStringIndex(text, -1) {
+		s, e := m[0], m[1]
+		for s < e && strings.IndexByte(".-/_!?", text[s]) >= 0 {
+			s++
+		}
+		for e > s && strings.IndexByte(".-/_!?", text[e-1]) >= 0 {
+			e--
+		}
+		if e > s {
+			out = append(out, [2]int{s, e})
 		}
 	}
 	return out
@@ -179,13 +162,12 @@ func refKey(ref string) string {
 }
 
 func digitsOnly(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			b.WriteByte(s[i])
+	return strings.Map(func(r rune) rune {
+		if r < '0' || r > '9' {
+			return -1
 		}
-	}
-	return b.String()
+		return r
+	}, s)
 }
 
 // validNHS checks an NHS number's Modulus 11 check digit: the first nine
@@ -206,60 +188,41 @@ func validNHS(d string) bool {
 	return check != 10 && int(d[9]-'0') == check
 }
 
-func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+// nhsShape is an NHS number as written: ten digits, or 3-3-4 spaced by
+// spaces or by hyphens.
+var nhsShape = regexp.MustCompile(`\d{10}|\d{3} \d{3} \d{4}|\d{3}-\d{3}-\d{4}`)
 
 // nhsNumbers lists spans of text written like an NHS number with a valid
-// check digit: ten digits, or 3-3-4 with spaces or hyphens, standing alone.
+// check digit, standing alone: not next to a letter or digit, nor to a
+// separator and a digit ("0121 083 016 6130" is a telephone number).
 func nhsNumbers(text string, any bool) [][2]int {
 	var out [][2]int
 	if !any {
 		return nil
 	}
-	for i := 0; i < len(text); i++ {
-		if !isDigit(text[i]) || !boundaryBefore(text, i) {
-			continue
-		}
-		for _, sep := range []string{"", " ", "-"} {
-			e, ok := i, true
-			for g, n := range []int{3, 3, 4} {
-				if g > 0 && sep != "" {
-					ok = ok && strings.HasPrefix(text[e:], sep)
-					e += len(sep)
-				}
-				for k := 0; k < n && ok; k++ {
-					ok = e < len(text) && isDigit(text[e])
-					e++
-				}
-			}
-			if ok && boundaryAfter(text, e) && validNHS(digitsOnly(text[i:e])) {
-				out = append(out, [2]int{i, e})
-				i = e - 1
-				break
-			}
+	for _, m := range nhsShape.FindAllStringIndex(text, -1) {
+		if !joined(text[:m[0]], true) && !joined(text[m[1]:], false) && validNHS(digitsOnly(text[m[0]:m[1]])) {
+			out = append(out, [2]int{m[0], m[1]})
 		}
 	}
 	return out
 }
 
-// boundaryBefore: not after a letter, a digit, or a digit and a separator.
-func boundaryBefore(text string, i int) bool {
-	r, _ := utf8.DecodeLastRuneInString(text[:i])
-	if i > 0 && (isWordRune(r) || (r == ' ' || r == '-') && i > 1 && isDigit(text[i-2])) {
-		return false
+// joined reports whether side (the text before a number, or after it) runs
+// on into the number: a letter or digit, or a space or hyphen then a digit.
+func joined(side string, before bool) bool {
+	next := utf8.DecodeRuneInString
+	if before {
+		next = utf8.DecodeLastRuneInString
 	}
-	return true
-}
-
-// boundaryAfter: not before a letter, a digit, or a separator and a digit.
-func boundaryAfter(text string, e int) bool {
-	if e >= len(text) {
-		return true
+	r, n := next(side)
+	if before {
+		side = side[:len(side)-n]
+	} else {
+		side = side[n:]
 	}
-	r, _ := utf8.DecodeRuneInString(text[e:])
-	if isWordRune(r) {
-		return false
-	}
-	return !((r == ' ' || r == '-') && e+1 < len(text) && isDigit(text[e+1]))
+	r2, _ := next(side)
+	return n > 0 && (isWordRune(r) || (r == ' ' || r == '-') && unicode.IsDigit(r2))
 }
 
 func set(words string) map[string]bool {

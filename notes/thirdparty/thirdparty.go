@@ -1,45 +1,37 @@
 // Package thirdparty warns the author of a case note that it names another
-// person on the system: the council's case-notes policy (Appendix A, section
-// 2) says case notes "SHOULD NOT INCLUDE CONFIDENTIAL INFORMATION about other
-// persons", and a note on one child's record that names an unrelated child is
-// disclosed to the wrong family when the record is.
+// person on the system. The case-notes policy (Appendix A, section 2) says
+// notes "SHOULD NOT INCLUDE CONFIDENTIAL INFORMATION about other persons":
+// a note naming an unrelated child is disclosed with this child's record.
 //
-// An Index is built once from the persons who might be named; Check reports,
-// for one note, each person it names, once, at the first place it names them,
-// in the order of the text. A person is named by:
+// An Index is built once from the persons who may be named. Check reports
+// each person a note names, once, at the first place, in the order of the
+// text; Warning.Match is always a substring of the note as written. The note
+// is read once into words looked up in maps: the cost grows with the note,
+// not with the number of persons. A person is named by:
 //
-//   - full name: given name(s) then family name ("Jayden Okafor"), or the
-//     first given name then family name ("Mary Smith" for Mary Jane Smith),
-//     or family name first when written as records are ("OKAFOR Jayden",
-//     "Okafor, Jayden") and not part of a list of other names ("Mrs Okafor,
-//     Jayden", "Kelly Okafor, Jayden Smith"). Case and accents are ignored
-//     ("zoe bronte" names Zoë Brontë); a possessive ("Okafor's") is allowed
-//     on the last word; the words must be separated by spaces alone (at most
-//     one line break), never by a full stop or other punctuation.
-//   - initial and family name ("J. Okafor", "J Okafor"), only when exactly
-//     one person in the index has that initial and family name, nobody
-//     excluded (the subject, their relatives) has that family name, no
-//     professional title comes before it ("Dr J. Okafor"), and the family
-//     name is not a common word. "A" and "I" need their full stop.
-//   - external reference, as a whole word, case ignored. A reference shorter
-//     than 4 characters, without a digit, or all digits and shorter than 6,
-//     is never looked for: it would match ordinary words and numbers.
-//   - NHS number: 10 digits, together or spaced 3-3-4 (by spaces or hyphens),
-//     not part of a longer run of digits or letters, whose Modulus 11 check
-//     digit is valid. An invalid number is never a match.
+//   - full name: given name(s) then family name, or first given name then
+//     family name; or family name first as records write it ("OKAFOR
+//     Jayden", "Okafor, Jayden") but not inside a list ("Mrs Okafor, Jayden",
+//     "Kelly Okafor, Jayden Lee"). Case and accents are ignored; the last
+//     word may be possessive ("Okafor's"); the words are separated by spaces
+//     alone (one line break at most), never by punctuation.
+//   - initial and family name ("J. Okafor", "J Okafor") only when unambiguous:
+//     exactly one person in the index has them, nobody excluded has that
+//     family name, the family name is not a common word, and no professional
+//     title comes first ("Dr J. Okafor"). "A" and "I" need their full stop.
+//   - external reference as a whole word, case ignored; one shorter than 4
+//     characters, without a digit, or all digits and shorter than 6 is never
+//     looked for (it would match words and numbers).
+//   - NHS number: 10 digits, together or spaced 3-3-4 (spaces or hyphens),
+//     standing alone, with a valid Modulus 11 check digit.
 //
-// To avoid false positives it never matches a given name alone, a family
-// name alone, a name inside another word ("Smithson", "Ann Smith-Jones" for
-// Ann Smith), a name followed by a place word ("Grace Hill School"), or a
-// name word that is also a common English word ("Will", "May", "Hope",
-// "Brown", "Green", "Baker"...) unless it is written with a capital. Anything
-// that names an excluded person (the note's subject, their relatives) is
-// not reported, nor is a shorter name inside it: a note naming the subject
-// "Mary Jane Smith" does not warn about an unrelated "Jane Smith".
-//
-// Warning.Match is always a substring of the note, as written. Check reads
-// the note once into words and looks each word up in maps, so its cost
-// grows with the note, not with the number of persons.
+// It never matches a given or family name alone, a name inside another word
+// ("Smithson", "Ann Smith-Jones" for Ann Smith), a name before a place word
+// ("Will Brown Primary"), nor a name word that is also a common word ("will",
+// "may", "hope", "brown", "green", "baker") unless written with a capital.
+// Whatever names an excluded person (the subject, their relatives), and any
+// shorter name inside it, is not reported: "Mary Jane Smith", the subject,
+// does not name an unrelated "Jane Smith".
 package thirdparty
 
 import (
