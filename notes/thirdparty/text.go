@@ -118,25 +118,29 @@ func comma(gap string) bool {
 // allCaps reports whether s has letters, none of them lower case.
 func allCaps(s string) bool { return len(s) > 1 && s == strings.ToUpper(s) && s != strings.ToLower(s) }
 
-// refShape is a run of text that could be a reference: no spaces, brackets,
-// quotes or separators. Full stops and dashes around it are trimmed off.
-var refShape = regexp.MustCompile(`[^\s()\[\]{}<>"'“”‘’,;:#=*|]+`)
-
+// refTokens lists the spans of text that could be references: runs without
+// spaces, brackets, quotes or separators, less full stops and dashes around.
 func refTokens(text string, any bool) [][2]int {
 	var out [][2]int
 	if !any {
 		return nil
 	}
-	for _, m := range refShape.FindAllStringIndex(text, -1) {
-		s, e := m[0], m[1]
-		for s < e && strings.IndexByte(".-/_!?", text[s]) >= 0 {
-			s++
-		}
-		for e > s && strings.IndexByte(".-/_!?", text[e-1]) >= 0 {
-			e--
-		}
-		if e > s {
-			out = append(out, [2]int{s, e})
+	start := -1
+	for i, r := range text + " " {
+		if delim := unicode.IsSpace(r) || strings.ContainsRune("()[]{}<>\"'“”‘’,;:#=*|", r); !delim && start < 0 {
+			start = i
+		} else if delim && start >= 0 {
+			s, e := start, i
+			for s < e && strings.IndexByte(".-/_!?", text[s]) >= 0 {
+				s++
+			}
+			for e > s && strings.IndexByte(".-/_!?", text[e-1]) >= 0 {
+				e--
+			}
+			if e > s {
+				out = append(out, [2]int{s, e})
+			}
+			start = -1
 		}
 	}
 	return out

@@ -69,7 +69,7 @@ type form struct {
 // Index finds persons in notes. It is safe for concurrent use once built.
 type Index struct {
 	persons []Person
-	names   map[string][]form // first folded word → forms starting with it
+	names   map[[2]string][]form // first two folded words → forms starting with them
 	refs    map[string][]int32
 	nhs     map[string][]int32
 	initial map[string][]int32 // "j smith" → persons with that initial and family name
@@ -81,7 +81,7 @@ type Index struct {
 func NewIndex(persons []Person) *Index {
 	ix := &Index{
 		persons: persons,
-		names:   map[string][]form{},
+		names:   map[[2]string][]form{},
 		refs:    map[string][]int32{},
 		nhs:     map[string][]int32{},
 		initial: map[string][]int32{},
@@ -116,12 +116,13 @@ func NewIndex(persons []Person) *Index {
 }
 
 func (ix *Index) add(f form) {
-	for _, g := range ix.names[f.words[0]] {
+	key := [2]string{f.words[0], f.words[1]}
+	for _, g := range ix.names[key] {
 		if g.person == f.person && slices.Equal(g.words, f.words) {
 			return
 		}
 	}
-	ix.names[f.words[0]] = append(ix.names[f.words[0]], f)
+	ix.names[key] = append(ix.names[key], f)
 }
 
 func concat(a, b []string) []string { return append(slices.Clip(a), b...) }
@@ -181,7 +182,10 @@ func covered(h hit, hits []hit, equal bool) bool {
 func (ix *Index) find(text string, words []word, ex *Index) []hit {
 	var hits []hit
 	for i, w := range words {
-		for _, f := range ix.names[w.fold] {
+		if i+1 == len(words) {
+			break
+		}
+		for _, f := range ix.names[[2]string{w.fold, words[i+1].fold}] {
 			if end, ok := matchForm(text, words, i, f); ok {
 				hits = append(hits, hit{w.start, end, f.person})
 			}
