@@ -35,6 +35,7 @@
 package thirdparty
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 )
@@ -132,10 +133,19 @@ func Check(text string, candidates []Person, exclude ...Person) []Warning {
 	return NewIndex(candidates).Check(text, exclude...)
 }
 
-// hit is one place the text names one person of an index.
+// hit is one place the text names one person of an index; shield marks an
+// excluded person's.
 type hit struct {
 	start, end int
 	person     int32
+	shield     bool
+}
+
+func (h hit) rank() int {
+	if h.shield {
+		return 0
+	}
+	return 1
 }
 
 // Check returns a warning for each person in the index that text names,
@@ -145,36 +155,39 @@ type hit struct {
 func (ix *Index) Check(text string, exclude ...Person) []Warning {
 	words := split(text)
 	ex := NewIndex(exclude)
-	found := ix.find(text, words, ex)
-	shield := ex.find(text, words, nil)
+	hits := ix.find(text, words, ex)
+	for _, h := range ex.find(text, words, nil) {
+		h.shield = true
+		hits = append(hits, h)
+	}
+	// In text order, longer first, an excluded person's before others' on
+	// the same span: then one sweep finds the hits inside another.
+	slices.SortFunc(hits, func(a, b hit) int {
+		return cmp.Or(a.start-b.start, b.end-a.end, a.rank()-b.rank())
+	})
 	excludedID := map[string]bool{}
 	for _, p := range exclude {
 		excludedID[p.ID] = true
 	}
-	slices.SortStableFunc(found, func(a, b hit) int { return a.start - b.start })
 	var out []Warning
 	seen := map[int32]bool{}
-	for _, h := range found {
+	outer, shielded := -1, -1 // furthest end of the spans before this one; of excluded persons' names so far
+	for i, h := range hits {
+		if i > 0 && (h.start != hits[i-1].start || h.end != hits[i-1].end) {
+			outer = max(outer, hits[i-1].end)
+		}
+		if h.shield {
+			shielded = max(shielded, h.end)
+			continue
+		}
 		p := ix.persons[h.person]
-		if seen[h.person] || excludedID[p.ID] || covered(h, shield, true) || covered(h, found, false) {
+		if outer >= h.end || shielded >= h.end || seen[h.person] || excludedID[p.ID] {
 			continue
 		}
 		seen[h.person] = true
 		out = append(out, Warning{Code: Code, PersonID: p.ID, Match: text[h.start:h.end]})
 	}
 	return out
-}
-
-// covered reports whether h lies within one of hits: within or equal to it
-// when equal is set (an excluded person's name), strictly within otherwise
-// (a longer name of another person).
-func covered(h hit, hits []hit, equal bool) bool {
-	for _, o := range hits {
-		if o.start <= h.start && h.end <= o.end && (equal || o.end-o.start > h.end-h.start) {
-			return true
-		}
-	}
-	return false
 }
 
 // find lists every place the text names someone in ix. ex, when not nil,
@@ -187,19 +200,19 @@ func (ix *Index) find(text string, words []word, ex *Index) []hit {
 		}
 		for _, f := range ix.names[[2]string{w.fold, words[i+1].fold}] {
 			if end, ok := matchForm(text, words, i, f); ok {
-				hits = append(hits, hit{w.start, end, f.person})
+				hits = append(hits, hit{start: w.start, end: end, person: f.person})
 			}
 		}
 		hits = ix.findInitial(text, words, i, ex, hits)
 	}
 	for _, t := range refTokens(text, len(ix.refs) > 0) {
 		for _, n := range ix.refs[refKey(text[t[0]:t[1]])] {
-			hits = append(hits, hit{t[0], t[1], n})
+			hits = append(hits, hit{start: t[0], end: t[1], person: n})
 		}
 	}
 	for _, t := range nhsNumbers(text, len(ix.nhs) > 0) {
 		for _, n := range ix.nhs[digitsOnly(text[t[0]:t[1]])] {
-			hits = append(hits, hit{t[0], t[1], n})
+			hits = append(hits, hit{start: t[0], end: t[1], person: n})
 		}
 	}
 	return hits
@@ -279,7 +292,7 @@ func (ix *Index) findInitial(text string, words []word, i int, ex *Index, hits [
 			continue
 		}
 		for _, p := range ps {
-			hits = append(hits, hit{w.start, fam[n-1].end, p})
+			hits = append(hits, hit{start: w.start, end: fam[n-1].end, person: p})
 		}
 	}
 	return hits

@@ -137,6 +137,19 @@ func TestDuplicateNamesWarnForEach(t *testing.T) {
 	}
 }
 
+// TestLargeNote checks a note of 1 MiB naming the same persons thousands
+// of times: one warning each, the subject's longer name still shielding the
+// shorter one inside it, and the sweep over hits staying linear enough for
+// the test to finish (no time is asserted).
+func TestLargeNote(t *testing.T) {
+	unit := "Mary Jane Smith saw Jayden Okafor (LCS-2001, NHS 083 016 6130); "
+	text := strings.Repeat(unit, (1<<20)/len(unit)) + "Jane Smith came later."
+	want := []Warning{warn("p-jayden", "Jayden Okafor"), warn("p-jane", "Jane Smith")}
+	if diff := cmp.Diff(want, NewIndex(people).Check(text, subjectAndMum()...)); diff != "" {
+		t.Error(diff)
+	}
+}
+
 func TestValidNHS(t *testing.T) {
 	for d, want := range map[string]bool{
 		"9434765919": true, "0830166130": true, "9434765918": false, "943476591": false,
