@@ -38,6 +38,8 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+
+	"github.com/council/casefile"
 )
 
 // Code is the warning code of every Warning.
@@ -51,6 +53,12 @@ type Person struct {
 	FamilyName  string
 	ExternalRef string
 	NHSNumber   string
+}
+
+// PersonOf is the Person to look for from a person's record (which keeps no
+// NHS number yet). A destroyed record has no names or reference left.
+func PersonOf(p *casefile.Person) Person {
+	return Person{ID: p.ID, GivenName: p.GivenName, FamilyName: p.FamilyName, ExternalRef: p.ExternalRef}
 }
 
 // Warning says that a note names a person: Match is the text that named them.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/council/casefile"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -115,6 +116,14 @@ func TestCheckRules(t *testing.T) {
 				t.Errorf("Check(%q) (-want +got):\n%s", tt.text, diff)
 			}
 		})
+	}
+}
+
+func TestPersonOf(t *testing.T) {
+	rec := &casefile.Person{ID: "p1", ExternalRef: "LCS-9", GivenName: "Ann", FamilyName: "Lee", Status: "active"}
+	want := Person{ID: "p1", GivenName: "Ann", FamilyName: "Lee", ExternalRef: "LCS-9"}
+	if diff := cmp.Diff(want, PersonOf(rec)); diff != "" {
+		t.Error(diff)
 	}
 }
 
