@@ -34,6 +34,7 @@ type config struct {
 	PprofAddr         string // empty: no profiling listener
 	ExportKeepDays    int    // 0: bundles are kept until their record is destroyed
 	PDFFontDir        string // where DejaVu Sans is; without it the PDF chronology is Latin-1 only
+	BodyIdleSeconds   int    // a request body that sends nothing for this long is cut
 }
 
 // configError names the variable that is wrong, so that start-up fails with
@@ -91,6 +92,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		return nil, err
 	}
 	if c.WorkerConcurrency, err = intSetting(get, "CASEFILE_WORKER_CONCURRENCY", "4", 1, 256); err != nil {
+		return nil, err
+	}
+	if c.BodyIdleSeconds, err = intSetting(get, "CASEFILE_HTTP_BODY_IDLE_SECONDS", "60", 1, 3600); err != nil {
 		return nil, err
 	}
 	max, err := intSetting(get, "CASEFILE_MAX_UPLOAD_BYTES", "1073741824", 1, 1<<40)
