@@ -40,8 +40,11 @@ type AuditVerification struct {
 	FirstBadSeq *int64 `json:"first_bad_seq,omitempty"`
 	Problem     string `json:"problem,omitempty"`
 	// AnchoredAt is when the latest anchor checked was written: the heads
-	// the bucket keeps outside the database (package anchor).
+	// the bucket keeps outside the database (package anchor); every anchor
+	// in the bucket is checked.
 	AnchoredAt *time.Time `json:"anchored_at,omitempty"`
+	// Anchors is how many anchors (every version of each) were checked.
+	Anchors int `json:"anchors,omitempty"`
 }
 
 // Fail records a problem found at event seq; the first one found stands.

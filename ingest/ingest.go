@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path"
 	"strings"
 	"sync"
@@ -79,6 +78,11 @@ type Service struct {
 	MaxStreams  int
 	streamsOnce sync.Once
 	streams     chan struct{}
+
+	// SpoolDir is where emails too large to parse in memory are spooled
+	// (files unlinked as soon as made); "" is DefaultSpoolDir. PrepareSpool
+	// cleans it at start.
+	SpoolDir string
 
 	onAttachment func(name string) // for tests: called as each attachment is extracted
 }
@@ -754,11 +758,11 @@ func (s *Service) randomAccess(ctx context.Context, st *Staged, d *casefile.Docu
 		return nil, 0, nil, err
 	}
 	defer rc.Close()
-	f, err := os.CreateTemp("", "casefile-msg-*")
+	f, err := spoolFile(s.SpoolDir)
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	cleanup := func() { f.Close(); os.Remove(f.Name()) }
+	cleanup := func() { f.Close() } // unlinked already: closing frees it
 	n, err := io.Copy(f, rc)
 	if err != nil {
 		cleanup()

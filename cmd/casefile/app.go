@@ -12,13 +12,12 @@ import (
 	"os"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/council/casefile"
-	"github.com/council/casefile/anchor"
 	"github.com/council/casefile/httpapi"
+	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
 	"github.com/council/casefile/retention"
 	"github.com/council/casefile/storage/postgres"
@@ -28,12 +27,15 @@ import (
 
 // app holds the wired services of one process.
 type app struct {
-	cfg     *config
-	log     *slog.Logger
-	db      *postgres.DB
-	s3      *s3.Store
-	workers *workers.Workers
-	policy  retention.Policy
+	cfg *config
+	log *slog.Logger
+	db  *postgres.DB
+	s3  *s3.Store
+	// anchorS3 is the bucket as the anchor credential sees it (s3 when
+	// there is no separate one).
+	anchorS3 *s3.Store
+	workers  *workers.Workers
+	policy   retention.Policy
 }
 
 // loadSchedule returns the retention schedule in force: the file named by
@@ -87,8 +89,13 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		db.Close()
 		return nil, fmt.Errorf("CASEFILE_S3_ENDPOINT (%s): %w", cfg.S3Endpoint, err)
 	}
+	anchors, err := openAnchorStore(cctx, cfg, store)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	w := workers.New(workers.Config{
-		Redis:       asynq.RedisClientOpt{Addr: cfg.RedisAddr, DB: cfg.RedisDB, DialTimeout: 3 * time.Second},
+		Redis:       cfg.redisOpt(),
 		Queue:       cfg.WorkerQueue,
 		Concurrency: cfg.WorkerConcurrency,
 		Periodic:    periodic(cfg),
@@ -100,7 +107,16 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	db.SetRetentionPolicy(retention.Policy{S: schedule})
-	a := &app{cfg: cfg, log: log, db: db, s3: store, workers: w, policy: retention.Policy{S: schedule}}
+	// Spool files are unlinked as soon as they are made; whatever is in the
+	// directory was left by something else (an older version) and goes.
+	if n, err := ingest.PrepareSpool(cfg.SpoolDir); err != nil {
+		db.Close()
+		return nil, &configError{"CASEFILE_SPOOL_DIR", err.Error()}
+	} else if n > 0 {
+		log.Warn("removed files left in the spool directory", "dir", cfg.SpoolDir, "files", n)
+	}
+	db.SetAdoptionTeam(cfg.AdoptionTeam)
+	a := &app{cfg: cfg, log: log, db: db, s3: store, anchorS3: anchors, workers: w, policy: retention.Policy{S: schedule}}
 	return a, nil
 }
 
@@ -136,10 +152,13 @@ func (a *app) api() *httpapi.Server {
 		Ingest:         a.ingestService(),
 		Tickets:        a.db,
 		Retention:      a.db,
+		Access:         a.db,
+		Teams:          a.db,
 		Policy:         a.policy,
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
 		Registry:       reg,
 		MaxUploadBytes: a.cfg.MaxUploadBytes,
+		SigningKeys:    a.signingKeys,
 	})
 }
 
@@ -311,39 +330,6 @@ func cmdTokenCreate(ctx context.Context, cfg *config, args []string, stdout, std
 	}
 	fmt.Fprintf(stdout, "created token %s for %q with role %s; it is shown only this once:\n", t.ID, t.Name, t.Role)
 	fmt.Fprintln(stdout, secret)
-	return nil
-}
-
-func cmdAuditVerify(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
-	db, err := openDB(ctx, cfg, newLogger(cfg, stderr))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	v, err := db.VerifyAudit(ctx)
-	if err != nil {
-		return err
-	}
-	anchorNote := ""
-	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	store, err := s3.Open(cctx, cfg.s3Config(), nil)
-	if err == nil {
-		err = (&anchor.Anchorer{Store: db, Objects: s3.Anchors{S: store}}).Check(ctx, v)
-	}
-	switch {
-	case err != nil:
-		anchorNote = "; the anchors in the bucket were NOT checked (" + casefile.ErrorMessage(err) + ")"
-	case v.AnchoredAt != nil:
-		anchorNote = "; it matches the anchor kept in the bucket on " + v.AnchoredAt.UTC().Format(time.RFC3339)
-	default:
-		anchorNote = "; no anchor in the bucket yet"
-	}
-	if !v.OK {
-		fmt.Fprintf(stdout, "audit log BROKEN at event %d of %d: %s\n", *v.FirstBadSeq, v.Events, v.Problem)
-		return exitError(1)
-	}
-	fmt.Fprintf(stdout, "audit log intact: %d events, hash chain verified%s\n", v.Events, anchorNote)
 	return nil
 }
 

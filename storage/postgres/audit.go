@@ -302,13 +302,28 @@ func (db *DB) AuditHeads(ctx context.Context) ([]casefile.AuditHead, error) {
 	return heads, mapError(err)
 }
 
-// AuditEventHash returns the chain and hash of one event.
-func (db *DB) AuditEventHash(ctx context.Context, seq int64) (int, string, error) {
-	var chain int
-	var hash string
-	err := db.pool.QueryRow(ctx, "SELECT chain, hash FROM audit_events WHERE seq = $1", seq).Scan(&chain, &hash)
-	if err == pgx.ErrNoRows {
-		return 0, "", notFound("Audit event")
+// AuditEventHashes returns the chain and hash of each of the events seqs
+// that exists; missing ones are left out.
+func (db *DB) AuditEventHashes(ctx context.Context, seqs []int64) (map[int64]casefile.AuditHead, error) {
+	out := make(map[int64]casefile.AuditHead, len(seqs))
+	const batch = 10000
+	for len(seqs) > 0 {
+		n := min(batch, len(seqs))
+		rows, err := db.pool.Query(ctx, "SELECT seq, chain, hash FROM audit_events WHERE seq = ANY($1)", seqs[:n])
+		if err != nil {
+			return nil, mapError(err)
+		}
+		heads, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (casefile.AuditHead, error) {
+			var h casefile.AuditHead
+			return h, r.Scan(&h.Seq, &h.Chain, &h.Hash)
+		})
+		if err != nil {
+			return nil, mapError(err)
+		}
+		for _, h := range heads {
+			out[h.Seq] = h
+		}
+		seqs = seqs[n:]
 	}
-	return chain, hash, mapError(err)
+	return out, nil
 }
