@@ -51,6 +51,7 @@ func S3Config(t testing.TB) s3.Config {
 		Bucket:    "t-" + strings.ToLower(RandomName(12)),
 		Secure:    false,
 	}
+	staleOnce.Do(func() { dropStaleBuckets(cfg, "t-", 48*time.Hour, 20) })
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("test S3 bucket %s kept for a look at what failed", cfg.Bucket)
@@ -61,6 +62,39 @@ func S3Config(t testing.TB) s3.Config {
 		}
 	})
 	return cfg
+}
+
+var staleOnce sync.Once
+
+// dropStaleBuckets removes up to max buckets named with prefix and made
+// more than age ago. Each test process drops up to 20 test buckets over
+// two days old (S3Config): those a test left behind because it failed, or
+// because they held audit anchors locked in compliance mode (for a day in
+// the tests), which no credential can remove earlier. No test runs that
+// long, so none is in use.
+func dropStaleBuckets(cfg s3.Config, prefix string, age time.Duration, max int) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := minio.New(cfg.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""), Secure: cfg.Secure})
+	if err != nil {
+		return
+	}
+	buckets, err := c.ListBuckets(ctx)
+	if err != nil {
+		return
+	}
+	dropped := 0
+	for _, b := range buckets {
+		if dropped == max {
+			break
+		}
+		if strings.HasPrefix(b.Name, prefix) && !b.CreationDate.IsZero() && time.Since(b.CreationDate) > age {
+			old := cfg
+			old.Bucket = b.Name
+			DropBucket(old) //nolint:errcheck // best effort: what stays is tried again by the next test run
+			dropped++
+		}
+	}
 }
 
 // DropBucket removes a bucket of the test S3 server with everything in it:

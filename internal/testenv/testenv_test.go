@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+
+	"github.com/council/casefile/storage/s3"
 )
 
 // A test's bucket is removed when the test ends, with objects under
@@ -35,5 +37,27 @@ func TestBucketIsRemovedAtCleanup(t *testing.T) {
 	c := S3(t).Client()
 	if ok, err := c.BucketExists(context.Background(), bucket); err != nil || ok {
 		t.Fatalf("bucket %s still there after its test ended (%v)", bucket, err)
+	}
+}
+
+// Buckets left behind (a failed test's, or one holding anchors locked for a
+// day) are dropped by a later test run once they are old enough.
+func TestStaleBucketsAreDropped(t *testing.T) {
+	cfg := S3Config(t)
+	cfg.Bucket = "stale-" + RandomName(10)
+	st, err := s3.Open(context.Background(), cfg, Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Put(context.Background(), "documents/x", bytes.NewReader([]byte("x")), 1, "text/plain", time.Now().AddDate(1, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	dropStaleBuckets(cfg, cfg.Bucket, time.Hour, 20) // not old enough
+	if ok, err := st.Client().BucketExists(context.Background(), cfg.Bucket); err != nil || !ok {
+		t.Fatalf("a new bucket was dropped (%v)", err)
+	}
+	dropStaleBuckets(cfg, cfg.Bucket, 0, 20)
+	if ok, err := st.Client().BucketExists(context.Background(), cfg.Bucket); err != nil || ok {
+		t.Fatalf("the stale bucket is still there (%v)", err)
 	}
 }
