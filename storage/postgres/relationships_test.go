@@ -45,9 +45,9 @@ func TestRelationshipsShowBothWays(t *testing.T) {
 		from, to, kind, code string
 	}{
 		"recorded again the other way": {mum.ID, amy.ID, "child", "relationship_exists"},
-		"to oneself":                    {amy.ID, amy.ID, "sibling", "same_person"},
-		"an unknown kind":               {amy.ID, rory.ID, "neighbour", "invalid_kind"},
-		"an unknown person":             {amy.ID, "0190a0c0-0000-7000-8000-000000000999", "other", "to_person_not_found"},
+		"to oneself":                   {amy.ID, amy.ID, "sibling", "same_person"},
+		"an unknown kind":              {amy.ID, rory.ID, "neighbour", "invalid_kind"},
+		"an unknown person":            {amy.ID, "0190a0c0-0000-7000-8000-000000000999", "other", "to_person_not_found"},
 	} {
 		if _, err := db.AddRelationship(ctx, c.from, c.to, c.kind); casefile.ErrorCode(err) != c.code {
 			t.Errorf("%s: %v, want %s", name, err, c.code)
