@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +36,23 @@ type app struct {
 	anchorS3 *s3.Store
 	workers  *workers.Workers
 	policy   retention.Policy
+
+	ingestOnce sync.Once
+	ingest     *ingest.Service
+	// schedule is the retention schedule in force (its sha256 guards changes).
+	schedule *retention.Schedule
+}
+
+// guardSchedule refuses to start with a changed schedule that would make
+// more than 1% of the records due at once, unless
+// CASEFILE_RETENTION_SCHEDULE_CONFIRM names its sha256.
+func (a *app) guardSchedule(ctx context.Context) error {
+	err := retention.GuardScheduleChange(ctx, a.db, a.schedule, a.cfg.ScheduleConfirm, casefile.Today())
+	var refused *retention.ScheduleRefused
+	if errors.As(err, &refused) {
+		return &configError{"CASEFILE_RETENTION_SCHEDULE", err.Error()}
+	}
+	return err
 }
 
 // loadSchedule returns the retention schedule in force: the file named by
@@ -106,6 +124,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	db.SetRetentionPolicy(retention.Policy{S: schedule})
+	db.SetDisposal(cfg.disposal())
 	// Spool files are unlinked as soon as they are made; whatever is in the
 	// directory was left by something else (an older version) and goes.
 	if n, err := ingest.PrepareSpool(cfg.SpoolDir); err != nil {
@@ -115,7 +134,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		log.Warn("removed files left in the spool directory", "dir", cfg.SpoolDir, "files", n)
 	}
 	db.SetAdoptionTeam(cfg.AdoptionTeam)
-	a := &app{cfg: cfg, log: log, db: db, s3: store, anchorS3: anchors, workers: w, policy: retention.Policy{S: schedule}}
+	a := &app{cfg: cfg, log: log, db: db, s3: store, anchorS3: anchors, workers: w, policy: retention.Policy{S: schedule}, schedule: schedule}
 	return a, nil
 }
 
@@ -149,7 +168,7 @@ func (a *app) api() *httpapi.Server {
 		Persons:        a.db,
 		Audit:          anchoredAudit{a.db, a.anchorer()},
 		Exports:        a.db,
-		Notes:          &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db)},
+		Notes:          a.notesService(),
 		OpenObject:     a.openObject,
 		OpenRange:      a.openRange,
 		Ingest:         a.ingestService(),
@@ -163,6 +182,10 @@ func (a *app) api() *httpapi.Server {
 		MaxUploadBytes: a.cfg.MaxUploadBytes,
 		SigningKeys:    a.signingKeys,
 	})
+}
+
+func (a *app) notesService() *notes.Service {
+	return &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db)}
 }
 
 // noRetention stores an object with no Object Lock retention (copies such as
@@ -210,6 +233,9 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		return err
 	}
 	defer a.close()
+	if err := a.guardSchedule(ctx); err != nil {
+		return err
+	}
 	if m == modeRun {
 		if err := bootstrapToken(ctx, a, stdout); err != nil {
 			return err
@@ -238,7 +264,11 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		if err != nil {
 			return fmt.Errorf("CASEFILE_HTTP_ADDR: listen on %s: %w", cfg.HTTPAddr, err)
 		}
-		srv := &http.Server{Handler: a.api(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		h, err := a.handler()
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		log.Info("casefile API listening", "addr", ln.Addr().String())
 		running++

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // the council's time zone, wherever the binary runs
 
 	"github.com/hibiken/asynq"
 	"github.com/robfig/cron/v3"
@@ -15,6 +16,7 @@ import (
 	"github.com/council/casefile/auth"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/storage/s3"
+	"github.com/council/casefile/web"
 )
 
 // config is every setting, read from the environment once, in cmd only.
@@ -37,12 +39,21 @@ type config struct {
 	RetentionCron     string
 	ReconcileCron     string
 	RetentionSchedule string
+	// Disposal approval (docs/retention.md).
+	DisposalApproval  string // required (default) or automatic
+	DisposalApprovers int
+	SettleDays        int
+	ScheduleConfirm   string // the sha256 of a changed schedule a person has checked
 	WorkerQueue       string
 	WorkerConcurrency int
 	LogLevel          string
 	PprofAddr         string // empty: no profiling listener
 	ExportKeepDays    int    // 0: bundles are kept until their record is destroyed
 	PDFFontDir        string // where DejaVu Sans is; without it the PDF chronology is Latin-1 only
+	CouncilName       string // shown on every page
+	CouncilColour     string // the pages' header colour, #rrggbb
+	Timezone          *time.Location
+	Phase             string // a phase banner on the pages ("beta"), or none
 	SpoolDir          string // large emails spooled for parsing (unlinked at once); cleaned at start
 
 	// Audit anchors (package anchor): locked in compliance mode unless
@@ -98,9 +109,21 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		LogLevel:          get("CASEFILE_LOG_LEVEL", "info"),
 		PprofAddr:         get("CASEFILE_PPROF_ADDR", ""),
 		PDFFontDir:        get("CASEFILE_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"),
+		CouncilName:       get("CASEFILE_COUNCIL_NAME", "Children's Services"),
+		CouncilColour:     get("CASEFILE_COUNCIL_COLOUR", "#0b0c0c"),
+		Phase:             get("CASEFILE_PHASE", ""),
 		SpoolDir:          get("CASEFILE_SPOOL_DIR", ingest.DefaultSpoolDir()),
 		AdoptionTeam:      get("CASEFILE_ADOPTION_TEAM", ""),
 	}
+	if !web.ValidColour(c.CouncilColour) {
+		return nil, &configError{"CASEFILE_COUNCIL_COLOUR", fmt.Sprintf("must be a colour like #1d70b8, got %q", c.CouncilColour)}
+	}
+	tz := get("CASEFILE_TIMEZONE", "Europe/London")
+	loc, lerr := time.LoadLocation(tz)
+	if lerr != nil {
+		return nil, &configError{"CASEFILE_TIMEZONE", fmt.Sprintf("%q is not a time zone (such as Europe/London): %v", tz, lerr)}
+	}
+	c.Timezone = loc
 	var err error
 	if err := checkHostPort("CASEFILE_HTTP_ADDR", c.HTTPAddr); err != nil {
 		return nil, err
@@ -136,6 +159,20 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if c.ExportKeepDays, err = intSetting(get, "CASEFILE_EXPORT_KEEP_DAYS", "30", 0, 36500); err != nil {
 		return nil, err
+	}
+	c.DisposalApproval = strings.ToLower(get("CASEFILE_DISPOSAL_APPROVAL", casefile.ApprovalRequired))
+	if c.DisposalApproval != casefile.ApprovalRequired && c.DisposalApproval != casefile.ApprovalAutomatic {
+		return nil, &configError{"CASEFILE_DISPOSAL_APPROVAL", fmt.Sprintf("must be required (a records officer approves every disposal list) or automatic (a person's request is their approval), got %q", getenv("CASEFILE_DISPOSAL_APPROVAL"))}
+	}
+	if c.DisposalApprovers, err = intSetting(get, "CASEFILE_DISPOSAL_APPROVERS", "1", 1, 5); err != nil {
+		return nil, err
+	}
+	if c.SettleDays, err = intSetting(get, "CASEFILE_RETENTION_SETTLE_DAYS", "30", 0, 3650); err != nil {
+		return nil, err
+	}
+	c.ScheduleConfirm = strings.ToLower(get("CASEFILE_RETENTION_SCHEDULE_CONFIRM", ""))
+	if c.ScheduleConfirm != "" && !sha256Hex(c.ScheduleConfirm) {
+		return nil, &configError{"CASEFILE_RETENTION_SCHEDULE_CONFIRM", fmt.Sprintf("must be the 64-hex-digit sha256 of the schedule file casefile printed when it refused it, got %q", c.ScheduleConfirm)}
 	}
 	if c.WorkerConcurrency, err = intSetting(get, "CASEFILE_WORKER_CONCURRENCY", "4", 1, 256); err != nil {
 		return nil, err
@@ -193,6 +230,25 @@ func intSetting(get func(string, string) string, name, def string, lo, hi int) (
 		return 0, &configError{name, fmt.Sprintf("must be a whole number from %d to %d, got %q", lo, hi, v)}
 	}
 	return n, nil
+}
+
+func sha256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// disposal is the disposal approval configuration.
+func (c *config) disposal() casefile.DisposalSettings {
+	d := casefile.DefaultDisposal()
+	d.Approval, d.Approvers, d.SettleDays = c.DisposalApproval, c.DisposalApprovers, c.SettleDays
+	return d
 }
 
 func checkHostPort(name, v string) error {

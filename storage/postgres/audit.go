@@ -44,6 +44,9 @@ type auditEntry struct {
 type chainTx struct {
 	pgx.Tx
 	chain int
+	// reads, when set, collects the audit events of a read for the group
+	// commit instead of appending them in this transaction (readTx).
+	reads *[]auditEntry
 }
 
 // appendAudit appends one event inside tx, as the actor in ctx.
@@ -58,7 +61,10 @@ func (db *DB) appendAudits(ctx context.Context, tx pgx.Tx, entries []auditEntry)
 		return nil
 	}
 	chain := 0
-	if ct, ok := tx.(*chainTx); ok {
+	if ct, ok := tx.(*chainTx); ok && ct.reads != nil {
+		deferAudits(ctx, ct, entries)
+		return nil
+	} else if ok {
 		if ct.chain < 0 {
 			h := fnv.New32a()
 			h.Write([]byte(entries[0].TargetID + entries[0].Action))

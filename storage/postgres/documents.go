@@ -343,7 +343,7 @@ func (db *DB) Document(ctx context.Context, id string) (*casefile.Document, erro
 		return nil, notFound("Document")
 	}
 	var d *casefile.Document
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		d, err = scanDocument(tx.QueryRow(ctx, "SELECT "+documentColumns+" FROM documents WHERE id = $1", id))
 		if err == pgx.ErrNoRows {
@@ -369,7 +369,7 @@ func (db *DB) Documents(ctx context.Context, personID string, p casefile.Page) (
 		return nil, "", casefile.Errorf(casefile.EInvalid, "invalid_cursor", "The cursor is not one this service gave out.")
 	}
 	var out []*casefile.Document
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
 		if err := personExists(ctx, tx, personID); err != nil {
 			return err
 		}
