@@ -164,13 +164,7 @@ const (
 )
 
 func cmdMigrate(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
-	log := newLogger(cfg, stderr)
-	db, err := openDB(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	applied, err := db.Migrate(ctx)
+	applied, err := migrateDB(ctx, cfg, newLogger(cfg, stderr))
 	if err != nil {
 		return err
 	}
@@ -196,6 +190,10 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		return err
 	}
 	defer a.close()
+	if risk, err := a.db.RoleRisk(ctx); err == nil && risk != "" {
+		log.Warn("CASEFILE_DATABASE_URL: " + risk + "; run the service as a role that owns nothing, and migrations as the owner " +
+			"(CASEFILE_MIGRATE_DATABASE_URL; docs/setup.md)")
+	}
 	if m == modeRun {
 		if err := bootstrapToken(ctx, a, stdout); err != nil {
 			return err
@@ -296,14 +294,14 @@ func cmdTokenCreate(ctx context.Context, cfg *config, args []string, stdout, std
 		fmt.Fprintf(stderr, "casefile token create: unknown role %q; use practitioner, manager, ict, records_officer, auditor or admin\n", *role)
 		return exitError(2)
 	}
+	if _, err := migrateDB(ctx, cfg, newLogger(cfg, stderr)); err != nil {
+		return err
+	}
 	db, err := openDB(ctx, cfg, newLogger(cfg, stderr))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	user := os.Getenv("USER")
 	if user == "" {
 		user = "operator"

@@ -43,6 +43,10 @@ type config struct {
 	AnchorS3AccessKey string
 	AnchorS3SecretKey string
 
+	// MigrateDatabaseURL is the owner's URL that migrations run as (and
+	// that creates the application role of DatabaseURL when they differ).
+	MigrateDatabaseURL string
+
 	// ExportSigningKeyFile is a PEM Ed25519 private key that signs bundles'
 	// manifests; empty: a key casefile generates and keeps in the database.
 	ExportSigningKeyFile string
@@ -63,7 +67,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	c := &config{
 		HTTPAddr:          get("CASEFILE_HTTP_ADDR", "127.0.0.1:8080"),
-		DatabaseURL:       get("CASEFILE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/casefile?sslmode=disable"),
+		DatabaseURL:       get("CASEFILE_DATABASE_URL", defaultAppDatabaseURL),
 		RedisAddr:         get("CASEFILE_REDIS_ADDR", "127.0.0.1:6379"),
 		S3Endpoint:        get("CASEFILE_S3_ENDPOINT", "127.0.0.1:9000"),
 		S3AccessKey:       get("CASEFILE_S3_ACCESS_KEY", "casefile"),
