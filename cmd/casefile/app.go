@@ -34,8 +34,12 @@ type app struct {
 	// anchorS3 is the bucket as the anchor credential sees it (s3 when
 	// there is no separate one).
 	anchorS3 *s3.Store
-	workers  *workers.Workers
-	policy   retention.Policy
+	// records is the bucket as the records credential sees it: destruction,
+	// legal holds and retention changes, the workers' work (s3 when there is
+	// no separate credential).
+	records *s3.Store
+	workers *workers.Workers
+	policy  retention.Policy
 }
 
 // loadSchedule returns the retention schedule in force: the file named by
@@ -52,11 +56,11 @@ func loadSchedule(cfg *config) (*retention.Schedule, error) {
 }
 
 func (a *app) retentionRunner() *retention.Runner {
-	return &retention.Runner{Store: a.db, Blobs: a.s3, Log: a.log, FinalAttempt: workers.FinalAttempt}
+	return &retention.Runner{Store: a.db, Blobs: a.records, Log: a.log, FinalAttempt: workers.FinalAttempt}
 }
 
 func (a *app) retentionSweeper() *retention.Sweeper {
-	return &retention.Sweeper{Store: a.db, Blobs: a.s3, Log: a.log}
+	return &retention.Sweeper{Store: a.db, Blobs: a.records, Log: a.log}
 }
 
 func newLogger(cfg *config, w io.Writer) *slog.Logger {
@@ -94,6 +98,11 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		db.Close()
 		return nil, err
 	}
+	records, err := openRecordsStore(cctx, cfg, store)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	w := workers.New(workers.Config{
 		Redis:       asynq.RedisClientOpt{Addr: cfg.RedisAddr, DB: cfg.RedisDB, DialTimeout: 3 * time.Second},
 		Queue:       cfg.WorkerQueue,
@@ -107,7 +116,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	db.SetRetentionPolicy(retention.Policy{S: schedule})
-	a := &app{cfg: cfg, log: log, db: db, s3: store, anchorS3: anchors, workers: w, policy: retention.Policy{S: schedule}}
+	a := &app{cfg: cfg, log: log, db: db, s3: store, anchorS3: anchors, records: records, workers: w, policy: retention.Policy{S: schedule}}
 	return a, nil
 }
 

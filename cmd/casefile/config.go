@@ -43,6 +43,12 @@ type config struct {
 	AnchorS3AccessKey string
 	AnchorS3SecretKey string
 
+	// The records credential destroys objects, bypassing governance, and
+	// places and lifts legal holds (the workers' work); empty: the app's
+	// credential does it too (CASEFILE_S3_RECORDS_ACCESS_KEY).
+	S3RecordsAccessKey string
+	S3RecordsSecretKey string
+
 	// MigrateDatabaseURL is the owner's URL that migrations run as (and
 	// that creates the application role of DatabaseURL when they differ).
 	MigrateDatabaseURL string

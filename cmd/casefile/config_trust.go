@@ -63,9 +63,15 @@ func (c *config) loadTrust(get func(string, string) string) error {
 			return &configError{"CASEFILE_EXPORT_SIGNING_KEY", err.Error()}
 		}
 	}
+	c.S3RecordsAccessKey = get("CASEFILE_S3_RECORDS_ACCESS_KEY", "")
+	c.S3RecordsSecretKey = get("CASEFILE_S3_RECORDS_SECRET_KEY", "")
+	if (c.S3RecordsAccessKey == "") != (c.S3RecordsSecretKey == "") {
+		return &configError{"CASEFILE_S3_RECORDS_ACCESS_KEY", "the records credential needs both CASEFILE_S3_RECORDS_ACCESS_KEY and CASEFILE_S3_RECORDS_SECRET_KEY, or neither"}
+	}
 	s3Host, _, _ := net.SplitHostPort(c.S3Endpoint)
 	if !onLoopback(s3Host) {
-		for name, v := range map[string]string{"CASEFILE_S3_SECRET_KEY": c.S3SecretKey, "CASEFILE_ANCHOR_S3_SECRET_KEY": c.AnchorS3SecretKey} {
+		for name, v := range map[string]string{"CASEFILE_S3_SECRET_KEY": c.S3SecretKey, "CASEFILE_ANCHOR_S3_SECRET_KEY": c.AnchorS3SecretKey,
+			"CASEFILE_S3_RECORDS_SECRET_KEY": c.S3RecordsSecretKey} {
 			if v == devS3Secret {
 				return devSecret(name, "CASEFILE_S3_ENDPOINT", c.S3Endpoint)
 			}
