@@ -47,6 +47,10 @@ type Person struct {
 	CreatedAt    time.Time      `json:"created_at"`
 	UpdatedAt    time.Time      `json:"updated_at"`
 	Involvements []*Involvement `json:"involvements"`
+	// Restricted says the record is restricted (see AccessService): set on
+	// a read by someone it is open to; in a list, a record the caller may not
+	// see stands as its id and this alone.
+	Restricted bool `json:"restricted,omitempty"`
 }
 
 // Involvement is one period of a kind of involvement with a person.

@@ -460,11 +460,26 @@ func disposition(h textproto.Header) (string, map[string]string) {
 	if err != nil {
 		d = strings.ToLower(strings.TrimSpace(strings.Split(v, ";")[0]))
 		params = map[string]string{}
-		if i := strings.Index(strings.ToLower(v), "filename="); i >= 0 {
+		// The offset is found in a copy lower-cased byte for byte (ASCII
+		// only), so that it indexes v itself: strings.ToLower changes the
+		// length of invalid UTF-8.
+		if i := strings.Index(asciiLower(v), "filename="); i >= 0 {
 			params["filename"] = strings.Trim(strings.TrimSpace(strings.Split(v[i+9:], ";")[0]), `"`)
 		}
 	}
 	return strings.ToLower(d), params
+}
+
+// asciiLower lower-cases the ASCII letters of s and keeps every other byte
+// as it is, so that the result has the length of s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 func firstNonEmpty(ss ...string) string {

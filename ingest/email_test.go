@@ -144,3 +144,24 @@ func TestRaw8BitHeaders(t *testing.T) {
 		})
 	}
 }
+
+// A 35-byte email that `make fuzz` found: the Content-Disposition value has
+// invalid UTF-8 before "filename=", so its lower-cased copy is shorter than
+// the original and an offset found in one indexed past the end of the
+// other. It must parse, with the name salvaged and nothing lost.
+func TestDispositionWithInvalidUTF8(t *testing.T) {
+	for _, raw := range []string{
+		"Content-Disposition:\xdcfilenAme=",
+		"Content-Disposition: \xdc\xdc\xdcattachment; FILENAME=r\xe9sum\xe9.pdf\r\n\r\nbody",
+		"Content-Disposition: attachment; \xff\xfefilename=\"a.pdf\"; x\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4",
+	} {
+		pe, _ := collect(t, []byte(raw))
+		if pe.Meta == nil {
+			t.Fatalf("%q: no metadata", raw)
+		}
+	}
+	_, atts := collect(t, []byte("Content-Disposition: attachment; \xff\xfefilename=\"a.pdf\"; x\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4"))
+	if string(atts["a.pdf"]) != "%PDF-1.4" {
+		t.Fatalf("attachments %q, want a.pdf salvaged", atts)
+	}
+}

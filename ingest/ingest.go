@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path"
 	"strings"
 	"sync"
@@ -79,6 +78,13 @@ type Service struct {
 	MaxStreams  int
 	streamsOnce sync.Once
 	streams     chan struct{}
+
+	// SpoolDir is where emails too large to parse in memory are spooled
+	// (files unlinked as soon as made); "" is DefaultSpoolDir. PrepareSpool
+	// cleans it at start.
+	SpoolDir string
+
+	onAttachment func(name string) // for tests: called as each attachment is extracted
 }
 
 // streamSlot waits for a turn to stream an upload, and returns its release.
@@ -376,7 +382,12 @@ func (s *Service) newDocument(up Upload, id, key, version string, size int64, su
 
 // describe sniffs the stored document's type and parses what it can: an
 // email (.eml, .msg), or a winmail.dat on its own, and their attachments.
+// A panic in any of it is a parse warning on the kept original (safely).
 func (s *Service) describe(ctx context.Context, st *Staged, d *casefile.Document, head []byte) error {
+	return s.safely(ctx, st, d, func() error { return s.describeUnsafe(ctx, st, d, head) })
+}
+
+func (s *Service) describeUnsafe(ctx context.Context, st *Staged, d *casefile.Document, head []byte) error {
 	d.ContentType = sniffType(head, d.Filename, d.DeclaredContentType)
 	st.Doc = d
 	kind := classify(d.ContentType, d.DeclaredContentType, d.Filename, head)
@@ -486,6 +497,9 @@ func (s *Service) Discard(ctx context.Context, st *Staged) {
 func (s *Service) store(ctx context.Context, st *Staged, parent *casefile.Document, name, declared string, body io.Reader) (*casefile.Document, error) {
 	if countDocs(st.Doc) > s.limits().MaxParts {
 		return nil, nil
+	}
+	if s.onAttachment != nil {
+		s.onAttachment(name)
 	}
 	id, key := newKey()
 	retain := RetainUntil(s.now())
@@ -651,11 +665,42 @@ func (s *Service) fromMSG(ctx context.Context, st *Staged, d *casefile.Document,
 			a.ContentType = "text/plain"
 			continue
 		}
-		if _, err := s.store(ctx, st, d, att.Filename, strings.ToLower(att.ContentType), bytes.NewReader(att.Data)); err != nil {
+		var body io.Reader = bytes.NewReader(att.Data)
+		var cut *cutReader
+		if att.Open != nil {
+			// Too large for memory: read from the compound file as it is
+			// stored. A damaged sector chain ends it with a warning.
+			cut = &cutReader{r: att.Open()}
+			body = cut
+		}
+		a, err := s.store(ctx, st, d, att.Filename, strings.ToLower(att.ContentType), body)
+		if err != nil {
 			return err
+		}
+		if a != nil && cut != nil && cut.err != nil {
+			a.ParseWarnings = append(a.ParseWarnings, fmt.Sprintf("the attachment could not be read to its end (%v); what was read is kept", cut.err))
 		}
 	}
 	return nil
+}
+
+// cutReader ends at the first error of r, keeping it: the bytes before it
+// are kept, and the error becomes a warning.
+type cutReader struct {
+	r   io.Reader
+	err error
+}
+
+func (c *cutReader) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, io.EOF
+	}
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF {
+		c.err = err
+		return n, io.EOF
+	}
+	return n, err
 }
 
 func renderMSG(m *msg.Message) string {
@@ -713,11 +758,11 @@ func (s *Service) randomAccess(ctx context.Context, st *Staged, d *casefile.Docu
 		return nil, 0, nil, err
 	}
 	defer rc.Close()
-	f, err := os.CreateTemp("", "casefile-msg-*")
+	f, err := spoolFile(s.SpoolDir)
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	cleanup := func() { f.Close(); os.Remove(f.Name()) }
+	cleanup := func() { f.Close() } // unlinked already: closing frees it
 	n, err := io.Copy(f, rc)
 	if err != nil {
 		cleanup()

@@ -150,6 +150,9 @@ func parseRow(rec []string, col map[string]int, now time.Time) (*casefile.NoteIm
 			problems = append(problems, f.name+" is not UTF-8 text (export the file as UTF-8)")
 		}
 	}
+	if utf8.RuneCountInString(row.CorrectionReason) > MaxReasonChars {
+		problems = append(problems, fmt.Sprintf("correction_reason is longer than %d characters; a reason says in a sentence or two what was wrong", MaxReasonChars))
+	}
 	if (row.CorrectsLegacyID == "") != (row.CorrectionReason == "") {
 		problems = append(problems, "corrects_legacy_id and correction_reason go together: a correction names its note and says why")
 	}

@@ -22,6 +22,11 @@ import (
 // pasted document, which belongs in the document store.
 const MaxBodyChars = 100_000
 
+// MaxReasonChars bounds a correction's or an amendment's reason: a reason
+// says what was wrong and why in a sentence or two; anything longer is a
+// note (or a document) of its own.
+const MaxReasonChars = 2000
+
 // clockSkew is how far ahead of the server's clock occurred_at may be before
 // it counts as the future (clients' clocks drift).
 const clockSkew = 2 * time.Minute
@@ -100,6 +105,9 @@ func (s *Service) Create(ctx context.Context, in NewNote) (*casefile.Note, error
 			return nil, casefile.Errorf(casefile.EUnprocessable, "corrected_note_not_found",
 				"corrects_note_id %q names no note: ids are UUIDs.", in.CorrectsNoteID)
 		}
+		if err := CheckReason("correction_reason", in.CorrectionReason); err != nil {
+			return nil, err
+		}
 		cid := id.String()
 		n.CorrectsNoteID = &cid
 		n.CorrectionReason = strings.TrimSpace(in.CorrectionReason)
@@ -131,10 +139,33 @@ func CheckBody(body string) error {
 	return nil
 }
 
+// CheckReason applies the rules a correction's or amendment's reason must
+// meet: it is content kept with the record, so it is bounded, and the
+// pasted-email guard runs on it as on a body. field names it in refusals.
+func CheckReason(field, reason string) error {
+	if !utf8.ValidString(reason) || strings.ContainsRune(reason, 0) {
+		return casefile.Errorf(casefile.EInvalid, "invalid_text", "%s must be UTF-8 text without NUL characters.", field)
+	}
+	if utf8.RuneCountInString(reason) > MaxReasonChars {
+		return casefile.Errorf(casefile.EUnprocessable, "reason_too_long",
+			"%s is longer than %d characters; say in a sentence or two what was wrong and why, and put anything longer in the note itself.",
+			field, MaxReasonChars)
+	}
+	if f, pasted := pasteguard.Check(reason); pasted {
+		return casefile.Errorf(casefile.EUnprocessable, "pasted_email",
+			"The %s contains a pasted email (%s at line %d). Emails must not be pasted into case notes or their reasons: upload the email "+
+				"as a document with POST /v1/persons/{id}/documents, then say in a sentence why.", field, strings.ReplaceAll(f.Rule, "_", " "), f.Line)
+	}
+	return nil
+}
+
 // Amend adds a version to a reopened visit note.
 func (s *Service) Amend(ctx context.Context, id, body, reason string) (*casefile.Note, error) {
 	if strings.TrimSpace(reason) == "" {
 		return nil, casefile.Errorf(casefile.EUnprocessable, "missing_reason", "An amendment must say why (reason).")
+	}
+	if err := CheckReason("reason", reason); err != nil {
+		return nil, err
 	}
 	if err := CheckBody(body); err != nil {
 		return nil, err
@@ -264,6 +295,10 @@ func (s *Service) Import(ctx context.Context, r io.Reader) (*ImportReport, error
 	for _, row := range rows {
 		if f, ok := pasteguard.Check(row.Body); ok {
 			rep.Pasted = append(rep.Pasted, PastedImport{Line: row.Line, LegacyID: row.LegacyID, NoteID: res.NoteIDs[row.Line], Rule: f.Rule})
+		} else if f, ok := pasteguard.Check(row.CorrectionReason); ok && row.CorrectionReason != "" {
+			// A pasted email in the reason is removed with the note, like one in the body.
+			rep.Pasted = append(rep.Pasted, PastedImport{Line: row.Line, LegacyID: row.LegacyID, NoteID: res.NoteIDs[row.Line],
+				Rule: "correction_reason: " + f.Rule})
 		}
 	}
 	return rep, nil

@@ -23,7 +23,7 @@ func (d destroyer) Destroy(ctx context.Context, key string) error { return d.s.D
 // setup stores a person with one document whose object is under Object Lock,
 // and an approved removal ticket for it.
 func setup(t *testing.T) (context.Context, *postgres.DB, *s3.Store, *casefile.Ticket) {
-	ctx := casefile.WithActor(context.Background(), casefile.Actor{Name: "tester", Role: casefile.RoleAdmin})
+	ctx := casefile.WithActor(context.Background(), raiser)
 	db, store := testenv.Postgres(t), testenv.S3(t)
 	dob := casefile.Date{Year: 2012, Month: 1, Day: 1}
 	p := &casefile.Person{ExternalRef: "K-1", GivenName: "A", FamilyName: "B", DateOfBirth: &dob}
@@ -45,7 +45,7 @@ func setup(t *testing.T) (context.Context, *postgres.DB, *s3.Store, *casefile.Ti
 	if err := db.CreateTicket(ctx, tk); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ApproveTicket(ctx, tk.ID); err != nil {
+	if _, err := db.ApproveTicket(casefile.WithActor(ctx, approver), tk.ID); err != nil {
 		t.Fatal(err)
 	}
 	return ctx, db, store, tk

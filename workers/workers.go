@@ -10,17 +10,19 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/robfig/cron/v3"
 
 	"github.com/council/casefile"
 )
 
 // Config configures the workers.
 type Config struct {
-	Redis       asynq.RedisClientOpt
+	Redis       asynq.RedisConnOpt
 	Queue       string // the queue tasks go to and are taken from
 	Concurrency int
 	// Periodic maps a task type to its cron spec (UTC); empty disables it.
@@ -166,28 +168,10 @@ func (w *Workers) Run(ctx context.Context) error {
 	if err := srv.Start(w.mux()); err != nil {
 		return fmt.Errorf("start workers: %w", err)
 	}
-	sched := asynq.NewScheduler(w.cfg.Redis, &asynq.SchedulerOpts{
-		Location: time.UTC, Logger: asynqLogger{w.log}, LogLevel: asynq.WarnLevel,
-		PostEnqueueFunc: func(info *asynq.TaskInfo, err error) {
-			if err != nil && !errors.Is(err, asynq.ErrDuplicateTask) {
-				w.log.Warn("scheduler enqueue", "err", err)
-			}
-		},
-	})
-	for typ, spec := range w.cfg.Periodic {
-		if spec == "" {
-			continue
-		}
-		// Unique: two schedulers (two processes) enqueue the tick once.
-		if _, err := sched.Register(spec, asynq.NewTask(typ, nil), asynq.Queue(w.cfg.Queue),
-			asynq.Unique(10*time.Minute), asynq.MaxRetry(3)); err != nil {
-			srv.Shutdown()
-			return fmt.Errorf("schedule %s (%q): %w", typ, spec, err)
-		}
-	}
-	if err := sched.Start(); err != nil {
+	sched, err := w.startScheduler()
+	if err != nil {
 		srv.Shutdown()
-		return fmt.Errorf("start scheduler: %w", err)
+		return err
 	}
 	var wg sync.WaitGroup
 	if w.outbox != nil {
@@ -195,11 +179,58 @@ func (w *Workers) Run(ctx context.Context) error {
 		go func() { defer wg.Done(); w.relay(ctx) }()
 	}
 	<-ctx.Done()
-	sched.Shutdown()
+	<-sched.Stop().Done()
 	srv.Shutdown()
 	wg.Wait()
 	return nil
 }
+
+// startScheduler starts enqueueing the periodic tasks at their cron times
+// (UTC). Every worker process runs a scheduler, so that the schedule goes on
+// while any of them is up; each tick is enqueued once however many fire it
+// (enqueueTick).
+func (w *Workers) startScheduler() (*cron.Cron, error) {
+	c := cron.New(cron.WithLocation(time.UTC), cron.WithParser(cronParser))
+	for typ, spec := range w.cfg.Periodic {
+		if spec == "" {
+			continue
+		}
+		// Cron specs fire on whole minutes; "@every" ones wherever they
+		// started, so their ticks are told apart by the second.
+		slot := time.Minute
+		if strings.HasPrefix(spec, "@every") {
+			slot = time.Second
+		}
+		if _, err := c.AddFunc(spec, func() { w.enqueueTick(typ, time.Now().UTC().Truncate(slot)) }); err != nil {
+			return nil, fmt.Errorf("schedule %s (%q): %w", typ, spec, err)
+		}
+	}
+	c.Start()
+	return c, nil
+}
+
+// cronParser reads the cron specs of Config.Periodic: five fields, or a
+// descriptor such as @daily or @every 15m.
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// enqueueTick enqueues the periodic task of one tick under an id made of its
+// type and the tick's time. A second scheduler firing the same tick, even
+// late, after the first one's task has run, is refused as a task id conflict,
+// because a done task keeps its id for tickRetention. (asynq's Unique lock is
+// released when the task succeeds, so a late second enqueue ran it again.)
+func (w *Workers) enqueueTick(typ string, tick time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := w.client.EnqueueContext(ctx, asynq.NewTask(typ, nil), asynq.TaskID(typ+"@"+tick.Format(time.RFC3339)),
+		asynq.Queue(w.cfg.Queue), asynq.MaxRetry(3), asynq.Retention(tickRetention))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		w.log.Warn("scheduler enqueue", "type", typ, "err", err)
+	}
+}
+
+// tickRetention is how long a periodic task's id stays taken after it ran:
+// far longer than the clocks of two worker machines can disagree.
+const tickRetention = time.Hour
 
 // asynqLogger routes asynq's logs into slog.
 type asynqLogger struct{ l *slog.Logger }

@@ -12,12 +12,12 @@ import (
 	"os"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/council/casefile"
 	"github.com/council/casefile/httpapi"
+	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
 	"github.com/council/casefile/retention"
 	"github.com/council/casefile/storage/postgres"
@@ -104,7 +104,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	w := workers.New(workers.Config{
-		Redis:       asynq.RedisClientOpt{Addr: cfg.RedisAddr, DB: cfg.RedisDB, DialTimeout: 3 * time.Second},
+		Redis:       cfg.redisOpt(),
 		Queue:       cfg.WorkerQueue,
 		Concurrency: cfg.WorkerConcurrency,
 		Periodic:    periodic(cfg),
@@ -116,6 +116,15 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	db.SetRetentionPolicy(retention.Policy{S: schedule})
+	// Spool files are unlinked as soon as they are made; whatever is in the
+	// directory was left by something else (an older version) and goes.
+	if n, err := ingest.PrepareSpool(cfg.SpoolDir); err != nil {
+		db.Close()
+		return nil, &configError{"CASEFILE_SPOOL_DIR", err.Error()}
+	} else if n > 0 {
+		log.Warn("removed files left in the spool directory", "dir", cfg.SpoolDir, "files", n)
+	}
+	db.SetAdoptionTeam(cfg.AdoptionTeam)
 	a := &app{cfg: cfg, log: log, db: db, s3: store, anchorS3: anchors, records: records, workers: w, policy: retention.Policy{S: schedule}}
 	return a, nil
 }
@@ -152,6 +161,8 @@ func (a *app) api() *httpapi.Server {
 		Ingest:         a.ingestService(),
 		Tickets:        a.db,
 		Retention:      a.db,
+		Access:         a.db,
+		Teams:          a.db,
 		Policy:         a.policy,
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
 		Registry:       reg,

@@ -8,17 +8,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/robfig/cron/v3"
 
+	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/storage/s3"
 )
 
 // config is every setting, read from the environment once, in cmd only.
 type config struct {
-	HTTPAddr          string
-	DatabaseURL       string
-	RedisAddr         string
-	RedisDB           int
+	HTTPAddr    string
+	DatabaseURL string
+	RedisAddr   string
+	RedisDB     int
+	// RedisSentinels, when set, are Redis Sentinel addresses to ask for the
+	// master named RedisMaster (CASEFILE_REDIS_ADDR is then unused).
+	RedisSentinels    []string
+	RedisMaster       string
 	S3Endpoint        string
 	S3AccessKey       string
 	S3SecretKey       string
@@ -35,6 +41,7 @@ type config struct {
 	PprofAddr         string // empty: no profiling listener
 	ExportKeepDays    int    // 0: bundles are kept until their record is destroyed
 	PDFFontDir        string // where DejaVu Sans is; without it the PDF chronology is Latin-1 only
+	SpoolDir          string // large emails spooled for parsing (unlinked at once); cleaned at start
 
 	// Audit anchors (package anchor): locked in compliance mode unless
 	// governance is chosen, written with their own credential when one is set.
@@ -56,6 +63,7 @@ type config struct {
 	// ExportSigningKeyFile is a PEM Ed25519 private key that signs bundles'
 	// manifests; empty: a key casefile generates and keeps in the database.
 	ExportSigningKeyFile string
+	AdoptionTeam         string // a team's name or id: recording an adoption involvement restricts the record to it
 }
 
 // configError names the variable that is wrong, so that start-up fails with
@@ -87,6 +95,8 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		LogLevel:          get("CASEFILE_LOG_LEVEL", "info"),
 		PprofAddr:         get("CASEFILE_PPROF_ADDR", ""),
 		PDFFontDir:        get("CASEFILE_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"),
+		SpoolDir:          get("CASEFILE_SPOOL_DIR", ingest.DefaultSpoolDir()),
+		AdoptionTeam:      get("CASEFILE_ADOPTION_TEAM", ""),
 	}
 	var err error
 	if err := checkHostPort("CASEFILE_HTTP_ADDR", c.HTTPAddr); err != nil {
@@ -108,6 +118,18 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if c.RedisDB, err = intSetting(get, "CASEFILE_REDIS_DB", "0", 0, 15); err != nil {
 		return nil, err
+	}
+	if v := get("CASEFILE_REDIS_SENTINELS", ""); v != "" {
+		for _, a := range strings.Split(v, ",") {
+			a = strings.TrimSpace(a)
+			if err := checkHostPort("CASEFILE_REDIS_SENTINELS", a); err != nil {
+				return nil, err
+			}
+			c.RedisSentinels = append(c.RedisSentinels, a)
+		}
+		if c.RedisMaster = get("CASEFILE_REDIS_MASTER", ""); c.RedisMaster == "" {
+			return nil, &configError{"CASEFILE_REDIS_MASTER", "with CASEFILE_REDIS_SENTINELS, name the master the sentinels watch (e.g. mymaster)"}
+		}
 	}
 	if c.ExportKeepDays, err = intSetting(get, "CASEFILE_EXPORT_KEEP_DAYS", "30", 0, 36500); err != nil {
 		return nil, err
@@ -195,4 +217,14 @@ func validBucket(b string) bool {
 func (c *config) s3Config() s3.Config {
 	return s3.Config{Endpoint: c.S3Endpoint, AccessKey: c.S3AccessKey, SecretKey: c.S3SecretKey,
 		Bucket: c.S3Bucket, Secure: c.S3Secure, Region: c.S3Region}
+}
+
+// redisOpt is how the workers and the queue reach Redis: one server, or the
+// master that Redis Sentinel names (which follows a failover).
+func (c *config) redisOpt() asynq.RedisConnOpt {
+	if len(c.RedisSentinels) > 0 {
+		return asynq.RedisFailoverClientOpt{MasterName: c.RedisMaster, SentinelAddrs: c.RedisSentinels, DB: c.RedisDB,
+			DialTimeout: 3 * time.Second}
+	}
+	return asynq.RedisClientOpt{Addr: c.RedisAddr, DB: c.RedisDB, DialTimeout: 3 * time.Second}
 }

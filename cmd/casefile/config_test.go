@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hibiken/asynq"
 )
 
 func TestBadSettingsFailWithOneLineNamingTheVariable(t *testing.T) {
@@ -25,6 +27,7 @@ func TestBadSettingsFailWithOneLineNamingTheVariable(t *testing.T) {
 		"CASEFILE_LOG_LEVEL":          "loud",
 		"CASEFILE_PPROF_ADDR":         "6060",
 		"CASEFILE_EXPORT_KEEP_DAYS":   "a month",
+		"CASEFILE_REDIS_SENTINELS":    "sentinel-a:26379,sentinel-b",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -100,5 +103,22 @@ func TestTheServiceAndMigrationsRunAsDifferentRoles(t *testing.T) {
 	}
 	if user, _ := c.appRole(); user != "" || c.MigrateDatabaseURL != one {
 		t.Errorf("one URL: app role %q, migrations as %s", user, c.MigrateDatabaseURL)
+	}
+}
+
+func TestRedisSentinelsNeedTheMasterName(t *testing.T) {
+	env := map[string]string{"CASEFILE_REDIS_SENTINELS": "sentinel-a:26379, sentinel-b:26379"}
+	_, err := loadConfig(func(k string) string { return env[k] })
+	if err == nil || !strings.HasPrefix(err.Error(), "CASEFILE_REDIS_MASTER: ") {
+		t.Fatalf("sentinels without a master name: %v", err)
+	}
+	env["CASEFILE_REDIS_MASTER"] = "casefile"
+	c, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, ok := c.redisOpt().(asynq.RedisFailoverClientOpt)
+	if !ok || opt.MasterName != "casefile" || len(opt.SentinelAddrs) != 2 || opt.SentinelAddrs[1] != "sentinel-b:26379" {
+		t.Fatalf("redis option with sentinels: %#v", c.redisOpt())
 	}
 }

@@ -70,15 +70,16 @@ func (c *config) loadTrust(get func(string, string) string) error {
 	}
 	s3Host, _, _ := net.SplitHostPort(c.S3Endpoint)
 	if !onLoopback(s3Host) {
-		for name, v := range map[string]string{"CASEFILE_S3_SECRET_KEY": c.S3SecretKey, "CASEFILE_ANCHOR_S3_SECRET_KEY": c.AnchorS3SecretKey,
-			"CASEFILE_S3_RECORDS_SECRET_KEY": c.S3RecordsSecretKey} {
-			if v == devS3Secret {
-				return devSecret(name, "CASEFILE_S3_ENDPOINT", c.S3Endpoint)
+		for _, v := range [][2]string{{"CASEFILE_S3_SECRET_KEY", c.S3SecretKey}, {"CASEFILE_S3_RECORDS_SECRET_KEY", c.S3RecordsSecretKey},
+			{"CASEFILE_ANCHOR_S3_SECRET_KEY", c.AnchorS3SecretKey}} {
+			if v[1] == devS3Secret {
+				return devSecret(v[0], "CASEFILE_S3_ENDPOINT", c.S3Endpoint)
 			}
 		}
 	}
-	for name, v := range map[string]string{"CASEFILE_DATABASE_URL": c.DatabaseURL, "CASEFILE_MIGRATE_DATABASE_URL": c.MigrateDatabaseURL} {
-		u, err := url.Parse(v)
+	for _, nv := range [][2]string{{"CASEFILE_DATABASE_URL", c.DatabaseURL}, {"CASEFILE_MIGRATE_DATABASE_URL", c.MigrateDatabaseURL}} {
+		name := nv[0]
+		u, err := url.Parse(nv[1])
 		if err != nil || u.User == nil {
 			continue
 		}

@@ -10,7 +10,7 @@ import (
 )
 
 func (a *app) ingestService() *ingest.Service {
-	return &ingest.Service{Store: a.db, Blobs: s3.Blobs{S: a.s3}, MaxBytes: a.cfg.MaxUploadBytes, Log: a.log}
+	return &ingest.Service{Store: a.db, Blobs: s3.Blobs{S: a.s3}, MaxBytes: a.cfg.MaxUploadBytes, Log: a.log, SpoolDir: a.cfg.SpoolDir}
 }
 
 func (a *app) openRange(ctx context.Context, key string, start, end int64) (io.ReadCloser, int64, error) {

@@ -125,6 +125,23 @@ func TestTicketsEndToEnd(t *testing.T) {
 		}
 	}
 
+	// No one acts alone on what cannot be undone: ICT's own removal is not
+	// approved by the same token, nor by an admin, but by a second ICT person
+	// (a second token of the same name is another person: ids are compared).
+	ict2 := s.token("ict")
+	own := s.must(201, "POST", "/v1/persons/"+amy+"/notes", prac, map[string]any{"type": "contact", "occurred_at": "2026-01-01T11:00:00Z", "body": "Pasted."})
+	ot := s.must(201, "POST", "/v1/tickets", ict, map[string]any{"kind": "removal", "target_type": "note", "target_id": own["id"], "reason": "pasted email"})
+	if r := s.do("POST", "/v1/tickets/"+ot["id"].(string)+"/approve", ict, nil); r.Status != 409 || r.ErrorCode() != "same_person" {
+		t.Fatalf("ICT approving their own removal: %d %s", r.Status, r.Body)
+	}
+	if r := s.do("POST", "/v1/tickets/"+ot["id"].(string)+"/approve", s.Admin, nil); r.Status != 409 || r.ErrorCode() != "second_ict_required" {
+		t.Fatalf("an admin approving ICT's removal: %d %s", r.Status, r.Body)
+	}
+	s.must(202, "POST", "/v1/tickets/"+ot["id"].(string)+"/approve", ict2, nil)
+	if st := s.waitTicket(t, ict, ot["id"].(string)); st["state"] != "done" {
+		t.Fatalf("ICT's removal approved by a second ICT person = %v", st)
+	}
+
 	// Re-index a note and a document to the right person.
 	wrong := s.must(201, "POST", "/v1/persons/"+amy+"/notes", prac, map[string]any{"type": "home_visit", "occurred_at": "2026-01-02T10:00:00Z", "body": "Visited Bob at home."})
 	letter := s.upload(amy, prac, "bob-letter.txt", "text/plain", []byte("Letter about Bob"))
@@ -191,7 +208,7 @@ func TestTicketsEndToEnd(t *testing.T) {
 	if len(scanTickets) != 2 || scanTickets[0].(map[string]any)["source"] != "scan" {
 		t.Fatalf("scan tickets = %v", scanTickets)
 	}
-	if a := auditActions(s, amy); a["ticket.raise"] < 6 || a["ticket.approve"] < 3 || a["ticket.reject"] != 1 || a["document.remove"] != 1 || a["note.remove"] != 1 {
+	if a := auditActions(s, amy); a["ticket.raise"] < 6 || a["ticket.approve"] < 3 || a["ticket.reject"] != 1 || a["document.remove"] != 1 || a["note.remove"] != 2 {
 		t.Fatalf("ticket audit = %v", a)
 	}
 }

@@ -34,7 +34,12 @@ type DB struct {
 	closing   chan struct{}
 	closeOnce sync.Once
 
-	policy casefile.RetentionPolicy
+	policy   casefile.RetentionPolicy
+	disposal casefile.DisposalSettings
+
+	// adoptionTeam names the team (by name or id) that a record is
+	// restricted to when an adoption involvement is recorded; empty: none.
+	adoptionTeam string
 }
 
 // Open connects to the database named by url, creating it when missing.
@@ -59,7 +64,8 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &DB{pool: pool, log: log, now: time.Now, uploads: make(chan *upload), closing: make(chan struct{})}, nil
+	return &DB{pool: pool, log: log, now: time.Now, uploads: make(chan *upload), closing: make(chan struct{}),
+		disposal: casefile.DefaultDisposal()}, nil
 }
 
 // ensureDatabase creates the configured database if it does not exist, by

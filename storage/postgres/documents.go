@@ -60,7 +60,7 @@ func (db *DB) CheckPerson(ctx context.Context, personID string) error {
 // personActive is the error for adding to a person's record in this status.
 func personActive(status string) error {
 	if status != "active" {
-		return casefile.Errorf(casefile.EConflict, "person_destroyed", "This person's record was destroyed under the retention schedule.")
+		return casefile.Errorf(casefile.EConflict, "person_destroyed", "This person's record was destroyed under the retention schedule; nothing more can be added to it.")
 	}
 	return nil
 }

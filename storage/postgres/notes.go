@@ -49,7 +49,7 @@ func (db *DB) CreateNote(ctx context.Context, n *casefile.Note, body string) err
 	n.Versions = 1
 	n.Author = casefile.ActorFrom(ctx).String()
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		if err := personExists(ctx, tx, n.PersonID); err != nil {
+		if err := personWritable(ctx, tx, n.PersonID); err != nil {
 			return err
 		}
 		if n.CorrectsNoteID != nil {

@@ -114,17 +114,20 @@ func planImport(ctx context.Context, tx pgx.Tx, rows []*casefile.NoteImport) (*i
 			legacy = append(legacy, r.CorrectsLegacyID)
 		}
 	}
-	prows, err := tx.Query(ctx, "SELECT external_ref, id FROM persons WHERE external_ref = ANY($1)", refs)
+	// FOR SHARE: a person found active stays so until the import commits.
+	prows, err := tx.Query(ctx, "SELECT external_ref, id, status FROM persons WHERE external_ref = ANY($1) FOR SHARE", refs)
 	if err != nil {
 		return nil, err
 	}
+	destroyed := map[string]bool{}
 	for prows.Next() {
-		var ref, id string
-		if err := prows.Scan(&ref, &id); err != nil {
+		var ref, id, status string
+		if err := prows.Scan(&ref, &id, &status); err != nil {
 			prows.Close()
 			return nil, err
 		}
 		p.persons[ref] = id
+		destroyed[ref] = personActive(status) != nil
 	}
 	prows.Close()
 	if err := prows.Err(); err != nil {
@@ -154,6 +157,9 @@ func planImport(ctx context.Context, tx pgx.Tx, rows []*casefile.NoteImport) (*i
 	for _, r := range rows {
 		if _, ok := p.persons[r.PersonRef]; !ok {
 			p.problem(r.Line, "no person with external reference %q is on record; create them first (POST /v1/persons)", r.PersonRef)
+		} else if destroyed[r.PersonRef] {
+			p.problem(r.Line, "person_destroyed: the record of the person with external reference %q was destroyed under the retention schedule; "+
+				"nothing more is added to it", r.PersonRef)
 		}
 		if pn, ok := prior[r.LegacyID]; ok {
 			if pn.bodySHA != bodyHash(r.Body) || pn.typ != r.Type || !pn.occurredAt.Equal(r.OccurredAt) {

@@ -83,6 +83,9 @@ func (db *DB) Person(ctx context.Context, id string) (*casefile.Person, error) {
 		if err != nil {
 			return err
 		}
+		if p.Restricted, err = restricted(ctx, tx, id); err != nil {
+			return err
+		}
 		return db.appendAudit(ctx, tx, auditEntry{Action: "person.read", TargetType: "person", TargetID: id, PersonID: id})
 	})
 	return p, err
@@ -116,6 +119,25 @@ func personExists(ctx context.Context, q pgx.Tx, id string) error {
 		return notFound("Person")
 	}
 	return err
+}
+
+// personWritable checks, in tx, that the person exists and their record may
+// take writes (not destroyed), and holds a share lock on the person's row to
+// the end of tx, so that a destruction cannot slip in between the check and
+// the write.
+func personWritable(ctx context.Context, tx pgx.Tx, id string) error {
+	if !validUUID(id) {
+		return notFound("Person")
+	}
+	var status string
+	err := tx.QueryRow(ctx, "SELECT status FROM persons WHERE id = $1 FOR SHARE", id).Scan(&status)
+	if err == pgx.ErrNoRows {
+		return notFound("Person")
+	}
+	if err != nil {
+		return err
+	}
+	return personActive(status)
 }
 
 func involvementsOf(ctx context.Context, tx pgx.Tx, personID string) ([]*casefile.Involvement, error) {
@@ -170,7 +192,21 @@ func (db *DB) FindPersons(ctx context.Context, f casefile.PersonFilter) ([]*case
 		if len(out) > limit {
 			out = out[:limit+1]
 		}
-		for _, p := range out[:min(len(out), limit)] {
+		page := out[:min(len(out), limit)]
+		vis, err := db.visibleTx(ctx, tx, personIDs(page))
+		if err != nil {
+			return err
+		}
+		for i, p := range page {
+			if !vis[p.ID] {
+				// A restricted record the caller may not see: its id only.
+				page[i] = &casefile.Person{ID: p.ID, Restricted: true}
+				if err := db.appendAudit(ctx, tx, auditEntry{Action: "access.denied", TargetType: "person", TargetID: p.ID,
+					PersonID: p.ID, Details: map[string]string{"via": "list"}}); err != nil {
+					return err
+				}
+				continue
+			}
 			if p.Involvements, err = involvementsOf(ctx, tx, p.ID); err != nil {
 				return err
 			}
@@ -195,11 +231,19 @@ func (db *DB) FindPersons(ctx context.Context, f casefile.PersonFilter) ([]*case
 	return out, next, nil
 }
 
+func personIDs(ps []*casefile.Person) []string {
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	return ids
+}
+
 // AddInvolvement stores an involvement and recomputes the person's retention.
 func (db *DB) AddInvolvement(ctx context.Context, inv *casefile.Involvement) error {
 	inv.ID = newID()
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		if err := personExists(ctx, tx, inv.PersonID); err != nil {
+		if err := personWritable(ctx, tx, inv.PersonID); err != nil {
 			return err
 		}
 		var outcome *string
@@ -212,8 +256,13 @@ func (db *DB) AddInvolvement(ctx context.Context, inv *casefile.Involvement) err
 			return err
 		}
 		inv.CreatedAt = inv.CreatedAt.UTC()
-		if err := db.onRetentionInput(ctx, tx, inv.PersonID); err != nil {
+		if err := db.onRetentionChange(ctx, tx, inv.PersonID); err != nil {
 			return err
+		}
+		if inv.Kind == casefile.InvolvementAdoption {
+			if err := db.restrictToAdoptionTeam(ctx, tx, inv.PersonID); err != nil {
+				return err
+			}
 		}
 		return db.appendAudit(ctx, tx, auditEntry{Action: "involvement.create", TargetType: "involvement", TargetID: inv.ID,
 			PersonID: inv.PersonID, Details: map[string]any{"kind": inv.Kind, "started_on": inv.StartedOn, "ended_on": inv.EndedOn}})
@@ -236,6 +285,9 @@ func (db *DB) CloseInvolvement(ctx context.Context, id string, endedOn casefile.
 		if err != nil {
 			return err
 		}
+		if err := personWritable(ctx, tx, inv.PersonID); err != nil {
+			return err
+		}
 		if inv.EndedOn != nil {
 			return casefile.Errorf(casefile.EConflict, "already_closed", "This involvement was already closed on %s.", inv.EndedOn)
 		}
@@ -247,11 +299,11 @@ func (db *DB) CloseInvolvement(ctx context.Context, id string, endedOn casefile.
 			return err
 		}
 		inv.EndedOn = &endedOn
-		if err := db.onRetentionInput(ctx, tx, inv.PersonID); err != nil {
+		if err := db.onRetentionChange(ctx, tx, inv.PersonID); err != nil {
 			return err
 		}
 		return db.appendAudit(ctx, tx, auditEntry{Action: "involvement.close", TargetType: "involvement", TargetID: id,
-			PersonID: inv.PersonID, Details: map[string]any{"kind": inv.Kind, "ended_on": endedOn}})
+			PersonID: inv.PersonID, Details: map[string]any{"kind": inv.Kind, "ended_on": map[string]any{"old": nil, "new": endedOn}}})
 	})
 	return inv, err
 }
@@ -276,6 +328,21 @@ func (db *DB) UpdatePerson(ctx context.Context, id string, u casefile.PersonUpda
 			return err
 		}
 		var changed []string
+		// Dates decide retention: their old and new values go in the audit
+		// log (dates are not free text), so a wrong date can be traced and
+		// put right even after the record is destroyed.
+		dates := map[string]any{}
+		dateChange := func(field string, old, new *casefile.Date) {
+			if (old == nil) != (new == nil) || (old != nil && *old != *new) {
+				dates[field] = map[string]any{"old": old, "new": new}
+			}
+		}
+		if u.DateOfBirth != nil {
+			dateChange("date_of_birth", p.DateOfBirth, u.DateOfBirth)
+		}
+		if u.DateOfDeath != nil {
+			dateChange("date_of_death", p.DateOfDeath, u.DateOfDeath)
+		}
 		if u.GivenName != nil {
 			p.GivenName, changed = *u.GivenName, append(changed, "given_name")
 		}
@@ -296,11 +363,19 @@ func (db *DB) UpdatePerson(ctx context.Context, id string, u casefile.PersonUpda
 			return err
 		}
 		p.UpdatedAt = p.UpdatedAt.UTC()
-		if err := db.onRetentionInput(ctx, tx, id); err != nil {
+		assess := db.onRetentionInput
+		if len(dates) > 0 {
+			assess = db.onRetentionChange
+		}
+		if err := assess(ctx, tx, id); err != nil {
 			return err
 		}
+		details := map[string]any{"fields": changed}
+		for k, v := range dates {
+			details[k] = v
+		}
 		return db.appendAudit(ctx, tx, auditEntry{Action: "person.update", TargetType: "person", TargetID: id, PersonID: id,
-			Details: map[string]any{"fields": changed}})
+			Details: details})
 	})
 	return p, err
 }

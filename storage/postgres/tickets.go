@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,17 +42,25 @@ func ticketAudit(t *casefile.Ticket, action string, extra map[string]any) auditE
 	return auditEntry{Action: action, TargetType: "ticket", TargetID: t.ID, PersonID: t.PersonID, Details: d}
 }
 
-// targetOf returns the person and status of a ticket's target.
-func targetOf(ctx context.Context, tx pgx.Tx, targetType, id string) (personID, status, noteType string, parent *string, err error) {
+// targetOf returns the person and status of a ticket's target. With lock,
+// the target's row is locked until tx ends: raising a ticket, retrying one
+// and every step of the worker lock it, so that they see where the target
+// is now and no two of them interleave on it.
+func targetOf(ctx context.Context, tx pgx.Tx, targetType, id string, lock bool) (personID, status, noteType string, parent *string, err error) {
 	if !validUUID(id) {
 		return "", "", "", nil, notFound("Target")
+	}
+	forUpdate := ""
+	if lock {
+		forUpdate = " FOR UPDATE"
 	}
 	switch targetType {
 	case "note":
 		// parent is the note it corrects, if it is a correction.
-		err = tx.QueryRow(ctx, "SELECT person_id, status, type, corrects_note_id FROM notes WHERE id = $1", id).Scan(&personID, &status, &noteType, &parent)
+		err = tx.QueryRow(ctx, "SELECT person_id, status, type, corrects_note_id FROM notes WHERE id = $1"+forUpdate, id).
+			Scan(&personID, &status, &noteType, &parent)
 	case "document":
-		err = tx.QueryRow(ctx, "SELECT person_id, status, parent_id FROM documents WHERE id = $1", id).Scan(&personID, &status, &parent)
+		err = tx.QueryRow(ctx, "SELECT person_id, status, parent_id FROM documents WHERE id = $1"+forUpdate, id).Scan(&personID, &status, &parent)
 	default:
 		return "", "", "", nil, casefile.Errorf(casefile.EUnprocessable, "invalid_target_type", "target_type must be note or document.")
 	}
@@ -65,18 +72,22 @@ func targetOf(ctx context.Context, tx pgx.Tx, targetType, id string) (personID, 
 
 // CreateTicket raises a ticket.
 func (db *DB) CreateTicket(ctx context.Context, t *casefile.Ticket) error {
-	t.ID, t.State, t.RaisedBy = newID(), casefile.TicketOpen, casefile.ActorFrom(ctx).String()
+	actor := casefile.ActorFrom(ctx)
+	t.ID, t.State, t.RaisedBy = newID(), casefile.TicketOpen, actor.String()
 	if t.Source == "" {
 		t.Source = "api"
 	}
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		personID, status, noteType, parent, err := targetOf(ctx, tx, t.TargetType, t.TargetID)
+		personID, status, noteType, parent, err := targetOf(ctx, tx, t.TargetType, t.TargetID, true)
 		if err != nil {
 			return err
 		}
 		t.PersonID = personID
 		if status != casefile.StatusActive {
 			return casefile.Errorf(casefile.EConflict, "target_not_active", "The %s is %s already.", t.TargetType, status)
+		}
+		if err := refuseSecondLive(ctx, tx, t); err != nil {
+			return err
 		}
 		if parent != nil && t.TargetType == "document" {
 			return casefile.Errorf(casefile.EUnprocessable, "target_is_attachment",
@@ -95,8 +106,10 @@ func (db *DB) CreateTicket(ctx context.Context, t *casefile.Ticket) error {
 			if *t.ToPersonID == personID {
 				return casefile.Errorf(casefile.EUnprocessable, "same_person", "The target is already on that person's record.")
 			}
-			if err := personExists(ctx, tx, *t.ToPersonID); err != nil {
+			if err := personWritable(ctx, tx, *t.ToPersonID); casefile.ErrorKind(err) == casefile.ENotFound {
 				return casefile.Errorf(casefile.EUnprocessable, "to_person_not_found", "to_person_id names no person.")
+			} else if err != nil {
+				return err
 			}
 			if parent != nil && t.TargetType == "note" {
 				return casefile.Errorf(casefile.EUnprocessable, "target_is_correction",
@@ -116,16 +129,17 @@ func (db *DB) CreateTicket(ctx context.Context, t *casefile.Ticket) error {
 			if id == nil {
 				continue
 			}
-			p, _, _, _, err := targetOf(ctx, tx, typ, *id)
+			p, _, _, _, err := targetOf(ctx, tx, typ, *id, false)
 			if err != nil || p != personID {
 				return casefile.Errorf(casefile.EUnprocessable, "invalid_replacement",
 					"The replacement %s must exist on the same person's record.", typ)
 			}
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO tickets (id, kind, target_type, target_id, person_id, to_person_id, reason,
-			replacement_note_id, replacement_document_id, raised_by, source) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
+			replacement_note_id, replacement_document_id, raised_by, source, raised_by_id, raised_by_role)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,nullif($12, ''),nullif($13, ''))`,
 			t.ID, t.Kind, t.TargetType, t.TargetID, t.PersonID, t.ToPersonID, t.Reason, t.ReplacementNoteID,
-			t.ReplacementDocumentID, t.RaisedBy, t.Source)
+			t.ReplacementDocumentID, t.RaisedBy, t.Source, actor.ID, string(actor.Role))
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && (pgErr.ConstraintName == "tickets_one_removal" || pgErr.ConstraintName == "tickets_one_live_change") {
 			var existing string
@@ -138,8 +152,27 @@ func (db *DB) CreateTicket(ctx context.Context, t *casefile.Ticket) error {
 			return err
 		}
 		t.RaisedAt = db.now().UTC()
-		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.raise", map[string]any{"reason": t.Reason, "source": t.Source}))
+		// The reason is typed about a person: the ticket keeps it, the log its digest.
+		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.raise", typedText(map[string]any{"source": t.Source}, "reason", t.Reason)))
 	})
+}
+
+// refuseSecondLive refuses a ticket on a target that another live (open or
+// approved) ticket of any kind already names: a removal and a re-index open
+// at once would each act on what the other left. The caller holds the
+// target's row lock, so two raises (or a raise and a retry) cannot both pass.
+func refuseSecondLive(ctx context.Context, tx pgx.Tx, t *casefile.Ticket) error {
+	var id, kind, state string
+	err := tx.QueryRow(ctx, `SELECT id, kind, state FROM tickets WHERE target_type = $1 AND target_id = $2 AND id <> $3
+		AND state IN ('open','approved') ORDER BY id LIMIT 1`, t.TargetType, t.TargetID, t.ID).Scan(&id, &kind, &state)
+	if err == pgx.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return casefile.Errorf(casefile.EConflict, "ticket_exists",
+		"A %s ticket for this %s is already %s: %s. One ticket at a time: carry on with that one, or have it rejected first.", kind, t.TargetType, state, id)
 }
 
 // Ticket returns a ticket.
@@ -188,425 +221,6 @@ func lockTicket(ctx context.Context, tx pgx.Tx, id string) (*casefile.Ticket, er
 		return nil, notFound("Ticket")
 	}
 	return t, err
-}
-
-func invalidTransition(t *casefile.Ticket, to string) error {
-	return casefile.Errorf(casefile.EConflict, "invalid_transition", "This ticket is %s; it cannot be %s.", t.State, to)
-}
-
-// ApproveTicket approves an open ticket and queues its work.
-func (db *DB) ApproveTicket(ctx context.Context, id string) (*casefile.Ticket, error) {
-	var t *casefile.Ticket
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		if t, err = lockTicket(ctx, tx, id); err != nil {
-			return err
-		}
-		if t.State != casefile.TicketOpen {
-			return invalidTransition(t, "approved")
-		}
-		if _, err := tx.Exec(ctx, "UPDATE tickets SET state = 'approved', decided_by = $2, decided_at = now() WHERE id = $1",
-			id, casefile.ActorFrom(ctx).String()); err != nil {
-			return err
-		}
-		now := db.now().UTC()
-		t.State, t.DecidedBy, t.DecidedAt = casefile.TicketApproved, casefile.ActorFrom(ctx).String(), &now
-		if err := enqueueTx(ctx, tx, casefile.TaskTicketProcess, "ticket:"+id, map[string]string{"ticket_id": id}); err != nil {
-			return err
-		}
-		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.approve", nil))
-	})
-	return t, err
-}
-
-// RejectTicket rejects an open ticket.
-func (db *DB) RejectTicket(ctx context.Context, id, reason string) (*casefile.Ticket, error) {
-	var t *casefile.Ticket
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		if t, err = lockTicket(ctx, tx, id); err != nil {
-			return err
-		}
-		if t.State != casefile.TicketOpen {
-			return invalidTransition(t, "rejected")
-		}
-		if _, err := tx.Exec(ctx, `UPDATE tickets SET state = 'rejected', decided_by = $2, decided_at = now(), decision_reason = $3
-			WHERE id = $1`, id, casefile.ActorFrom(ctx).String(), reason); err != nil {
-			return err
-		}
-		t.State, t.DecidedBy, t.DecisionReason = casefile.TicketRejected, casefile.ActorFrom(ctx).String(), reason
-		now := db.now().UTC()
-		t.DecidedAt = &now
-		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.reject", map[string]any{"reason": reason}))
-	})
-	return t, err
-}
-
-// RetryTicket re-queues a failed ticket.
-func (db *DB) RetryTicket(ctx context.Context, id string) (*casefile.Ticket, error) {
-	var t *casefile.Ticket
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		if t, err = lockTicket(ctx, tx, id); err != nil {
-			return err
-		}
-		if t.State != casefile.TicketFailed {
-			return invalidTransition(t, "retried")
-		}
-		var n int
-		if err := tx.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE task_id LIKE $1", "ticket:"+id+"%").Scan(&n); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, "UPDATE tickets SET state = 'approved', error = NULL WHERE id = $1", id); err != nil {
-			var pgErr *pgconn.PgError
-			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-				return casefile.Errorf(casefile.EConflict, "ticket_exists",
-					"Another %s ticket for this %s was raised since this one failed; carry on with that one.", t.Kind, t.TargetType)
-			}
-			return err
-		}
-		if err := enqueueTx(ctx, tx, casefile.TaskTicketProcess, "ticket:"+id+":retry:"+strconv.Itoa(n), map[string]string{"ticket_id": id}); err != nil {
-			return err
-		}
-		t.State, t.Error = casefile.TicketApproved, ""
-		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.retry", nil))
-	})
-	return t, err
-}
-
-// CloseReopenWindow closes a reopen ticket's amendment window.
-func (db *DB) CloseReopenWindow(ctx context.Context, id string) (*casefile.Ticket, error) {
-	var t *casefile.Ticket
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		if t, err = lockTicket(ctx, tx, id); err != nil {
-			return err
-		}
-		if t.Kind != casefile.TicketReopen {
-			return casefile.Errorf(casefile.EUnprocessable, "not_a_reopen_ticket", "Only reopen tickets open an amendment window.")
-		}
-		tag, err := tx.Exec(ctx, "UPDATE notes SET reopened_by_ticket = NULL WHERE id = $1 AND reopened_by_ticket = $2", t.TargetID, id)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return casefile.Errorf(casefile.EConflict, "window_not_open", "This ticket holds no amendment window open.")
-		}
-		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.close_window", nil))
-	})
-	return t, err
-}
-
-// docTreeIDs returns a document and its descendants.
-func docTreeIDs(ctx context.Context, tx pgx.Tx, id string) ([]string, []string, error) {
-	rows, err := tx.Query(ctx, `WITH RECURSIVE tree AS (SELECT id, object_key FROM documents WHERE id = $1
-		UNION ALL SELECT c.id, c.object_key FROM documents c JOIN tree t ON c.parent_id = t.id) SELECT id, object_key FROM tree`, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rows.Close()
-	var ids, keys []string
-	for rows.Next() {
-		var i, k string
-		if err := rows.Scan(&i, &k); err != nil {
-			return nil, nil, err
-		}
-		ids, keys = append(ids, i), append(keys, k)
-	}
-	return ids, keys, rows.Err()
-}
-
-// complete marks the ticket done and audits the effect, in tx.
-func (db *DB) complete(ctx context.Context, tx pgx.Tx, t *casefile.Ticket, effect string, extra map[string]any) error {
-	tag, err := tx.Exec(ctx, "UPDATE tickets SET state = 'done', completed_at = now(), error = NULL WHERE id = $1 AND state = 'approved'", t.ID)
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return nil // already done: a repeated delivery changes nothing
-	}
-	if extra == nil {
-		extra = map[string]any{}
-	}
-	extra["approved_by"] = t.DecidedBy
-	extra["raised_by"] = t.RaisedBy
-	if err := db.appendAudit(ctx, tx, auditEntry{Action: effect, TargetType: t.TargetType, TargetID: t.TargetID, PersonID: t.PersonID,
-		Details: mergeMap(map[string]any{"ticket_id": t.ID}, extra)}); err != nil {
-		return err
-	}
-	t.State = casefile.TicketDone
-	return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.done", nil))
-}
-
-func mergeMap(a, b map[string]any) map[string]any {
-	for k, v := range b {
-		a[k] = v
-	}
-	return a
-}
-
-// refuseUnderHold stops a removal while a legal hold covers the person: a
-// hold (an inquiry's moratorium, litigation) outranks the policy's removal.
-func refuseUnderHold(ctx context.Context, tx pgx.Tx, personID string) error {
-	var names *string
-	if err := tx.QueryRow(ctx, "SELECT "+heldBy("$1::uuid"), personID).Scan(&names); err != nil {
-		return err
-	}
-	if names != nil {
-		return casefile.Errorf(casefile.EConflict, "under_legal_hold",
-			"The record is under a legal hold (%s); nothing on it can be destroyed until the records officer releases the hold.", *names)
-	}
-	return nil
-}
-
-// ticketStep runs one step of an approved ticket's work in a transaction
-// that holds the ticket's row lock, so that two deliveries of the same task
-// never run a step at once and the second finds the work done. A ticket that
-// is no longer approved (done by the other delivery, failed, or sent back)
-// makes the step do nothing. fn gets the ticket as stored now.
-func (db *DB) ticketStep(ctx context.Context, id string, fn func(tx pgx.Tx, t *casefile.Ticket) error) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error {
-		t, err := lockTicket(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if t.State != casefile.TicketApproved {
-			return nil
-		}
-		return fn(tx, t)
-	})
-}
-
-// MarkDocumentRemoved marks the document tree removed (first step of a
-// removal), so that reads show it removed and content answers 410 at once.
-// It returns the object keys still to destroy; none when the ticket is no
-// longer approved.
-func (db *DB) MarkDocumentRemoved(ctx context.Context, t *casefile.Ticket) ([]string, error) {
-	var keys []string
-	err := db.ticketStep(ctx, t.ID, func(tx pgx.Tx, t *casefile.Ticket) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", holdLockKey); err != nil {
-			return err
-		}
-		var status string
-		if err := tx.QueryRow(ctx, "SELECT status FROM documents WHERE id = $1", t.TargetID).Scan(&status); err != nil {
-			return err
-		}
-		if status == casefile.StatusActive {
-			// Once removed, a hold placed later does not undo the removal:
-			// the content is already unreadable and the retry must finish.
-			if err := refuseUnderHold(ctx, tx, t.PersonID); err != nil {
-				return err
-			}
-		}
-		ids, ks, err := docTreeIDs(ctx, tx, t.TargetID)
-		if err != nil {
-			return err
-		}
-		keys = ks
-		tag, err := tx.Exec(ctx, `UPDATE documents SET status = 'removed', removed_at = coalesce(removed_at, now()), removal_ticket_id = $2
-			WHERE id = ANY($1) AND status = 'active'`, ids, t.ID)
-		if err != nil || tag.RowsAffected() == 0 {
-			return err // a retry: the bundles were withdrawn the first time
-		}
-		return db.withdrawExports(ctx, tx, t.PersonID, t)
-	})
-	return keys, err
-}
-
-// ClearDocumentContent destroys what was parsed from the removed documents
-// and completes the ticket.
-func (db *DB) ClearDocumentContent(ctx context.Context, t *casefile.Ticket) error {
-	return db.ticketStep(ctx, t.ID, func(tx pgx.Tx, t *casefile.Ticket) error {
-		ids, _, err := docTreeIDs(ctx, tx, t.TargetID)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE documents SET body_text = NULL, email = NULL, parse_warnings = '[]', title = ''
-			WHERE id = ANY($1) AND status = 'removed'`, ids); err != nil {
-			return err
-		}
-		return db.complete(ctx, tx, t, "document.remove", map[string]any{"documents": len(ids)})
-	})
-}
-
-// RemoveNote destroys a note's content, every version, and completes the
-// ticket, in one transaction: status first (the trigger allows bodies to be
-// cleared only then), then every version's body.
-func (db *DB) RemoveNote(ctx context.Context, t *casefile.Ticket) error {
-	return db.ticketStep(ctx, t.ID, func(tx pgx.Tx, t *casefile.Ticket) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", holdLockKey); err != nil {
-			return err
-		}
-		if err := refuseUnderHold(ctx, tx, t.PersonID); err != nil {
-			return err
-		}
-		if tag, err := tx.Exec(ctx, `UPDATE notes SET status = 'removed', removed_at = coalesce(removed_at, now()), removal_ticket_id = $2,
-			reopened_by_ticket = NULL WHERE id = $1 AND status = 'active'`, t.TargetID, t.ID); err != nil {
-			return err
-		} else if tag.RowsAffected() > 0 {
-			if err := db.withdrawExports(ctx, tx, t.PersonID, t); err != nil {
-				return err
-			}
-		}
-		tag, err := tx.Exec(ctx, "UPDATE note_versions SET body = NULL WHERE note_id = $1 AND body IS NOT NULL", t.TargetID)
-		if err != nil {
-			return err
-		}
-		return db.complete(ctx, tx, t, "note.remove", map[string]any{"versions_destroyed": tag.RowsAffected()})
-	})
-}
-
-// Reindex moves the target (a note with its corrections, or a document with
-// its attachments) to the right person and completes the ticket, in one transaction. It refuses, failing
-// the ticket, when the target is no longer active or no longer on the person
-// the ticket was raised against, or when the right person already holds the
-// same file.
-func (db *DB) Reindex(ctx context.Context, t *casefile.Ticket) error {
-	return db.ticketStep(ctx, t.ID, func(tx pgx.Tx, t *casefile.Ticket) error {
-		to := *t.ToPersonID
-		var person, status string
-		var sha *string
-		var err error
-		var corrects *string
-		switch t.TargetType {
-		case "note":
-			err = tx.QueryRow(ctx, "SELECT person_id, status, corrects_note_id FROM notes WHERE id = $1 FOR UPDATE", t.TargetID).
-				Scan(&person, &status, &corrects)
-		case "document":
-			err = tx.QueryRow(ctx, "SELECT person_id, status, sha256 FROM documents WHERE id = $1 FOR UPDATE", t.TargetID).Scan(&person, &status, &sha)
-		}
-		if err != nil {
-			return err
-		}
-		if status != casefile.StatusActive {
-			return casefile.Errorf(casefile.EConflict, "target_not_active", "The %s was %s before the re-index could run.", t.TargetType, status)
-		}
-		if person != t.PersonID {
-			return casefile.Errorf(casefile.EConflict, "target_moved",
-				"The %s is no longer on the record this ticket was raised against (it is on %s now).", t.TargetType, person)
-		}
-		var moved int64
-		switch t.TargetType {
-		case "note":
-			if corrects != nil {
-				return casefile.Errorf(casefile.EConflict, "target_is_correction",
-					"This note corrects note %s; re-index that note, and its corrections move with it.", *corrects)
-			}
-			// The note moves with its corrections (and theirs): a correction
-			// is part of the note it corrects, and must not stay behind on
-			// the wrong child's record.
-			tag, err := tx.Exec(ctx, `WITH RECURSIVE family AS (
-					SELECT id FROM notes WHERE id = $1
-					UNION SELECT n.id FROM notes n JOIN family f ON n.corrects_note_id = f.id)
-				UPDATE notes SET person_id = $2 WHERE id IN (SELECT id FROM family) AND person_id = $3`, t.TargetID, to, t.PersonID)
-			if err != nil {
-				return err
-			}
-			moved = tag.RowsAffected()
-		case "document":
-			var dup string
-			err := tx.QueryRow(ctx, `SELECT id FROM documents WHERE person_id = $1 AND sha256 = $2 AND parent_id IS NULL
-				AND status = 'active' LIMIT 1`, to, sha).Scan(&dup)
-			if err == nil {
-				return casefile.Errorf(casefile.EConflict, "duplicate_on_person",
-					"The right person's record already holds the same file (document %s); raise a removal ticket for this copy instead.", dup)
-			}
-			if err != pgx.ErrNoRows {
-				return err
-			}
-			ids, _, err := docTreeIDs(ctx, tx, t.TargetID)
-			if err != nil {
-				return err
-			}
-			tag, err := tx.Exec(ctx, "UPDATE documents SET person_id = $2 WHERE id = ANY($1)", ids, to)
-			if err != nil {
-				return err
-			}
-			moved = tag.RowsAffected()
-			// Object Lock dates and legal holds follow the person the
-			// documents are on now.
-			if err := enqueueTx(ctx, tx, casefile.TaskRetentionSync, "ticket:"+t.ID+":sync", map[string]string{"ticket_id": t.ID}); err != nil {
-				return err
-			}
-		}
-		// Both records' trails show the move.
-		if err := db.appendAudit(ctx, tx, auditEntry{Action: t.TargetType + ".reindex_in", TargetType: t.TargetType, TargetID: t.TargetID,
-			PersonID: to, Details: map[string]any{"from_person_id": t.PersonID, "ticket_id": t.ID, "items": moved,
-				"approved_by": t.DecidedBy, "raised_by": t.RaisedBy}}); err != nil {
-			return err
-		}
-		return db.complete(ctx, tx, t, t.TargetType+".reindex_out", map[string]any{"to_person_id": to, "items": moved})
-	})
-}
-
-// OpenReopenWindow lets ICT amend the visit note once, and completes the
-// ticket. It refuses, failing the ticket, when the note is no longer active
-// or another reopen ticket holds it open.
-func (db *DB) OpenReopenWindow(ctx context.Context, t *casefile.Ticket) error {
-	return db.ticketStep(ctx, t.ID, func(tx pgx.Tx, t *casefile.Ticket) error {
-		var status string
-		var holder *string
-		if err := tx.QueryRow(ctx, "SELECT status, reopened_by_ticket FROM notes WHERE id = $1 FOR UPDATE", t.TargetID).
-			Scan(&status, &holder); err != nil {
-			return err
-		}
-		if status != casefile.StatusActive {
-			return casefile.Errorf(casefile.EConflict, "target_not_active", "The note was %s before it could be reopened.", status)
-		}
-		if holder != nil && *holder != t.ID {
-			return casefile.Errorf(casefile.EConflict, "window_held",
-				"Reopen ticket %s already holds this note open; amend the note or close that ticket first, then retry this one.", *holder)
-		}
-		if _, err := tx.Exec(ctx, "UPDATE notes SET reopened_by_ticket = $2 WHERE id = $1", t.TargetID, t.ID); err != nil {
-			return err
-		}
-		return db.complete(ctx, tx, t, "note.reopen", nil)
-	})
-}
-
-// RequeueStuckTickets hands the work of approved tickets back to the relay
-// when it was handed to the queue more than olderThan ago and the ticket is
-// still approved: the queue may have lost it (Redis restarted without its
-// data) or given up on it. The relay enqueues it again under the same task
-// id, so a task still in the queue counts once. It returns the tickets.
-func (db *DB) RequeueStuckTickets(ctx context.Context, olderThan time.Duration) ([]string, error) {
-	var ids []string
-	ctx = casefile.WithActor(ctx, casefile.SystemActor("ticket-sweep"))
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `UPDATE outbox o SET enqueued_at = NULL FROM tickets t
-			WHERE t.state = 'approved' AND o.id = (SELECT max(x.id) FROM outbox x
-				WHERE x.task_type = $1 AND x.payload->>'ticket_id' = t.id::text)
-			AND o.enqueued_at < now() - make_interval(secs => $2)
-			RETURNING t.id::text`, casefile.TaskTicketProcess, olderThan.Seconds())
-		if err != nil {
-			return err
-		}
-		if ids, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
-			return err
-		}
-		for _, id := range ids {
-			t, err := lockTicket(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			if err := db.appendAudit(ctx, tx, ticketAudit(t, "ticket.requeue", nil)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return ids, err
-}
-
-// FailTicket records a failure.
-func (db *DB) FailTicket(ctx context.Context, id, reason string) error {
-	return db.ticketStep(ctx, id, func(tx pgx.Tx, t *casefile.Ticket) error {
-		if _, err := tx.Exec(ctx, "UPDATE tickets SET state = 'failed', error = $2 WHERE id = $1", id, reason); err != nil {
-			return err
-		}
-		t.State = casefile.TicketFailed
-		return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.fail", map[string]any{"error": reason}))
-	})
 }
 
 // LiveRemovalTicket returns the id of the live removal ticket on a target.

@@ -1,0 +1,59 @@
+package ingest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// DefaultSpoolDir is where large emails are spooled for parsing (.msg needs
+// random access) when no directory is configured: a directory of casefile's
+// own, so that cleaning it at start touches nothing else.
+func DefaultSpoolDir() string { return filepath.Join(os.TempDir(), "casefile-spool") }
+
+// spoolFile creates a temporary file in dir and unlinks it at once: the open
+// file stays readable and writable for as long as it is open, and its bytes
+// (a whole email) are gone when it is closed or the process dies, crash or
+// not. Nothing is ever left behind on disk under a name.
+func spoolFile(dir string) (*os.File, error) {
+	if dir == "" {
+		dir = DefaultSpoolDir()
+	}
+	f, err := os.CreateTemp(dir, "msg-*")
+	if err != nil {
+		return nil, fmt.Errorf("spool for parsing: %w", err)
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("spool for parsing: unlink: %w", err)
+	}
+	return f, nil
+}
+
+// PrepareSpool makes dir (only casefile's user may read it) and removes
+// whatever is in it: spool files that a process on a system that cannot
+// unlink open files, or an older version, left behind. It returns how many
+// it removed. Call it at start.
+func PrepareSpool(dir string) (int, error) {
+	if dir == "" {
+		dir = DefaultSpoolDir()
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return 0, fmt.Errorf("spool directory %s: %w", dir, err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return 0, fmt.Errorf("spool directory %s: %w", dir, err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, fmt.Errorf("spool directory %s: %w", dir, err)
+	}
+	n := 0
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return n, fmt.Errorf("spool directory %s: %w", dir, err)
+		}
+		n++
+	}
+	return n, nil
+}
