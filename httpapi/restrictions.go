@@ -60,6 +60,7 @@ var restrictionDecisions = map[string]scope{
 	"POST /v1/teams":                     scopeNone,
 	"GET /v1/teams":                      scopeNone,
 	"POST /v1/persons/:id/exports":       scopePerson,
+	"GET /v1/exports/signing-key":        scopeNone, // the public key that signs bundles: no record
 	"GET /v1/exports/:id":                scopeExport,
 	"GET /v1/exports/:id/content":        scopeExport,
 	"GET /v1/note-types":                 scopeNone,
