@@ -19,12 +19,15 @@ const (
 	permTicketsDecide      perm = "tickets:decide"
 	permRetentionRead      perm = "retention:read"
 	permRetentionManage    perm = "retention:manage"
+	permDisposalDecide     perm = "disposal:decide" // exclude from, approve or reject a disposal list
 	permExportsManage      perm = "exports:manage"
 	permAuditRead          perm = "audit:read"
 	permTeamsRead          perm = "teams:read"
 	permTeamsManage        perm = "teams:manage"
 	permRestrictionsManage perm = "restrictions:manage" // restrict a record, lift it, see its break-glass uses
-	permAuthenticated      perm = "authenticated"       // any valid token
+	permUsersManage        perm = "users:manage"
+	permTokensManage       perm = "tokens:manage"
+	permAuthenticated      perm = "authenticated" // any valid token
 )
 
 var (
@@ -39,12 +42,12 @@ var matrix = map[casefile.Role][]perm{
 	casefile.RolePractitioner:   practitionerPerms,
 	casefile.RoleManager:        append([]perm{permTeamsRead, permRestrictionsManage}, practitionerPerms...),
 	casefile.RoleICT:            append([]perm{permTicketsDecide, permNotesAmend, permNotesScan, permTicketsRaise}, readAll...),
-	casefile.RoleRecordsOfficer: append([]perm{permRetentionManage, permExportsManage}, readAll...),
+	casefile.RoleRecordsOfficer: append([]perm{permRetentionManage, permDisposalDecide, permExportsManage}, readAll...),
 	casefile.RoleAuditor:        append([]perm{permAuditRead}, readAll...),
 	casefile.RoleAdmin: {permPersonsRead, permPersonsWrite, permDocumentsRead, permDocumentsWrite, permNotesRead,
 		permNotesWrite, permNotesAmend, permNotesScan, permTicketsRead, permTicketsRaise, permTicketsDecide,
-		permRetentionRead, permRetentionManage, permExportsManage, permAuditRead, permTeamsRead, permTeamsManage,
-		permRestrictionsManage},
+		permRetentionRead, permRetentionManage, permDisposalDecide, permExportsManage, permAuditRead, permTeamsRead, permTeamsManage,
+		permRestrictionsManage, permUsersManage, permTokensManage},
 }
 
 // allows reports whether role has p.

@@ -60,7 +60,7 @@ var restrictionDecisions = map[string]scope{
 	"POST /v1/teams":                     scopeNone,
 	"GET /v1/teams":                      scopeNone,
 	"POST /v1/persons/:id/exports":       scopePerson,
-	"GET /v1/exports/signing-key":        scopeNone, // the public key that signs bundles: no record
+	"GET /v1/exports/signing-key":        scopeNone, // the service's public key: nothing of a record
 	"GET /v1/exports/:id":                scopeExport,
 	"GET /v1/exports/:id/content":        scopeExport,
 	"GET /v1/note-types":                 scopeNone,
@@ -94,6 +94,18 @@ var restrictionDecisions = map[string]scope{
 	"GET /v1/retention/runs/:id/items":   scopeNone, // item ids, classes, dates: no names or content
 	"GET /v1/audit":                      scopeFiltered,
 	"GET /v1/audit/verify":               scopeNone,
+	"GET /v1/me":                         scopeNone,
+	"GET /v1/users":                      scopeNone,
+	"PATCH /v1/users/:id":                scopeNone,
+	"GET /v1/tokens":                     scopeNone,
+	"DELETE /v1/tokens/:id":              scopeNone,
+	// Disposal decisions act on a list of ids and dates, and a records
+	// officer must be able to decide every record on it (a restricted one
+	// included) without seeing it; the review queue shows ids and dates only.
+	"POST /v1/retention/runs/:id/exclusions": scopeNone,
+	"POST /v1/retention/runs/:id/approve":    scopeNone,
+	"POST /v1/retention/runs/:id/reject":     scopeNone,
+	"GET /v1/retention/review":               scopeNone,
 }
 
 // restrict is the middleware that applies a route's decision before its

@@ -9,7 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +40,23 @@ type app struct {
 	records *s3.Store
 	workers *workers.Workers
 	policy  retention.Policy
+
+	ingestOnce sync.Once
+	ingest     *ingest.Service
+	// schedule is the retention schedule in force (its sha256 guards changes).
+	schedule *retention.Schedule
+}
+
+// guardSchedule refuses to start with a changed schedule that would make
+// more than 1% of the records due at once, unless
+// CASEFILE_RETENTION_SCHEDULE_CONFIRM names its sha256.
+func (a *app) guardSchedule(ctx context.Context) error {
+	err := retention.GuardScheduleChange(ctx, a.db, a.schedule, a.cfg.ScheduleConfirm, casefile.Today())
+	var refused *retention.ScheduleRefused
+	if errors.As(err, &refused) {
+		return &configError{"CASEFILE_RETENTION_SCHEDULE", err.Error()}
+	}
+	return err
 }
 
 // loadSchedule returns the retention schedule in force: the file named by
@@ -116,6 +133,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	db.SetRetentionPolicy(retention.Policy{S: schedule})
+	db.SetDisposal(cfg.disposal())
 	// Spool files are unlinked as soon as they are made; whatever is in the
 	// directory was left by something else (an older version) and goes.
 	if n, err := ingest.PrepareSpool(cfg.SpoolDir); err != nil {
@@ -125,7 +143,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		log.Warn("removed files left in the spool directory", "dir", cfg.SpoolDir, "files", n)
 	}
 	db.SetAdoptionTeam(cfg.AdoptionTeam)
-	a := &app{cfg: cfg, log: log, db: db, s3: store, anchorS3: anchors, records: records, workers: w, policy: retention.Policy{S: schedule}}
+	a := &app{cfg: cfg, log: log, db: db, s3: store, anchorS3: anchors, records: records, workers: w, policy: retention.Policy{S: schedule}, schedule: schedule}
 	return a, nil
 }
 
@@ -149,13 +167,17 @@ func (a *app) close() {
 func (a *app) api() *httpapi.Server {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	authn := a.authenticator()
 	return httpapi.New(httpapi.Config{
 		Log:            a.log,
 		Tokens:         a.db,
+		Auth:           authn,
+		AuthHandler:    a.authHandler(authn),
+		Users:          a.db,
 		Persons:        a.db,
 		Audit:          anchoredAudit{a.db, a.anchorer()},
 		Exports:        a.db,
-		Notes:          &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db)},
+		Notes:          a.notesService(),
 		OpenObject:     a.openObject,
 		OpenRange:      a.openRange,
 		Ingest:         a.ingestService(),
@@ -169,6 +191,10 @@ func (a *app) api() *httpapi.Server {
 		MaxUploadBytes: a.cfg.MaxUploadBytes,
 		SigningKeys:    a.signingKeys,
 	})
+}
+
+func (a *app) notesService() *notes.Service {
+	return &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db)}
 }
 
 // noRetention stores an object with no Object Lock retention (copies such as
@@ -214,6 +240,9 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		log.Warn("CASEFILE_DATABASE_URL: " + risk + "; run the service as a role that owns nothing, and migrations as the owner " +
 			"(CASEFILE_MIGRATE_DATABASE_URL; docs/setup.md)")
 	}
+	if err := a.guardSchedule(ctx); err != nil {
+		return err
+	}
 	if m == modeRun {
 		if err := bootstrapToken(ctx, a, stdout); err != nil {
 			return err
@@ -242,7 +271,11 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		if err != nil {
 			return fmt.Errorf("CASEFILE_HTTP_ADDR: listen on %s: %w", cfg.HTTPAddr, err)
 		}
-		srv := &http.Server{Handler: a.api(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		h, err := a.handler()
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		log.Info("casefile API listening", "addr", ln.Addr().String())
 		running++
@@ -279,61 +312,6 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		}
 	}
 	return first
-}
-
-// bootstrapToken creates the first admin token on an empty database, so that
-// a new user can call the API straight after `make run`.
-func bootstrapToken(ctx context.Context, a *app, stdout io.Writer) error {
-	n, err := a.db.CountTokens(ctx)
-	if err != nil || n > 0 {
-		return err
-	}
-	ctx = casefile.WithActor(ctx, casefile.SystemActor("bootstrap"))
-	_, secret, err := a.db.CreateToken(ctx, "bootstrap-admin", casefile.RoleAdmin)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, "casefile: this is a new database, so an admin token was created. It is shown only this once; keep it safe.")
-	fmt.Fprintln(stdout, "casefile: make more with: casefile token create --name NAME --role practitioner|manager|ict|records_officer|auditor|admin")
-	fmt.Fprintln(stdout, secret)
-	return nil
-}
-
-func cmdTokenCreate(ctx context.Context, cfg *config, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("token create", stderr)
-	name := fs.String("name", "", "whose token this is, or what it is for")
-	role := fs.String("role", "", "practitioner, manager, ict, records_officer, auditor or admin")
-	if err := fs.Parse(args); err != nil {
-		return exitError(2)
-	}
-	if *name == "" || *role == "" {
-		fmt.Fprintln(stderr, "casefile token create: --name and --role are both required")
-		return exitError(2)
-	}
-	if !casefile.ValidRole(casefile.Role(*role)) {
-		fmt.Fprintf(stderr, "casefile token create: unknown role %q; use practitioner, manager, ict, records_officer, auditor or admin\n", *role)
-		return exitError(2)
-	}
-	if _, err := migrateDB(ctx, cfg, newLogger(cfg, stderr)); err != nil {
-		return err
-	}
-	db, err := openDB(ctx, cfg, newLogger(cfg, stderr))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	user := os.Getenv("USER")
-	if user == "" {
-		user = "operator"
-	}
-	ctx = casefile.WithActor(ctx, casefile.Actor{Name: "cli:" + user, Role: casefile.RoleAdmin})
-	t, secret, err := db.CreateToken(ctx, *name, casefile.Role(*role))
-	if err != nil {
-		return errors.New(casefile.ErrorMessage(err))
-	}
-	fmt.Fprintf(stdout, "created token %s for %q with role %s; it is shown only this once:\n", t.ID, t.Name, t.Role)
-	fmt.Fprintln(stdout, secret)
-	return nil
 }
 
 var (
