@@ -63,6 +63,16 @@ type config struct {
 	AnchorS3AccessKey string
 	AnchorS3SecretKey string
 
+	// The records credential destroys objects, bypassing governance, and
+	// places and lifts legal holds (the workers' work); empty: the app's
+	// credential does it too (CASEFILE_S3_RECORDS_ACCESS_KEY).
+	S3RecordsAccessKey string
+	S3RecordsSecretKey string
+
+	// MigrateDatabaseURL is the owner's URL that migrations run as (and
+	// that creates the application role of DatabaseURL when they differ).
+	MigrateDatabaseURL string
+
 	// ExportSigningKeyFile is a PEM Ed25519 private key that signs bundles'
 	// manifests; empty: a key casefile generates and keeps in the database.
 	ExportSigningKeyFile string
@@ -96,7 +106,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	c := &config{
 		HTTPAddr:          get("CASEFILE_HTTP_ADDR", "127.0.0.1:8080"),
-		DatabaseURL:       get("CASEFILE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/casefile?sslmode=disable"),
+		DatabaseURL:       get("CASEFILE_DATABASE_URL", defaultAppDatabaseURL),
 		RedisAddr:         get("CASEFILE_REDIS_ADDR", "127.0.0.1:6379"),
 		S3Endpoint:        get("CASEFILE_S3_ENDPOINT", "127.0.0.1:9000"),
 		S3AccessKey:       get("CASEFILE_S3_ACCESS_KEY", "casefile"),
