@@ -11,9 +11,12 @@ import (
 // can be destroyed while its trail stays. Each event's Hash covers its fields
 // and PrevHash, forming a chain.
 type AuditEvent struct {
-	Seq        int64           `json:"seq"`
-	At         time.Time       `json:"at"`
-	Actor      string          `json:"actor"`
+	Seq   int64     `json:"seq"`
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor"`
+	// ActorID is the user's or token's id (empty for system and command-line
+	// work, and for events recorded before ids were kept).
+	ActorID    string          `json:"actor_id,omitempty"`
 	Action     string          `json:"action"`
 	TargetType string          `json:"target_type"`
 	TargetID   string          `json:"target_id"`

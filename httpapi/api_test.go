@@ -8,17 +8,24 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/auth"
 )
 
 // roleTokens authenticates "token-<role>" as that role.
 type roleTokens struct{}
 
-func (roleTokens) CreateToken(context.Context, string, casefile.Role) (*casefile.Token, string, error) {
+func (roleTokens) CreateToken(context.Context, string, casefile.Role, time.Time) (*casefile.Token, string, error) {
 	return nil, "", nil
 }
-func (roleTokens) CountTokens(context.Context) (int, error) { return 0, nil }
+func (roleTokens) CountTokens(context.Context) (int, error)                     { return 0, nil }
+func (roleTokens) Tokens(context.Context) ([]*casefile.Token, error)            { return nil, nil }
+func (roleTokens) RevokeToken(context.Context, string) (*casefile.Token, error) { return nil, nil }
+func (t roleTokens) TokenActor(ctx context.Context, id string) (casefile.Actor, error) {
+	return t.Authenticate(ctx, id)
+}
 func (roleTokens) Authenticate(_ context.Context, secret string) (casefile.Actor, error) {
 	role := casefile.Role(strings.TrimPrefix(secret, "token-"))
 	if !casefile.ValidRole(role) {
@@ -30,7 +37,7 @@ func (roleTokens) Authenticate(_ context.Context, secret string) (casefile.Actor
 var pathParam = regexp.MustCompile(`:([a-z_]+)`)
 
 func TestEveryRouteIsInOpenAPI(t *testing.T) {
-	s := New(Config{Tokens: roleTokens{}})
+	s := New(Config{Tokens: roleTokens{}, AuthHandler: &auth.Handler{Auth: &auth.Authenticator{Tokens: roleTokens{}}}})
 	doc, _, err := loadOpenAPI()
 	if err != nil {
 		t.Fatalf("openapi: %v", err)
@@ -109,6 +116,11 @@ var wantRoles = map[string]string{
 	"DELETE /v1/persons/:id/restriction":     "manager admin",
 	"GET /v1/persons/:id/restriction":        "manager admin",
 	"POST /v1/persons/:id/access":            "practitioner manager ict records_officer auditor admin",
+	"GET /v1/me":                             "practitioner manager ict records_officer auditor admin",
+	"GET /v1/users":                          "admin",
+	"PATCH /v1/users/:id":                    "admin",
+	"GET /v1/tokens":                         "admin",
+	"DELETE /v1/tokens/:id":                  "admin",
 }
 
 func TestPermissionMatrixRouteByRoute(t *testing.T) {

@@ -25,7 +25,9 @@ const (
 	permTeamsRead          perm = "teams:read"
 	permTeamsManage        perm = "teams:manage"
 	permRestrictionsManage perm = "restrictions:manage" // restrict a record, lift it, see its break-glass uses
-	permAuthenticated      perm = "authenticated"       // any valid token
+	permUsersManage        perm = "users:manage"
+	permTokensManage       perm = "tokens:manage"
+	permAuthenticated      perm = "authenticated" // any valid token
 )
 
 var (
@@ -45,7 +47,7 @@ var matrix = map[casefile.Role][]perm{
 	casefile.RoleAdmin: {permPersonsRead, permPersonsWrite, permDocumentsRead, permDocumentsWrite, permNotesRead,
 		permNotesWrite, permNotesAmend, permNotesScan, permTicketsRead, permTicketsRaise, permTicketsDecide,
 		permRetentionRead, permRetentionManage, permDisposalDecide, permExportsManage, permAuditRead, permTeamsRead, permTeamsManage,
-		permRestrictionsManage},
+		permRestrictionsManage, permUsersManage, permTokensManage},
 }
 
 // allows reports whether role has p.

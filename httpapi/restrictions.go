@@ -101,6 +101,11 @@ var restrictionDecisions = map[string]scope{
 	"GET /v1/retention/review":               scopeNone,
 	"GET /v1/audit":                          scopeFiltered,
 	"GET /v1/audit/verify":                   scopeNone,
+	"GET /v1/me":                             scopeNone,
+	"GET /v1/users":                          scopeNone,
+	"PATCH /v1/users/:id":                    scopeNone,
+	"GET /v1/tokens":                         scopeNone,
+	"DELETE /v1/tokens/:id":                  scopeNone,
 }
 
 // restrict is the middleware that applies a route's decision before its

@@ -199,7 +199,8 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 	notPersonScoped := map[string]bool{"POST /v1/persons": true, "POST /v1/teams": true, "GET /v1/teams": true,
 		"GET /v1/note-types": true, "POST /v1/notes/scan": true, "GET /v1/retention/schedule": true, "POST /v1/holds": true,
 		"GET /v1/holds": true, "POST /v1/holds/:id/release": true, "POST /v1/retention/runs": true,
-		"GET /v1/retention/runs/:id": true, "GET /v1/retention/runs/:id/items": true, "GET /v1/audit/verify": true}
+		"GET /v1/retention/runs/:id": true, "GET /v1/retention/runs/:id/items": true, "GET /v1/audit/verify": true,
+		"GET /v1/exports/signing-key": true}
 	var keys []string
 	for _, r := range httpapi.New(httpapi.Config{}).Routes() {
 		key := r.Method + " " + r.Path

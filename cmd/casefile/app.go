@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -155,9 +154,13 @@ func (a *app) close() {
 func (a *app) api() *httpapi.Server {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	authn := a.authenticator()
 	return httpapi.New(httpapi.Config{
 		Log:            a.log,
 		Tokens:         a.db,
+		Auth:           authn,
+		AuthHandler:    a.authHandler(authn),
+		Users:          a.db,
 		Persons:        a.db,
 		Audit:          anchoredAudit{a.db, a.anchorer()},
 		Exports:        a.db,
@@ -290,61 +293,6 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		}
 	}
 	return first
-}
-
-// bootstrapToken creates the first admin token on an empty database, so that
-// a new user can call the API straight after `make run`.
-func bootstrapToken(ctx context.Context, a *app, stdout io.Writer) error {
-	n, err := a.db.CountTokens(ctx)
-	if err != nil || n > 0 {
-		return err
-	}
-	ctx = casefile.WithActor(ctx, casefile.SystemActor("bootstrap"))
-	_, secret, err := a.db.CreateToken(ctx, "bootstrap-admin", casefile.RoleAdmin)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, "casefile: this is a new database, so an admin token was created. It is shown only this once; keep it safe.")
-	fmt.Fprintln(stdout, "casefile: make more with: casefile token create --name NAME --role practitioner|manager|ict|records_officer|auditor|admin")
-	fmt.Fprintln(stdout, secret)
-	return nil
-}
-
-func cmdTokenCreate(ctx context.Context, cfg *config, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("token create", stderr)
-	name := fs.String("name", "", "whose token this is, or what it is for")
-	role := fs.String("role", "", "practitioner, manager, ict, records_officer, auditor or admin")
-	if err := fs.Parse(args); err != nil {
-		return exitError(2)
-	}
-	if *name == "" || *role == "" {
-		fmt.Fprintln(stderr, "casefile token create: --name and --role are both required")
-		return exitError(2)
-	}
-	if !casefile.ValidRole(casefile.Role(*role)) {
-		fmt.Fprintf(stderr, "casefile token create: unknown role %q; use practitioner, manager, ict, records_officer, auditor or admin\n", *role)
-		return exitError(2)
-	}
-	db, err := openDB(ctx, cfg, newLogger(cfg, stderr))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		return err
-	}
-	user := os.Getenv("USER")
-	if user == "" {
-		user = "operator"
-	}
-	ctx = casefile.WithActor(ctx, casefile.Actor{Name: "cli:" + user, Role: casefile.RoleAdmin})
-	t, secret, err := db.CreateToken(ctx, *name, casefile.Role(*role))
-	if err != nil {
-		return errors.New(casefile.ErrorMessage(err))
-	}
-	fmt.Fprintf(stdout, "created token %s for %q with role %s; it is shown only this once:\n", t.ID, t.Name, t.Role)
-	fmt.Fprintln(stdout, secret)
-	return nil
 }
 
 var (

@@ -39,7 +39,10 @@ Usage:
   casefile serve                                   run the HTTP API
   casefile worker                                  run the background workers and scheduler
   casefile run                                     migrate, then API + workers + scheduler
-  casefile token create --name NAME --role ROLE    create an API token (printed once)
+  casefile token create --name NAME --role ROLE [--expires 90d]
+                                                   create an API token (printed once; it expires, by default in 90 days)
+  casefile token list                              list tokens: role, expiry, last use, revoked or not
+  casefile token revoke ID                         end a token now (and the browser sessions made with it)
   casefile audit verify                            verify the audit log's hash chain and every anchor
   casefile audit anchor                            keep the audit log's heads in the bucket now
   casefile notes import --csv FILE                 import legacy case notes
@@ -86,9 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "run":
 		return cmdServe(ctx, cfg, stdout, stderr, modeRun)
 	case "token":
-		if len(rest) > 0 && rest[0] == "create" {
-			return cmdTokenCreate(ctx, cfg, rest[1:], stdout, stderr)
-		}
+		return cmdToken(ctx, cfg, rest, stdout, stderr)
 	case "audit":
 		if len(rest) > 0 && rest[0] == "verify" {
 			return cmdAuditVerify(ctx, cfg, stdout, stderr)

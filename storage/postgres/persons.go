@@ -77,7 +77,7 @@ func (db *DB) Person(ctx context.Context, id string) (*casefile.Person, error) {
 		return nil, notFound("Person")
 	}
 	var p *casefile.Person
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		p, err = db.personTx(ctx, tx, id)
 		if err != nil {
