@@ -104,10 +104,6 @@ var wantRoles = map[string]string{
 	"POST /v1/retention/runs":                "records_officer admin",
 	"GET /v1/retention/runs/:id":             "practitioner manager ict records_officer auditor admin",
 	"GET /v1/retention/runs/:id/items":       "practitioner manager ict records_officer auditor admin",
-	"POST /v1/retention/runs/:id/exclusions": "records_officer admin",
-	"POST /v1/retention/runs/:id/approve":    "records_officer admin",
-	"POST /v1/retention/runs/:id/reject":     "records_officer admin",
-	"GET /v1/retention/review":               "practitioner manager ict records_officer auditor admin",
 	"GET /v1/audit":                          "auditor admin",
 	"GET /v1/audit/verify":                   "auditor admin",
 	"POST /v1/teams":                         "admin",
@@ -121,6 +117,10 @@ var wantRoles = map[string]string{
 	"PATCH /v1/users/:id":                    "admin",
 	"GET /v1/tokens":                         "admin",
 	"DELETE /v1/tokens/:id":                  "admin",
+	"POST /v1/retention/runs/:id/exclusions": "records_officer admin",
+	"POST /v1/retention/runs/:id/approve":    "records_officer admin",
+	"POST /v1/retention/runs/:id/reject":     "records_officer admin",
+	"GET /v1/retention/review":               "practitioner manager ict records_officer auditor admin",
 }
 
 func TestPermissionMatrixRouteByRoute(t *testing.T) {

@@ -94,7 +94,7 @@ func (s *Server) listPersons(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	ps, next, err := s.cfg.Persons.FindPersons(c.Request.Context(), casefile.PersonFilter{ExternalRef: c.Query("external_ref"), Page: page})
+	ps, next, err := s.cfg.Persons.FindPersons(c.Request.Context(), casefile.PersonFilter{ExternalRef: c.Query("external_ref"), Query: c.Query("q"), Page: page})
 	if err != nil {
 		s.respondError(c, err)
 		return

@@ -92,6 +92,13 @@ var restrictionDecisions = map[string]scope{
 	"POST /v1/retention/runs":            scopeNone,
 	"GET /v1/retention/runs/:id":         scopeNone,
 	"GET /v1/retention/runs/:id/items":   scopeNone, // item ids, classes, dates: no names or content
+	"GET /v1/audit":                      scopeFiltered,
+	"GET /v1/audit/verify":               scopeNone,
+	"GET /v1/me":                         scopeNone,
+	"GET /v1/users":                      scopeNone,
+	"PATCH /v1/users/:id":                scopeNone,
+	"GET /v1/tokens":                     scopeNone,
+	"DELETE /v1/tokens/:id":              scopeNone,
 	// Disposal decisions act on a list of ids and dates, and a records
 	// officer must be able to decide every record on it (a restricted one
 	// included) without seeing it; the review queue shows ids and dates only.
@@ -99,13 +106,6 @@ var restrictionDecisions = map[string]scope{
 	"POST /v1/retention/runs/:id/approve":    scopeNone,
 	"POST /v1/retention/runs/:id/reject":     scopeNone,
 	"GET /v1/retention/review":               scopeNone,
-	"GET /v1/audit":                          scopeFiltered,
-	"GET /v1/audit/verify":                   scopeNone,
-	"GET /v1/me":                             scopeNone,
-	"GET /v1/users":                          scopeNone,
-	"PATCH /v1/users/:id":                    scopeNone,
-	"GET /v1/tokens":                         scopeNone,
-	"DELETE /v1/tokens/:id":                  scopeNone,
 }
 
 // restrict is the middleware that applies a route's decision before its

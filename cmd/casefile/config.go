@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // the council's time zone, wherever the binary runs
 
 	"github.com/hibiken/asynq"
 	"github.com/robfig/cron/v3"
@@ -15,6 +16,7 @@ import (
 	"github.com/council/casefile/auth"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/storage/s3"
+	"github.com/council/casefile/web"
 )
 
 // config is every setting, read from the environment once, in cmd only.
@@ -48,6 +50,10 @@ type config struct {
 	PprofAddr         string // empty: no profiling listener
 	ExportKeepDays    int    // 0: bundles are kept until their record is destroyed
 	PDFFontDir        string // where DejaVu Sans is; without it the PDF chronology is Latin-1 only
+	CouncilName       string // shown on every page
+	CouncilColour     string // the pages' header colour, #rrggbb
+	Timezone          *time.Location
+	Phase             string // a phase banner on the pages ("beta"), or none
 	SpoolDir          string // large emails spooled for parsing (unlinked at once); cleaned at start
 
 	// Audit anchors (package anchor): locked in compliance mode unless
@@ -103,9 +109,21 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		LogLevel:          get("CASEFILE_LOG_LEVEL", "info"),
 		PprofAddr:         get("CASEFILE_PPROF_ADDR", ""),
 		PDFFontDir:        get("CASEFILE_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"),
+		CouncilName:       get("CASEFILE_COUNCIL_NAME", "Children's Services"),
+		CouncilColour:     get("CASEFILE_COUNCIL_COLOUR", "#0b0c0c"),
+		Phase:             get("CASEFILE_PHASE", ""),
 		SpoolDir:          get("CASEFILE_SPOOL_DIR", ingest.DefaultSpoolDir()),
 		AdoptionTeam:      get("CASEFILE_ADOPTION_TEAM", ""),
 	}
+	if !web.ValidColour(c.CouncilColour) {
+		return nil, &configError{"CASEFILE_COUNCIL_COLOUR", fmt.Sprintf("must be a colour like #1d70b8, got %q", c.CouncilColour)}
+	}
+	tz := get("CASEFILE_TIMEZONE", "Europe/London")
+	loc, lerr := time.LoadLocation(tz)
+	if lerr != nil {
+		return nil, &configError{"CASEFILE_TIMEZONE", fmt.Sprintf("%q is not a time zone (such as Europe/London): %v", tz, lerr)}
+	}
+	c.Timezone = loc
 	var err error
 	if err := checkHostPort("CASEFILE_HTTP_ADDR", c.HTTPAddr); err != nil {
 		return nil, err

@@ -15,14 +15,14 @@ import (
 
 // browser is an HTTP client with a cookie jar that follows redirects by hand,
 // so that a test sees each step of a sign-in as a browser makes it.
-type browser struct {
+type httpBrowser struct {
 	t      *testing.T
 	client *http.Client
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t *testing.T) *httpBrowser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+	return &httpBrowser{t: t, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}}
 }
@@ -34,7 +34,7 @@ type page struct {
 	Header   http.Header
 }
 
-func (b *browser) send(req *http.Request) *page {
+func (b *httpBrowser) send(req *http.Request) *page {
 	b.t.Helper()
 	resp, err := b.client.Do(req)
 	if err != nil {
@@ -53,13 +53,13 @@ func (b *browser) send(req *http.Request) *page {
 	return p
 }
 
-func (b *browser) get(u string) *page {
+func (b *httpBrowser) get(u string) *page {
 	b.t.Helper()
 	req, _ := http.NewRequest("GET", u, nil)
 	return b.send(req)
 }
 
-func (b *browser) postForm(u string, form url.Values, headers ...string) *page {
+func (b *httpBrowser) postForm(u string, form url.Values, headers ...string) *page {
 	b.t.Helper()
 	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -70,7 +70,7 @@ func (b *browser) postForm(u string, form url.Values, headers ...string) *page {
 }
 
 // follow GETs redirects until a page that is not one, at most ten.
-func (b *browser) follow(p *page) *page {
+func (b *httpBrowser) follow(p *page) *page {
 	b.t.Helper()
 	for i := 0; i < 10 && p.Status >= 300 && p.Status < 400; i++ {
 		p = b.get(p.Location)
@@ -83,7 +83,7 @@ var hiddenID = regexp.MustCompile(`name="id" value="([^"]+)"`)
 // toCallback signs in at the provider, from casefile's /auth/login to the
 // moment the provider sends the browser back: it returns that callback URL
 // without visiting it.
-func (b *browser) toCallback(base, next, username, password string) string {
+func (b *httpBrowser) toCallback(base, next, username, password string) string {
 	b.t.Helper()
 	p := b.get(base + "/auth/login?next=" + url.QueryEscape(next))
 	if p.Status != http.StatusFound {
@@ -114,7 +114,7 @@ func (b *browser) toCallback(base, next, username, password string) string {
 }
 
 // api calls casefile with the browser's cookies.
-func (b *browser) api(method, u, body string, headers ...string) *page {
+func (b *httpBrowser) api(method, u, body string, headers ...string) *page {
 	b.t.Helper()
 	req, _ := http.NewRequest(method, u, strings.NewReader(body))
 	if body != "" {
