@@ -340,8 +340,16 @@ func TestNothingDestroyedTheDayBeforeEverythingOnTheDay(t *testing.T) {
 			t.Errorf("certificate sha256 %s, want %s", it.SHA256, aDoc.SHA)
 		}
 	}
-	if c.ApprovedBy != "officer" || c.RunID != run.ID || len(c.SHA256) != 64 {
+	if c.ApprovedBy != "officer" || c.RunID != run.ID {
 		t.Errorf("certificate header: %+v", c)
+	}
+	// Its hash is the sha256 of its items' canonical JSON, recomputed here.
+	canon, err := json.Marshal(c.Items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(canon); c.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("certificate sha256 %s, but its items hash to %x", c.SHA256, sum)
 	}
 	// A second run finds nothing more to do.
 	again := e.run(false, due)
@@ -735,8 +743,54 @@ func TestExportBundlesGoWithTheRecord(t *testing.T) {
 		t.Fatalf("destroyed %d, bundle versions %d", run.Destroyed, e.versions(key))
 	}
 	var state string
-	if err := e.db.Pool().QueryRow(e.ctx, "SELECT state FROM exports WHERE person_id = $1", a.ID).Scan(&state); err != nil || state != "failed" {
+	if err := e.db.Pool().QueryRow(e.ctx, "SELECT state FROM exports WHERE person_id = $1", a.ID).Scan(&state); err != nil || state != "withdrawn" {
 		t.Fatalf("export state %q %v", state, err)
+	}
+}
+
+// Bundles still being built (queued, or running in a worker) when the record
+// is destroyed go with it too: a running one finishes withdrawn (its
+// download answers 410) and a queued one is never built.
+func TestBundlesBeingBuiltGoWithTheRecord(t *testing.T) {
+	e := newEnv(t)
+	a := e.person("A", casefile.Today().AddDays(-1))
+	e.document(a, "letter")
+	queued, err := e.db.CreateExport(e.ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running, err := e.db.CreateExport(e.ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.StartExport(e.ctx, running.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.run(false, casefile.Today())
+	if st, _, _ := e.personState(a.ID); st != "destroyed" {
+		t.Fatalf("person %s", st)
+	}
+	for _, id := range []string{queued.ID, running.ID} {
+		if got, err := e.db.Export(e.ctx, id); err != nil || got.State != "withdrawn" || !strings.Contains(got.Error, "destroyed") {
+			t.Fatalf("bundle being built when the record was destroyed: %+v %v", got, err)
+		}
+	}
+	// The worker that was building finishes after the destruction.
+	key := "exports/" + running.ID + ".zip"
+	if _, err := e.s3.Put(e.ctx, key, bytes.NewReader([]byte("PK bundle")), 9, "application/zip", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.FinishExport(e.ctx, running.ID, key, 9, "x", "y", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.db.ExportObject(e.ctx, running.ID); casefile.ErrorCode(err) != "export_withdrawn" {
+		t.Fatalf("download of a bundle finished after its record was destroyed: %v", err)
+	}
+	if keys, err := e.db.RetiredBundles(e.ctx); err != nil || len(keys) != 1 || keys[0] != key {
+		t.Fatalf("bundles left to destroy: %v %v", keys, err)
+	}
+	if _, err := e.db.StartExport(e.ctx, queued.ID); casefile.ErrorKind(err) != casefile.EConflict {
+		t.Fatalf("starting a queued bundle of a destroyed record: %v", err)
 	}
 }
 

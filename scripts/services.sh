@@ -5,8 +5,9 @@
 #   scripts/services.sh status     say what answers where; exit 1 when something does not
 #   scripts/services.sh down       stop the S3 server that `up` started from this clone
 #   scripts/services.sh test-deps  what `make test` needs besides the services: a C compiler for -race, the
-#                                  server binaries the outage tests start privately (internal/testenv), and
-#                                  Debian's chromium for the web pages' browser tests
+#                                  server binaries the outage tests start privately, the OpenID provider the
+#                                  sign-in tests start (internal/testenv), and Debian's chromium for the web
+#                                  pages' browser tests
 #   scripts/services.sh assets     npm ci (the lock file's pinned versions), then copies the stylesheets, scripts
 #                                  and images the web pages use into web/assets/dist, which the binary embeds
 #
@@ -28,6 +29,7 @@ s3_server=${CASEFILE_S3_SERVER:-versitygw}
 s3_pidfile=$data/s3.pid
 s3_log=$data/s3.log
 versitygw_module=github.com/versity/versitygw/cmd/versitygw@v1.8.0
+oidc_module=github.com/zitadel/oidc/v3/example/server@v3.52.0
 minio_module=github.com/minio/minio@latest
 
 say() { printf 'services: %s\n' "$*" >&2; }
@@ -95,6 +97,25 @@ go_tool() {
 		mkdir -p "$bindir"
 		# Without GOFLAGS: flags meant for casefile's own module (-mod=vendor, say) break go install pkg@version.
 		GOBIN=$bindir GOFLAGS='' go install "$2" >&2 || die "could not build $1 with go install $2"
+	fi
+	printf '%s\n' "$bin"
+}
+
+# oidc_provider_bin prints the path of the OpenID provider that the sign-in tests start on loopback (the example
+# server of zitadel/oidc, an OpenID-certified library), building it the first time. go install names it "server", so
+# it is built in a directory of its own and moved to a name that says what it is.
+oidc_provider_bin() {
+	local bin=$bindir/zitadel-oidc-example tmp
+	if [ ! -x "$bin" ]; then
+		say "building the test OpenID provider ($oidc_module) into $bindir; only the first time, about a minute"
+		mkdir -p "$bindir"
+		tmp=$(mktemp -d)
+		if ! GOBIN=$tmp GOFLAGS='' go install "$oidc_module" >&2; then
+			rm -rf "$tmp"
+			die "could not build the test OpenID provider with go install $oidc_module"
+		fi
+		mv "$tmp/server" "$bin"
+		rm -rf "$tmp"
 	fi
 	printf '%s\n' "$bin"
 }
@@ -327,6 +348,8 @@ test_deps() {
 	[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 	[ "$(go env CGO_ENABLED)" = 1 ] || die "go test -race needs cgo, but CGO_ENABLED is 0: unset it"
 	[ -n "${CASEFILE_TEST_S3_BIN:-}" ] || versitygw_bin >/dev/null
+	# The sign-in tests sign in through a real OpenID provider of their own.
+	[ -n "${CASEFILE_TEST_OIDC_BIN:-}" ] || oidc_provider_bin >/dev/null
 }
 
 ## Web assets

@@ -80,7 +80,7 @@ func newEnv(t *testing.T, role casefile.Role) *env {
 	e := &env{t: t, srv: httptest.NewServer(pages), db: db}
 	t.Cleanup(e.srv.Close)
 	ctx := casefile.WithActor(context.Background(), casefile.SystemActor("test"))
-	_, e.secret, err = db.CreateToken(ctx, "Sam Social Worker", role)
+	_, e.secret, err = db.CreateToken(ctx, "Sam Social Worker", role, time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,10 +77,13 @@ func (db *DB) Person(ctx context.Context, id string) (*casefile.Person, error) {
 		return nil, notFound("Person")
 	}
 	var p *casefile.Person
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		p, err = db.personTx(ctx, tx, id)
 		if err != nil {
+			return err
+		}
+		if p.Restricted, err = restricted(ctx, tx, id); err != nil {
 			return err
 		}
 		return db.appendAudit(ctx, tx, auditEntry{Action: "person.read", TargetType: "person", TargetID: id, PersonID: id})

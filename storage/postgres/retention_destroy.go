@@ -297,24 +297,8 @@ func (db *DB) DestroyIdentities(ctx context.Context, runID string, limit int, de
 		}
 		if len(persons) > 0 {
 			// Export bundles are copies of the record: they go with it.
-			var exportKeys []string
-			if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(object_key), '{}') FROM exports
-				WHERE person_id = ANY($1) AND object_key IS NOT NULL`, persons).Scan(&exportKeys); err != nil {
+			if err := db.destroyExportsOf(ctx, tx, persons, runID, destroy); err != nil {
 				return err
-			}
-			if len(exportKeys) > 0 {
-				failed, err := destroy(ctx, exportKeys, nil)
-				if err != nil {
-					return err
-				}
-				for k, e := range failed {
-					return fmt.Errorf("destroy export bundle %s: %w", k, e)
-				}
-				if _, err := tx.Exec(ctx, `UPDATE exports SET state = 'failed', object_key = NULL, size = NULL,
-					error = 'destroyed with the record under the retention schedule' WHERE person_id = ANY($1) AND object_key IS NOT NULL`,
-					persons); err != nil {
-					return err
-				}
 			}
 			if _, err := tx.Exec(ctx, `UPDATE persons SET given_name = NULL, family_name = NULL, date_of_birth = NULL, date_of_death = NULL,
 				status = 'destroyed', identity_destroyed_at = now(), destruction_run_id = $1, updated_at = now()
