@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/auth"
 	"github.com/council/casefile/httpapi"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
@@ -39,6 +40,8 @@ type app struct {
 
 	ingestOnce sync.Once
 	ingest     *ingest.Service
+	// signInPages renders the sign-in pages in the web pages' layout.
+	signInPages func(w http.ResponseWriter, r *http.Request, name string, p *auth.Page)
 }
 
 // loadSchedule returns the retention schedule in force: the file named by
