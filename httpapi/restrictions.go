@@ -99,6 +99,13 @@ var restrictionDecisions = map[string]scope{
 	"PATCH /v1/users/:id":                scopeNone,
 	"GET /v1/tokens":                     scopeNone,
 	"DELETE /v1/tokens/:id":              scopeNone,
+	// Disposal decisions act on a list of ids and dates, and a records
+	// officer must be able to decide every record on it (a restricted one
+	// included) without seeing it; the review queue shows ids and dates only.
+	"POST /v1/retention/runs/:id/exclusions": scopeNone,
+	"POST /v1/retention/runs/:id/approve":    scopeNone,
+	"POST /v1/retention/runs/:id/reject":     scopeNone,
+	"GET /v1/retention/review":               scopeNone,
 }
 
 // restrict is the middleware that applies a route's decision before its

@@ -42,6 +42,20 @@ type app struct {
 	ingest     *ingest.Service
 	// signInPages renders the sign-in pages in the web pages' layout.
 	signInPages func(w http.ResponseWriter, r *http.Request, name string, p *auth.Page)
+	// schedule is the retention schedule in force (its sha256 guards changes).
+	schedule *retention.Schedule
+}
+
+// guardSchedule refuses to start with a changed schedule that would make
+// more than 1% of the records due at once, unless
+// CASEFILE_RETENTION_SCHEDULE_CONFIRM names its sha256.
+func (a *app) guardSchedule(ctx context.Context) error {
+	err := retention.GuardScheduleChange(ctx, a.db, a.schedule, a.cfg.ScheduleConfirm, casefile.Today())
+	var refused *retention.ScheduleRefused
+	if errors.As(err, &refused) {
+		return &configError{"CASEFILE_RETENTION_SCHEDULE", err.Error()}
+	}
+	return err
 }
 
 // loadSchedule returns the retention schedule in force: the file named by
@@ -113,6 +127,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	db.SetRetentionPolicy(retention.Policy{S: schedule})
+	db.SetDisposal(cfg.disposal())
 	// Spool files are unlinked as soon as they are made; whatever is in the
 	// directory was left by something else (an older version) and goes.
 	if n, err := ingest.PrepareSpool(cfg.SpoolDir); err != nil {
@@ -122,7 +137,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		log.Warn("removed files left in the spool directory", "dir", cfg.SpoolDir, "files", n)
 	}
 	db.SetAdoptionTeam(cfg.AdoptionTeam)
-	a := &app{cfg: cfg, log: log, db: db, s3: store, anchorS3: anchors, workers: w, policy: retention.Policy{S: schedule}}
+	a := &app{cfg: cfg, log: log, db: db, s3: store, anchorS3: anchors, workers: w, policy: retention.Policy{S: schedule}, schedule: schedule}
 	return a, nil
 }
 
@@ -221,6 +236,9 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		return err
 	}
 	defer a.close()
+	if err := a.guardSchedule(ctx); err != nil {
+		return err
+	}
 	if m == modeRun {
 		if err := bootstrapToken(ctx, a, stdout); err != nil {
 			return err
