@@ -299,7 +299,7 @@ func TestTokenSignInFormWithoutAProvider(t *testing.T) {
 		regexp.MustCompile(`<script(?:\s+type="module")?>`).MatchString(form.Body) || strings.Contains(form.Body, "style=") {
 		t.Fatalf("token form: %d %s", form.Status, form.Body)
 	}
-	formToken := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+	formToken := regexp.MustCompile(`name="(?:csrf|form)_token" value="([^"]+)"`)
 	ft := formToken.FindStringSubmatch(form.Body)[1]
 	if p := b.postForm(s.Base+"/auth/login", url.Values{"token": {"cf_wrong"}, "next": {"/v1/me"}, "csrf_token": {ft}}); p.Status != 401 ||
 		!strings.Contains(p.Body, "govuk-error-message") || !strings.Contains(p.Body, "not valid") {
