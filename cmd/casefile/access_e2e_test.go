@@ -203,7 +203,11 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 		"GET /v1/note-types": true, "POST /v1/notes/scan": true, "GET /v1/retention/schedule": true, "POST /v1/holds": true,
 		"GET /v1/holds": true, "POST /v1/holds/:id/release": true, "POST /v1/retention/runs": true,
 		"GET /v1/retention/runs/:id": true, "GET /v1/retention/runs/:id/items": true, "GET /v1/audit/verify": true,
-		"GET /v1/exports/signing-key": true}
+		"GET /v1/exports/signing-key": true, "GET /v1/me": true, "GET /v1/users": true, "PATCH /v1/users/:id": true,
+		"GET /v1/tokens": true, "DELETE /v1/tokens/:id": true,
+		// Disposal decisions: ids and dates of a list a records officer decides whole.
+		"POST /v1/retention/runs/:id/exclusions": true, "POST /v1/retention/runs/:id/approve": true,
+		"POST /v1/retention/runs/:id/reject": true, "GET /v1/retention/review": true}
 	var keys []string
 	for _, r := range httpapi.New(httpapi.Config{}).Routes() {
 		key := r.Method + " " + r.Path

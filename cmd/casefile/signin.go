@@ -123,7 +123,7 @@ func cmdTokenCreate(ctx context.Context, cfg *config, args []string, stdout, std
 		return err
 	}
 	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
+	if _, err := migrateDB(ctx, cfg, newLogger(cfg, stderr)); err != nil {
 		return err
 	}
 	ctx = casefile.WithActor(ctx, cliActor())
