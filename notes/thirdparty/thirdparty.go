@@ -38,6 +38,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/council/casefile"
 )
@@ -89,7 +90,7 @@ type Index struct {
 // number are simply never found.
 func NewIndex(persons []Person) *Index {
 	ix := &Index{
-		persons: persons,
+		persons: slices.Clone(persons),
 		names:   map[[2]string][]form{},
 		refs:    map[string][]int32{},
 		nhs:     map[string][]int32{},
@@ -269,7 +270,7 @@ func matchForm(text string, words []word, i int, f form) (int, bool) {
 // findInitial matches "J. Smith" or "J Smith" at words[i].
 func (ix *Index) findInitial(text string, words []word, i int, ex *Index, hits []hit) []hit {
 	w := words[i]
-	if i+1 >= len(words) || !w.upper || len([]rune(w.fold)) != 1 || w.possessive {
+	if i+1 >= len(words) || !w.upper || utf8.RuneCountInString(w.fold) != 1 || w.possessive {
 		return hits
 	}
 	gap := text[w.end:words[i+1].start]
