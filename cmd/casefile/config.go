@@ -42,6 +42,7 @@ type config struct {
 	ExportKeepDays    int    // 0: bundles are kept until their record is destroyed
 	PDFFontDir        string // where DejaVu Sans is; without it the PDF chronology is Latin-1 only
 	SpoolDir          string // large emails spooled for parsing (unlinked at once); cleaned at start
+	BackupNote        string // the operator's statement of how long backups and archived WAL keep content (on certificates)
 }
 
 // configError names the variable that is wrong, so that start-up fails with
@@ -74,6 +75,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		PprofAddr:         get("CASEFILE_PPROF_ADDR", ""),
 		PDFFontDir:        get("CASEFILE_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"),
 		SpoolDir:          get("CASEFILE_SPOOL_DIR", ingest.DefaultSpoolDir()),
+		BackupNote:        get("CASEFILE_BACKUP_NOTE", ""),
 	}
 	var err error
 	if err := checkHostPort("CASEFILE_HTTP_ADDR", c.HTTPAddr); err != nil {

@@ -138,13 +138,15 @@ func (db *DB) CreateHold(ctx context.Context, h *casefile.Hold) error {
 		if err := enqueueTx(ctx, tx, casefile.TaskRetentionSync, holdsTaskID(h.ID, "create"), map[string]string{"hold_id": h.ID}); err != nil {
 			return err
 		}
+		// A hold's name and reason are typed by a person (often naming
+		// people): the hold keeps them, the log their digests.
 		if err := db.appendAudit(ctx, tx, auditEntry{Action: "hold.create", TargetType: "hold", TargetID: h.ID,
-			Details: map[string]any{"name": h.Name, "all": h.All, "persons": len(h.PersonIDs)}}); err != nil {
+			Details: typedText(typedText(map[string]any{"all": h.All, "persons": len(h.PersonIDs)}, "name", h.Name), "reason", h.Reason)}); err != nil {
 			return err
 		}
 		for _, pid := range dedupe(h.PersonIDs) {
 			if err := db.appendAudit(ctx, tx, auditEntry{Action: "hold.cover", TargetType: "hold", TargetID: h.ID, PersonID: pid,
-				Details: map[string]string{"name": h.Name}}); err != nil {
+				Details: typedText(nil, "name", h.Name)}); err != nil {
 				return err
 			}
 		}
@@ -196,12 +198,12 @@ func (db *DB) ReleaseHold(ctx context.Context, id, reason string) (*casefile.Hol
 			return err
 		}
 		if err := db.appendAudit(ctx, tx, auditEntry{Action: "hold.release", TargetType: "hold", TargetID: id,
-			Details: map[string]any{"name": h.Name, "reason": reason}}); err != nil {
+			Details: typedText(typedText(nil, "name", h.Name), "reason", reason)}); err != nil {
 			return err
 		}
 		for _, pid := range h.PersonIDs {
 			if err := db.appendAudit(ctx, tx, auditEntry{Action: "hold.uncover", TargetType: "hold", TargetID: id, PersonID: pid,
-				Details: map[string]string{"name": h.Name}}); err != nil {
+				Details: typedText(nil, "name", h.Name)}); err != nil {
 				return err
 			}
 		}
