@@ -125,3 +125,37 @@ func TestDestructionLeavesNothingOfTheContent(t *testing.T) {
 		t.Errorf("content left in PostgreSQL's pages after destruction: %v", got)
 	}
 }
+
+// A real run's certificate lists what it destroyed, by person: reading the
+// run (as the API does) leaves a read on each such person's trail; the
+// runner's own reads (a system actor) leave none.
+func TestCertificateReadIsAudited(t *testing.T) {
+	e := newEnv(t)
+	today := casefile.Today()
+	p := e.person("CR-1", today)
+	e.note(p, "Phoned mum.")
+	run := e.run(false, today)
+	count := func() int {
+		evs, _, err := e.db.AuditEvents(e.ctx, casefile.AuditFilter{PersonID: p.ID, Page: casefile.Page{Limit: 500}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, ev := range evs {
+			if ev.Action == "retention.run.read" && strings.Contains(string(ev.Details), `"via":"certificate"`) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("the runner's own reads were audited as reads of the record: %d", n)
+	}
+	got, err := e.db.RetentionRun(e.ctx, run.ID)
+	if err != nil || got.Certificate == nil {
+		t.Fatalf("run: %+v %v", got, err)
+	}
+	if n := count(); n != 1 {
+		t.Errorf("reading the certificate left %d reads on the person's trail, want 1", n)
+	}
+}

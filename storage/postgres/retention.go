@@ -218,14 +218,26 @@ func (db *DB) Holds(ctx context.Context, p casefile.Page) ([]*casefile.Hold, str
 	if p.Cursor != "" && !validUUID(p.Cursor) {
 		return nil, "", casefile.Errorf(casefile.EInvalid, "invalid_cursor", "The cursor is not one this service gave out.")
 	}
-	rows, err := db.pool.Query(ctx, "SELECT "+holdColumns+` FROM holds h WHERE ($1 = '' OR h.id < $1::uuid)
-		ORDER BY h.id DESC LIMIT $2`, p.Cursor, limit+1)
+	var out []*casefile.Hold
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, "SELECT "+holdColumns+` FROM holds h WHERE ($1 = '' OR h.id < $1::uuid)
+			ORDER BY h.id DESC LIMIT $2`, p.Cursor, limit+1)
+		if err != nil {
+			return err
+		}
+		if out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*casefile.Hold, error) { return scanHold(r) }); err != nil {
+			return err
+		}
+		// That a person's record is under a hold (an inquiry, litigation)
+		// is about them: a read of each record a listed hold names.
+		var s shown
+		for _, h := range out[:min(len(out), limit)] {
+			s.add(h.PersonIDs...)
+		}
+		return db.auditShown(ctx, tx, "hold.read", map[string]any{"via": "list"}, s.order, s.count)
+	})
 	if err != nil {
-		return nil, "", mapError(err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*casefile.Hold, error) { return scanHold(r) })
-	if err != nil {
-		return nil, "", mapError(err)
+		return nil, "", err
 	}
 	next := ""
 	if len(out) > limit {

@@ -417,7 +417,7 @@ func (db *DB) FinishRun(ctx context.Context, id string) (*casefile.RetentionRun,
 		// notes as keys until it is rebuilt, once per run.
 		db.purgeDead(ctx, true, "note_versions")
 	}
-	return db.RetentionRun(ctx, id)
+	return runByID(ctx, db.pool, id)
 }
 
 // FailRun records that a run cannot go on.
