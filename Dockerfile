@@ -4,6 +4,9 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+# The web pages' stylesheets, scripts and images, from the pinned npm packages (npm ci), embedded by the build.
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/* \
+	&& scripts/services.sh assets
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/casefile ./cmd/casefile
 
 # debian-slim rather than distroless: the compose healthcheck needs curl, an S3 server behind TLS

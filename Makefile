@@ -11,15 +11,19 @@ export CASEFILE_TEST_S3_ENDPOINT ?= $(or $(CASEFILE_S3_ENDPOINT),127.0.0.1:9000)
 export CASEFILE_TEST_S3_ACCESS_KEY ?= $(or $(CASEFILE_S3_ACCESS_KEY),casefile)
 export CASEFILE_TEST_S3_SECRET_KEY ?= $(or $(CASEFILE_S3_SECRET_KEY),casefile-dev-secret)
 
-.PHONY: build run test vet fmt-check bench fuzz services-up services-down services-status clean
+.PHONY: assets build run test vet fmt-check bench fuzz services-up services-down services-status clean
 
-build:
+# The web pages' stylesheets, scripts and images from the pinned npm packages, into web/assets/dist (embedded).
+assets:
+	@scripts/services.sh assets
+
+build: assets
 	go build -o bin/casefile ./cmd/casefile
 
 run: services-up build
 	./bin/casefile run
 
-test: services-up
+test: services-up assets
 	@scripts/services.sh test-deps
 	@$(MAKE) --no-print-directory vet fmt-check
 	go test -race -count=1 -timeout 40m ./...

@@ -11,9 +11,12 @@ import (
 // can be destroyed while its trail stays. Each event's Hash covers its fields
 // and PrevHash, forming a chain.
 type AuditEvent struct {
-	Seq        int64           `json:"seq"`
-	At         time.Time       `json:"at"`
-	Actor      string          `json:"actor"`
+	Seq   int64     `json:"seq"`
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor"`
+	// ActorID is the user's or token's id (empty for system and command-line
+	// work, and for events recorded before ids were kept).
+	ActorID    string          `json:"actor_id,omitempty"`
 	Action     string          `json:"action"`
 	TargetType string          `json:"target_type"`
 	TargetID   string          `json:"target_id"`
@@ -40,8 +43,11 @@ type AuditVerification struct {
 	FirstBadSeq *int64 `json:"first_bad_seq,omitempty"`
 	Problem     string `json:"problem,omitempty"`
 	// AnchoredAt is when the latest anchor checked was written: the heads
-	// the bucket keeps outside the database (package anchor).
+	// the bucket keeps outside the database (package anchor); every anchor
+	// in the bucket is checked.
 	AnchoredAt *time.Time `json:"anchored_at,omitempty"`
+	// Anchors is how many anchors (every version of each) were checked.
+	Anchors int `json:"anchors,omitempty"`
 }
 
 // Fail records a problem found at event seq; the first one found stands.

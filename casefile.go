@@ -9,6 +9,7 @@ package casefile
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -100,21 +101,44 @@ const (
 )
 
 // Token is an API token. Its secret is shown once and stored only as a hash.
+// Every token ends: at ExpiresAt, or when it is revoked.
 type Token struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Role      Role      `json:"role"`
-	CreatedAt time.Time `json:"created_at"`
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Role       Role       `json:"role"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 }
 
-// TokenService creates and checks API tokens.
+// DefaultTokenLifetime is how long a token lasts unless told otherwise.
+const DefaultTokenLifetime = 90 * 24 * time.Hour
+
+// ReservedName reports whether name is one the service keeps for its own
+// actors (system work and the command line), which no token may take.
+func ReservedName(name string) bool {
+	n := strings.ToLower(strings.TrimSpace(name))
+	return strings.HasPrefix(n, "system:") || strings.HasPrefix(n, "cli:")
+}
+
+// TokenService creates, checks, lists and revokes API tokens.
 type TokenService interface {
-	// CreateToken returns the token and its secret, which is not kept.
-	// Returns EInvalid for an unknown role or empty name.
-	CreateToken(ctx context.Context, name string, role Role) (*Token, string, error)
+	// CreateToken returns the token and its secret, which is not kept. The
+	// token ends at expiresAt. Returns EInvalid for an unknown role or empty
+	// name, EUnprocessable for a reserved name or an expiry in the past.
+	CreateToken(ctx context.Context, name string, role Role, expiresAt time.Time) (*Token, string, error)
 	// Authenticate returns the actor holding secret. Returns EUnauthorized if
-	// the secret is unknown or revoked.
+	// the secret is unknown, revoked or expired. It records when the token
+	// was last used (at most about once a minute).
 	Authenticate(ctx context.Context, secret string) (Actor, error)
+	// TokenActor is Authenticate by the token's id, for a browser session
+	// made from a token: the same checks, so revoking the token ends it.
+	TokenActor(ctx context.Context, id string) (Actor, error)
+	// Tokens lists every token, newest first (never their secrets).
+	Tokens(ctx context.Context) ([]*Token, error)
+	// RevokeToken ends a token now; revoking it again changes nothing.
+	RevokeToken(ctx context.Context, id string) (*Token, error)
 	// CountTokens counts tokens ever created (first-start bootstrap).
 	CountTokens(ctx context.Context) (int, error)
 }

@@ -47,7 +47,9 @@ type ExportService interface {
 	CreateExport(ctx context.Context, personID string) (*Export, error)
 	// Export returns an export. Returns ENotFound.
 	Export(ctx context.Context, id string) (*Export, error)
-	// StartExport marks the export running and returns it; EConflict once done.
+	// StartExport marks a queued export (or one a worker began and did not
+	// finish) running and returns it; EConflict (export_<state>) when it is
+	// done, failed, withdrawn or expired: a redelivered task builds nothing.
 	StartExport(ctx context.Context, id string) (*Export, error)
 	// FinishExport records the stored bundle (or the failure when err != "").
 	FinishExport(ctx context.Context, id, objectKey string, size int64, sha256, auditHash, errText string) error

@@ -47,8 +47,9 @@ type Person struct {
 	CreatedAt    time.Time      `json:"created_at"`
 	UpdatedAt    time.Time      `json:"updated_at"`
 	Involvements []*Involvement `json:"involvements"`
-	// Restricted says the record is restricted (see AccessService). In a
-	// list, a record the caller may not see stands as its id and this alone.
+	// Restricted says the record is restricted (see AccessService): set on
+	// a read by someone it is open to; in a list, a record the caller may not
+	// see stands as its id and this alone.
 	Restricted bool `json:"restricted,omitempty"`
 }
 

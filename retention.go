@@ -10,19 +10,24 @@ type RetentionRule struct {
 	RecordClass string `json:"record_class"`
 	Period      string `json:"period"`
 	Trigger     string `json:"trigger"`
+	Action      string `json:"action"` // destroy, or review
 	Source      string `json:"source"`
 }
 
 // PersonRetention is where a person's record stands against the schedule.
 type PersonRetention struct {
-	PersonID      string  `json:"person_id"`
-	RecordClass   string  `json:"record_class"`
-	Trigger       string  `json:"trigger"`
-	TriggerDate   *Date   `json:"trigger_date"`
-	DisposalDueOn *Date   `json:"disposal_due_on"`
-	Open          bool    `json:"open_involvement"`
-	Reason        string  `json:"reason"`
-	Holds         []*Hold `json:"holds"`
+	PersonID      string `json:"person_id"`
+	RecordClass   string `json:"record_class"`
+	Trigger       string `json:"trigger"`
+	TriggerDate   *Date  `json:"trigger_date"`
+	DisposalDueOn *Date  `json:"disposal_due_on"`
+	Open          bool   `json:"open_involvement"`
+	// Action is what the schedule says happens at the disposal date:
+	// "destroy", or "review" (a records officer decides; never destroyed
+	// by a run).
+	Action string  `json:"action"`
+	Reason string  `json:"reason"`
+	Holds  []*Hold `json:"holds"`
 }
 
 // Hold stops destruction of what it covers while it stands.
@@ -40,10 +45,57 @@ type Hold struct {
 	ReleaseReason string `json:"release_reason,omitempty"`
 }
 
-// RetentionRun is one sweep of the schedule: a dry run reports, a real run destroys.
+// Run states. A real run goes queued → running (planning) →
+// awaiting_approval → approved → running (destroying) → done; a list not
+// approved is rejected, or expired when no decision came in time. A dry run
+// goes queued → running → done. Any run can end failed.
+const (
+	RunQueued           = "queued"
+	RunRunning          = "running"
+	RunAwaitingApproval = "awaiting_approval"
+	RunApproved         = "approved"
+	RunRejected         = "rejected"
+	RunExpired          = "expired"
+	RunDone             = "done"
+	RunFailed           = "failed"
+)
+
+// Disposal approval modes (CASEFILE_DISPOSAL_APPROVAL).
+const (
+	// ApprovalRequired: every real run, the nightly one included, stops at
+	// awaiting_approval until enough records officers approve its list.
+	ApprovalRequired = "required"
+	// ApprovalAutomatic: a real run requested by a person counts as that
+	// person's approval; a run the system starts still waits for people.
+	ApprovalAutomatic = "automatic"
+)
+
+// DisposalSettings are the rules disposal approval follows.
+type DisposalSettings struct {
+	Approval   string // ApprovalRequired or ApprovalAutomatic
+	Approvers  int    // different people who must approve a list (1 or more)
+	SettleDays int    // a record whose dates or involvements changed this recently is held for review
+	ListDays   int    // a list not approved within this many days expires
+}
+
+// DefaultDisposal is the safe default: one person approves, 30 days settle,
+// lists expire after 30 days.
+func DefaultDisposal() DisposalSettings {
+	return DisposalSettings{Approval: ApprovalRequired, Approvers: 1, SettleDays: 30, ListDays: 30}
+}
+
+// Approval is one person's approval of a run's disposal list.
+type Approval struct {
+	ID         string    `json:"id"` // the user's or token's id
+	Name       string    `json:"name"`
+	ApprovedAt time.Time `json:"approved_at"`
+}
+
+// RetentionRun is one sweep of the schedule: a dry run reports, a real run
+// lists what is due and, once approved, destroys it.
 type RetentionRun struct {
 	ID          string       `json:"id"`
-	State       string       `json:"state"` // queued, running, done, failed
+	State       string       `json:"state"` // see the Run* states
 	DryRun      bool         `json:"dry_run"`
 	AsOf        Date         `json:"as_of"`
 	RequestedBy string       `json:"requested_by"`
@@ -56,6 +108,14 @@ type RetentionRun struct {
 	Items       []*RunItem   `json:"items,omitempty"`
 	Certificate *Certificate `json:"certificate"`
 	Error       string       `json:"error,omitempty"`
+	// Approval of a real run's disposal list.
+	ApprovalsRequired int         `json:"approvals_required,omitempty"`
+	Approvals         []*Approval `json:"approvals,omitempty"`
+	AwaitingSince     *time.Time  `json:"awaiting_since,omitempty"`
+	ExpiresAt         *time.Time  `json:"expires_at,omitempty"` // when an unapproved list expires
+	ApprovedAt        *time.Time  `json:"approved_at,omitempty"`
+	RejectedBy        string      `json:"rejected_by,omitempty"`
+	RejectReason      string      `json:"reject_reason,omitempty"`
 }
 
 // RunItem is one record a run found due, held back, or destroyed.
@@ -65,6 +125,7 @@ type RunItem struct {
 	PersonID      string     `json:"person_id"`
 	RecordClass   string     `json:"record_class"`
 	SHA256        string     `json:"sha256,omitempty"`
+	TriggerDate   *Date      `json:"trigger_date,omitempty"`
 	DisposalDueOn *Date      `json:"disposal_due_on"`
 	State         string     `json:"state"` // due, held_back, review, destroyed
 	Why           string     `json:"why,omitempty"`
@@ -74,12 +135,14 @@ type RunItem struct {
 // Certificate is the destruction certificate of a real run: every destroyed
 // item by id, class, sha256 and date, with no content. It is kept.
 type Certificate struct {
-	RunID      string     `json:"run_id"`
-	AsOf       Date       `json:"as_of"`
-	IssuedAt   time.Time  `json:"issued_at"`
-	ApprovedBy string     `json:"approved_by"`
-	Items      []*RunItem `json:"items"`
-	SHA256     string     `json:"sha256"` // of the canonical JSON of the items
+	RunID      string    `json:"run_id"`
+	AsOf       Date      `json:"as_of"`
+	IssuedAt   time.Time `json:"issued_at"`
+	ApprovedBy string    `json:"approved_by"` // the approvers' names
+	// Approvers are the people who approved the list, by id and name.
+	Approvers []*Approval `json:"approvers"`
+	Items     []*RunItem  `json:"items"`
+	SHA256    string      `json:"sha256"` // of the canonical JSON of the items
 	// ResidualCopies says where copies of the destroyed content remain
 	// outside the service's reach, and for how long: PostgreSQL's
 	// write-ahead log, database and object-store backups (the operator's
@@ -110,6 +173,39 @@ type RunItemFilter struct {
 	Page
 }
 
+// Review reasons: why a record past its date is kept.
+const (
+	ReviewOpenInvolvement = "open_involvement"
+	ReviewHold            = "hold"
+	ReviewExclusion       = "exclusion"
+	ReviewSettlePeriod    = "settle_period"
+	ReviewScheduleChanged = "schedule_changed"
+	ReviewClass           = "review_class"
+)
+
+// ReviewReason is one reason a record past its date is kept.
+type ReviewReason struct {
+	Code   string `json:"code"`
+	Detail string `json:"detail"`
+	Until  *Date  `json:"until,omitempty"` // when this reason lapses, if it does by itself
+}
+
+// ReviewEntry is a record past its disposal date that is kept, with why.
+type ReviewEntry struct {
+	PersonID      string          `json:"person_id"`
+	RecordClass   string          `json:"record_class"`
+	TriggerDate   *Date           `json:"trigger_date"`
+	DisposalDueOn *Date           `json:"disposal_due_on"`
+	Reasons       []*ReviewReason `json:"reasons"`
+}
+
+// Exclusion takes records out of a run's disposal list for review.
+type Exclusion struct {
+	ItemIDs  []string `json:"item_ids"`
+	Reason   string   `json:"reason"`
+	ReviewOn Date     `json:"review_on"`
+}
+
 // RetentionStore stores holds and retention runs and reports positions.
 // Every change and every read of a person's position is audited under the
 // actor carried by ctx.
@@ -134,8 +230,25 @@ type RetentionStore interface {
 	// RunItems lists a run's items in a stable order and the next cursor.
 	// Returns ENotFound, EInvalid (invalid_cursor).
 	RunItems(ctx context.Context, runID string, f RunItemFilter) ([]*RunItem, string, error)
-	// LiveRun returns the id of the real run queued or running, or "".
+	// LiveRun returns the id of the real run queued, running, awaiting
+	// approval or approved, or "".
 	LiveRun(ctx context.Context) (string, error)
+	// ExcludeFromRun takes the records of the named items (any item of a
+	// person takes their whole record) out of a run awaiting approval and
+	// into the review queue until ReviewOn. Returns ENotFound, EConflict
+	// (run_not_awaiting_approval, run_expired), EUnprocessable
+	// (unknown_item, review_on_past).
+	ExcludeFromRun(ctx context.Context, runID string, x Exclusion) (*RetentionRun, error)
+	// ApproveRun records the actor's approval of a run's disposal list;
+	// with enough different approvers the run is queued to destroy it.
+	// Returns ENotFound, EForbidden (system_cannot_approve), EConflict
+	// (same_person, run_not_awaiting_approval, run_expired).
+	ApproveRun(ctx context.Context, runID string) (*RetentionRun, error)
+	// RejectRun closes a run awaiting approval without destroying anything.
+	RejectRun(ctx context.Context, runID, reason string) (*RetentionRun, error)
+	// ReviewQueue lists records past their date that are kept, with why,
+	// and the next cursor. Each listed person's read is audited.
+	ReviewQueue(ctx context.Context, p Page) ([]*ReviewEntry, string, error)
 }
 
 // LockChange is a change the object store must make to a document's

@@ -82,3 +82,19 @@ func cpuSince(before map[int]procCPU) string {
 	}
 	return fmt.Sprintf("CPU s: %s (all %.2f)", strings.Join(parts, ", "), total)
 }
+
+// cpuOf is the CPU seconds used since before by the processes named name.
+func cpuOf(before map[int]procCPU, name string) float64 {
+	total := 0.0
+	for pid, a := range cpuByProcess() {
+		if a.name != name {
+			continue
+		}
+		d := a.s
+		if b, ok := before[pid]; ok && b.name == a.name {
+			d -= b.s
+		}
+		total += d
+	}
+	return total
+}

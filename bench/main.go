@@ -1,9 +1,11 @@
 // Command bench measures casefile against the same S3 server the service
 // uses, and prints its figures:
 //
-//   - ingest throughput of a mixed email set through the HTTP API at
-//     concurrency 8, beside raw minio-go PutObject of the same bytes;
-//   - the server's peak RSS while it receives a 1 GiB upload;
+//   - ingest of a mixed email set through the HTTP API at concurrency 8,
+//     beside raw minio-go PutObject of the same objects the API stored, with
+//     casefile's and PostgreSQL's CPU per upload;
+//   - audited reads of a long chronology by 16 clients at once;
+//   - the server's peak RSS while it receives a 1 GiB upload, then four;
 //   - the retention purge rate beside raw S3 batch delete;
 //   - the server's peak RSS while it exports a 2 GiB record.
 //
@@ -18,7 +20,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -26,7 +27,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,7 +39,8 @@ var (
 	bigMiB     = flag.Int("big-mib", 1024, "size of the large upload in MiB")
 	purgeDocs  = flag.Int("purge-docs", 20000, "documents in the purge benchmark")
 	exportMiB  = flag.Int("export-mib", 2048, "size of the record exported, in MiB (0 to skip)")
-	skipIngest = flag.Bool("skip-ingest", false, "skip the ingest figures")
+	skipIngest = flag.Bool("skip-ingest", false, "skip the ingest and large-upload figures")
+	readNotes  = flag.Int("read-notes", 5000, "notes on the record of the audited-read figures (0 to skip)")
 	cpuProfile = flag.String("cpuprofile", "", "write the server's CPU profile during the API ingest to this file (go tool pprof reads it)")
 )
 
@@ -86,6 +87,13 @@ func run() error {
 		if err := benchIngest(ctx, s, mc); err != nil {
 			return err
 		}
+	}
+	if *readNotes > 0 {
+		if err := benchReads(s); err != nil {
+			return err
+		}
+	}
+	if !*skipIngest {
 		if err := benchBigUpload(s); err != nil {
 			return err
 		}
@@ -215,338 +223,6 @@ func (s *server) person(ref, dob string) (string, error) {
 		return "", err
 	}
 	return m["id"].(string), nil
-}
-
-type mail struct {
-	name, ctype string
-	body        []byte
-}
-
-func corpus() ([]mail, error) {
-	var out []mail
-	err := filepath.WalkDir("ingest/testdata/enmime/mail", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasSuffix(p, ".raw") {
-			b, err := os.ReadFile(p)
-			if err == nil && len(b) > 0 {
-				out = append(out, mail{filepath.Base(p), "message/rfc822", b})
-			}
-		}
-		return nil
-	})
-	msgs, _ := filepath.Glob("ingest/msg/testdata/*.msg")
-	for _, p := range msgs {
-		if b, err := os.ReadFile(p); err == nil && !strings.Contains(p, "clusterfuzz") {
-			out = append(out, mail{filepath.Base(p), "application/vnd.ms-outlook", b})
-		}
-	}
-	return out, err
-}
-
-func benchIngest(ctx context.Context, s *server, mc *minio.Client) error {
-	mails, err := corpus()
-	if err != nil {
-		return err
-	}
-	var total int64
-	for _, m := range mails {
-		total += int64(len(m.body))
-	}
-	persons := make([]string, *rounds)
-	for i := range persons {
-		if persons[i], err = s.person(fmt.Sprintf("BENCH-%d", i), "2010-01-01"); err != nil {
-			return err
-		}
-	}
-	type job struct {
-		person string
-		m      mail
-	}
-	jobs := make(chan job)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	cpu0 := cpuByProcess()
-	profiled := s.profile(*cpuProfile)
-	t0 := time.Now()
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				_, _, err := s.call("POST", "/v1/persons/"+j.person+"/documents?filename="+j.m.name, bytes.NewReader(j.m.body), int64(len(j.m.body)), j.m.ctype)
-				if err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for _, p := range persons {
-		for _, m := range mails {
-			jobs <- job{p, m}
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	api := time.Since(t0)
-	apiCPU := cpuSince(cpu0)
-	if err := profiled(); err != nil {
-		return err
-	}
-	if firstErr != nil {
-		return firstErr
-	}
-
-	// The same bucket (Object Lock, versioning) and the same retention
-	// casefile sets, so that the comparison is like for like.
-	bucket := s.bucket
-	lockUntil := time.Now().AddDate(1, 0, 0)
-	raw := make(chan []byte)
-	cpu1 := cpuByProcess()
-	t1 := time.Now()
-	n := 0
-	var rmu sync.Mutex
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range raw {
-				rmu.Lock()
-				n++
-				key := fmt.Sprintf("raw/%d", n)
-				rmu.Unlock()
-				if _, err := mc.PutObject(ctx, bucket, key, bytes.NewReader(b), int64(len(b)), minio.PutObjectOptions{
-					Mode: minio.Governance, RetainUntilDate: lockUntil, ContentType: "application/octet-stream"}); err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for range persons {
-		for _, m := range mails {
-			raw <- m.body
-		}
-	}
-	close(raw)
-	wg.Wait()
-	direct := time.Since(t1)
-	rawCPU := cpuSince(cpu1)
-	if firstErr != nil {
-		return firstErr
-	}
-	bytesAll := float64(total) * float64(*rounds)
-	apiRate, rawRate := bytesAll/api.Seconds()/(1<<20), bytesAll/direct.Seconds()/(1<<20)
-	msgs := len(mails) * *rounds
-	fmt.Printf("ingest: %d emails (%.1f MiB, .eml and .msg from the corpus) at concurrency 8\n", msgs, bytesAll/(1<<20))
-	fmt.Printf("  through the API (store, parse, attachments, rows, audit): %.2f MiB/s, %.0f emails/s\n", apiRate, float64(msgs)/api.Seconds())
-	fmt.Printf("  raw minio-go PutObject of the same bytes:                 %.2f MiB/s, %.0f objects/s\n", rawRate, float64(msgs)/direct.Seconds())
-	fmt.Printf("  ratio API / raw: %.2f (target >= 0.6)\n", apiRate/rawRate)
-	fmt.Printf("  API %s\n  raw %s\n", apiCPU, rawCPU)
-	return nil
-}
-
-// pattern is a reader of n generated bytes, never held in memory; seed
-// makes streams differ so that they are not deduplicated.
-type pattern struct{ n, off, seed int64 }
-
-func (p *pattern) Read(b []byte) (int, error) {
-	if p.off >= p.n {
-		return 0, io.EOF
-	}
-	m := int64(len(b))
-	if m > p.n-p.off {
-		m = p.n - p.off
-	}
-	for i := int64(0); i < m; i++ {
-		b[i] = byte((p.off+i)*7 + p.seed)
-	}
-	p.off += m
-	return int(m), nil
-}
-
-func benchBigUpload(s *server) error {
-	pid, err := s.person("BENCH-BIG", "2010-01-01")
-	if err != nil {
-		return err
-	}
-	before := s.vmHWM()
-	s.resetHWM()
-	size := int64(*bigMiB) << 20
-	t0 := time.Now()
-	if _, _, err := s.call("POST", "/v1/persons/"+pid+"/documents?filename=big.bin", &pattern{n: size}, size, "application/octet-stream"); err != nil {
-		return err
-	}
-	d := time.Since(t0)
-	fmt.Printf("large upload: %d MiB in %.1fs (%.0f MiB/s); server peak RSS during it %.1f MiB (target < 100 MiB; %.1f MiB before)\n",
-		*bigMiB, d.Seconds(), float64(*bigMiB)/d.Seconds(), s.vmHWM(), before)
-	return nil
-}
-
-func benchPurge(ctx context.Context, s *server, mc *minio.Client) error {
-	n := *purgeDocs
-	pid, err := s.person("BENCH-PURGE", time.Now().UTC().AddDate(-31, 0, 0).Format("2006-01-02"))
-	if err != nil {
-		return err
-	}
-	// Stage the documents straight into the stores (not through the API,
-	// which is measured above): objects under Object Lock, rows, and a
-	// closed early-help involvement that makes them due today.
-	lockUntil := time.Now().Add(24 * time.Hour)
-	keys := make([]string, n)
-	versions := make([]string, n)
-	var wg sync.WaitGroup
-	ch := make(chan int)
-	var firstErr error
-	var mu sync.Mutex
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range ch {
-				keys[i] = fmt.Sprintf("documents/bench-%08d", i)
-				info, err := mc.PutObject(ctx, s.bucket, keys[i], strings.NewReader("x"), 1, minio.PutObjectOptions{
-					Mode: minio.Governance, RetainUntilDate: lockUntil})
-				versions[i] = info.VersionID
-				if err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		ch <- i
-	}
-	close(ch)
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	conn, err := pgx.Connect(ctx, s.dbURL)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	rows := make([][]any, n)
-	for i := range rows {
-		// Rows as ingest writes them; the sha256 differs per row so that
-		// they are not duplicates of each other.
-		rows[i] = []any{fmt.Sprintf("0190a0c0-0000-7000-8000-%012d", i), pid, "file", "x.txt", "other", "text/plain", 1,
-			fmt.Sprintf("%064x", i), keys[i], versions[i], "bench"}
-	}
-	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"documents"}, []string{"id", "person_id", "kind", "filename", "category",
-		"content_type", "size", "sha256", "object_key", "object_version", "created_by"}, pgx.CopyFromRows(rows)); err != nil {
-		return err
-	}
-	b, _ := json.Marshal(map[string]string{"kind": "early_help", "started_on": "2000-01-01", "ended_on": "2001-01-01"})
-	if _, _, err := s.call("POST", "/v1/persons/"+pid+"/involvements", bytes.NewReader(b), int64(len(b)), "application/json"); err != nil {
-		return err
-	}
-	b = []byte(`{"dry_run": false}`)
-	t0 := time.Now()
-	m, _, err := s.call("POST", "/v1/retention/runs", bytes.NewReader(b), int64(len(b)), "application/json")
-	if err != nil {
-		return err
-	}
-	for {
-		r, _, err := s.call("GET", "/v1/retention/runs/"+m["id"].(string), nil, -1, "")
-		if err != nil {
-			return err
-		}
-		if r["state"] == "done" || r["state"] == "failed" {
-			if r["state"] == "failed" {
-				return fmt.Errorf("purge run failed: %v", r["error"])
-			}
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	purge := time.Since(t0)
-
-	// Raw: the same number of locked objects removed with RemoveObjects.
-	for i := range keys {
-		keys[i] = fmt.Sprintf("raw-delete/%08d", i)
-	}
-	ch = make(chan int)
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range ch {
-				mc.PutObject(ctx, s.bucket, keys[i], strings.NewReader("x"), 1, minio.PutObjectOptions{Mode: minio.Governance, RetainUntilDate: lockUntil}) //nolint:errcheck
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		ch <- i
-	}
-	close(ch)
-	wg.Wait()
-	t1 := time.Now()
-	objs := make(chan minio.ObjectInfo)
-	go func() {
-		defer close(objs)
-		for o := range mc.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: "raw-delete/", WithVersions: true, Recursive: true}) {
-			objs <- minio.ObjectInfo{Key: o.Key, VersionID: o.VersionID}
-		}
-	}()
-	for e := range mc.RemoveObjects(ctx, s.bucket, objs, minio.RemoveObjectsOptions{GovernanceBypass: true}) {
-		if e.Err != nil {
-			return e.Err
-		}
-	}
-	raw := time.Since(t1)
-	fmt.Printf("purge: %d due documents destroyed by a retention run in %.1fs (%.0f documents/s, all versions, rows, certificate)\n",
-		n, purge.Seconds(), float64(n)/purge.Seconds())
-	fmt.Printf("  raw S3 list + RemoveObjects of %d locked objects: %.1fs (%.0f objects/s); ratio %.2f\n",
-		n, raw.Seconds(), float64(n)/raw.Seconds(), raw.Seconds()/purge.Seconds())
-	fmt.Printf("  100,000 documents at this rate: about %.0f minutes\n", 100000/(float64(n)/purge.Seconds())/60)
-	return nil
-}
-
-func benchExport(s *server) error {
-	pid, err := s.person("BENCH-EXPORT", "2010-01-01")
-	if err != nil {
-		return err
-	}
-	part := int64(512) << 20
-	parts := (int64(*exportMiB) << 20) / part
-	for i := int64(0); i < parts; i++ {
-		p := &pattern{n: part, seed: i + 1}
-		if _, _, err := s.call("POST", fmt.Sprintf("/v1/persons/%s/documents?filename=part-%d.bin", pid, i), p, part, "application/octet-stream"); err != nil {
-			return err
-		}
-	}
-	rssBefore := s.vmRSS()
-	s.resetHWM()
-	t0 := time.Now()
-	m, _, err := s.call("POST", "/v1/persons/"+pid+"/exports", nil, 0, "")
-	if err != nil {
-		return err
-	}
-	var size float64
-	for {
-		r, _, err := s.call("GET", "/v1/exports/"+m["id"].(string), nil, -1, "")
-		if err != nil {
-			return err
-		}
-		if r["state"] == "failed" {
-			return fmt.Errorf("export failed: %v", r["error"])
-		}
-		if r["state"] == "done" {
-			size = r["size"].(float64)
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	d := time.Since(t0)
-	fmt.Printf("export: a %.0f MiB record bundled and stored in %.1fs; server (API + worker) peak RSS during it %.1f MiB (%.1f MiB resident before it)\n",
-		size/(1<<20), d.Seconds(), s.vmHWM(), rssBefore)
-	return nil
 }
 
 func freeAddr() string {

@@ -12,6 +12,7 @@ import (
 	"archive/zip"
 	"cmp"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -28,8 +29,8 @@ import (
 // Format names the bundle layout; verify refuses bundles of other formats.
 const Format = "casefile-export/1"
 
-// ManifestName is the manifest's path in the zip; it is written last, after
-// every file it describes.
+// ManifestName is the manifest's path in the zip; it is written after every
+// file it describes, followed only by its signature (SignatureName).
 const ManifestName = "manifest.json"
 
 // Manifest describes a bundle.
@@ -82,6 +83,9 @@ type Builder struct {
 	// FontDir holds the PDF chronology's Unicode fonts (DefaultFontDir
 	// when empty; see pdfFonts).
 	FontDir string
+	// SigningKey returns the key that signs the manifest (manifest.sig);
+	// nil leaves bundles unsigned, which verify refuses.
+	SigningKey func(ctx context.Context) (ed25519.PrivateKey, error)
 }
 
 // Write writes the bundle of person personID to w and returns its manifest.
@@ -170,14 +174,37 @@ func (b *Builder) Write(ctx context.Context, w io.Writer, exportID, personID, ge
 	if err != nil {
 		return nil, err
 	}
-	mw, err := zw.CreateHeader(&zip.FileHeader{Name: ManifestName, Method: zip.Deflate, Modified: m.GeneratedAt})
+	manifest, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	enc := json.NewEncoder(mw)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(m); err != nil {
-		return nil, err
+	manifest = append(manifest, '\n')
+	entries := []struct {
+		name string
+		body []byte
+	}{{ManifestName, manifest}}
+	if b.SigningKey != nil {
+		key, err := b.SigningKey(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("export: the manifest's signing key: %w", err)
+		}
+		sig, err := json.Marshal(Sign(key, manifest))
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, struct {
+			name string
+			body []byte
+		}{SignatureName, sig})
+	}
+	for _, e := range entries {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: zip.Deflate, Modified: m.GeneratedAt})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := w.Write(e.body); err != nil {
+			return nil, err
+		}
 	}
 	if err := zw.Close(); err != nil {
 		return nil, err

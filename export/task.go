@@ -69,16 +69,16 @@ type Payload struct {
 
 // Handle builds one export: the zip streams into the object store through a
 // pipe, so the worker's memory stays bounded whatever the record's size. It
-// is idempotent: a done export is left as it is, and a retry after a crash
-// builds the bundle again from the start.
+// is idempotent: a done, failed, withdrawn or expired export is left as it
+// is, and a retry after a crash builds the bundle again from the start.
 func (s *Service) Handle(ctx context.Context, payload []byte) error {
 	var p Payload
 	if err := json.Unmarshal(payload, &p); err != nil || p.ExportID == "" {
 		return casefile.Errorf(casefile.EInvalid, "invalid_payload", "export task payload: %s", payload)
 	}
 	e, err := s.Exports.StartExport(ctx, p.ExportID)
-	if casefile.ErrorCode(err) == "export_done" {
-		return nil
+	if casefile.ErrorKind(err) == casefile.EConflict {
+		return nil // done, failed, withdrawn or expired: nothing to build
 	}
 	if err != nil {
 		return err
@@ -105,7 +105,18 @@ func (s *Service) Handle(ctx context.Context, payload []byte) error {
 		}
 		return s.Exports.FinishExport(context.WithoutCancel(ctx), e.ID, "", 0, "", "", err.Error())
 	}
-	return s.Exports.FinishExport(ctx, e.ID, key, cr.n, hex.EncodeToString(h.Sum(nil)), manifest.Audit.Hash, "")
+	if err := s.Exports.FinishExport(ctx, e.ID, key, cr.n, hex.EncodeToString(h.Sum(nil)), manifest.Audit.Hash, ""); err != nil {
+		return err
+	}
+	// Withdrawn while it was being written (a removal or re-index took
+	// something it holds; the record was destroyed): destroy it now rather
+	// than leave it to the sweep.
+	if done, err := s.Exports.Export(ctx, e.ID); err == nil && done.State == "withdrawn" && s.Destroy != nil {
+		if err := s.Destroy(ctx, key); err == nil {
+			return s.Exports.BundlesDestroyed(ctx, []string{key})
+		}
+	}
+	return nil
 }
 
 type countReader struct {

@@ -2,6 +2,7 @@ package export
 
 import (
 	"archive/zip"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -24,26 +25,42 @@ type Report struct {
 	Manifest *Manifest
 	Files    int
 	Problems []Problem
+	// SignedBy is the id of the service's key whose signature over the
+	// manifest holds; empty when it does not.
+	SignedBy string
+	// SHA256 is the sha256 of the whole bundle, as the export.build audit
+	// event records it.
+	SHA256 string
 }
 
 // OK reports whether every file matched.
 func (r *Report) OK() bool { return len(r.Problems) == 0 }
 
-// Verify checks every file of a bundle against its manifest: each listed file
-// present with the same size and sha256, nothing unlisted, no duplicate or
-// unsafe names. It returns an error only when the bundle cannot be read at
-// all (not a zip, no manifest).
-func Verify(r io.ReaderAt, size int64) (*Report, error) {
+// Verify checks every file of a bundle against its manifest (each listed
+// file present with the same size and sha256, nothing unlisted, no duplicate
+// or unsafe names) and the manifest against its signature by one of keys,
+// the service's public keys: a file edited with the manifest recomputed to
+// match fails the signature. It returns an error only when the bundle cannot
+// be read at all (not a zip, no manifest).
+func Verify(r io.ReaderAt, size int64, keys []ed25519.PublicKey) (*Report, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(r, 0, size)); err != nil {
+		return nil, err
+	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("not a zip file: %w", err)
 	}
-	var mf *zip.File
+	var mf, sf *zip.File
 	entries := map[string]*zip.File{}
 	rep := &Report{}
 	for _, f := range zr.File {
-		if f.Name == ManifestName {
+		if f.Name == ManifestName && mf == nil {
 			mf = f
+			continue
+		}
+		if f.Name == SignatureName && sf == nil {
+			sf = f
 			continue
 		}
 		if _, dup := entries[f.Name]; dup {
@@ -57,15 +74,27 @@ func Verify(r io.ReaderAt, size int64) (*Report, error) {
 	if mf == nil {
 		return nil, fmt.Errorf("no %s in the bundle", ManifestName)
 	}
-	rc, err := mf.Open()
+	raw, err := readEntry(mf, 64<<20)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ManifestName, err)
 	}
 	var m Manifest
-	err = json.NewDecoder(io.LimitReader(rc, 64<<20)).Decode(&m)
-	rc.Close()
-	if err != nil {
+	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("%s is not valid JSON: %w", ManifestName, err)
+	}
+	rep.SHA256 = hex.EncodeToString(h.Sum(nil))
+	var sig []byte
+	if sf != nil {
+		if sig, err = readEntry(sf, 64<<10); err != nil {
+			rep.Problems = append(rep.Problems, Problem{SignatureName, "unreadable: " + err.Error()})
+		}
+	}
+	if sf == nil || sig != nil {
+		signer, problem := checkSignature(raw, sig, keys)
+		rep.SignedBy = signer
+		if problem != "" {
+			rep.Problems = append(rep.Problems, Problem{SignatureName, problem})
+		}
 	}
 	if m.Format != Format {
 		return nil, fmt.Errorf("%s: format %q, want %q", ManifestName, m.Format, Format)
@@ -105,6 +134,19 @@ func Verify(r io.ReaderAt, size int64) (*Report, error) {
 		rep.Problems = append(rep.Problems, Problem{name, "in the bundle but not in the manifest"})
 	}
 	return rep, nil
+}
+
+func readEntry(f *zip.File, max int64) ([]byte, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, max+1))
+	if err == nil && int64(len(b)) > max {
+		err = fmt.Errorf("larger than %d bytes", max)
+	}
+	return b, err
 }
 
 func hashEntry(f *zip.File) (string, int64, error) {

@@ -8,17 +8,24 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/auth"
 )
 
 // roleTokens authenticates "token-<role>" as that role.
 type roleTokens struct{}
 
-func (roleTokens) CreateToken(context.Context, string, casefile.Role) (*casefile.Token, string, error) {
+func (roleTokens) CreateToken(context.Context, string, casefile.Role, time.Time) (*casefile.Token, string, error) {
 	return nil, "", nil
 }
-func (roleTokens) CountTokens(context.Context) (int, error) { return 0, nil }
+func (roleTokens) CountTokens(context.Context) (int, error)                     { return 0, nil }
+func (roleTokens) Tokens(context.Context) ([]*casefile.Token, error)            { return nil, nil }
+func (roleTokens) RevokeToken(context.Context, string) (*casefile.Token, error) { return nil, nil }
+func (t roleTokens) TokenActor(ctx context.Context, id string) (casefile.Actor, error) {
+	return t.Authenticate(ctx, id)
+}
 func (roleTokens) Authenticate(_ context.Context, secret string) (casefile.Actor, error) {
 	role := casefile.Role(strings.TrimPrefix(secret, "token-"))
 	if !casefile.ValidRole(role) {
@@ -30,7 +37,7 @@ func (roleTokens) Authenticate(_ context.Context, secret string) (casefile.Actor
 var pathParam = regexp.MustCompile(`:([a-z_]+)`)
 
 func TestEveryRouteIsInOpenAPI(t *testing.T) {
-	s := New(Config{Tokens: roleTokens{}})
+	s := New(Config{Tokens: roleTokens{}, AuthHandler: &auth.Handler{Auth: &auth.Authenticator{Tokens: roleTokens{}}}})
 	doc, _, err := loadOpenAPI()
 	if err != nil {
 		t.Fatalf("openapi: %v", err)
@@ -58,46 +65,58 @@ func TestEveryRouteIsInOpenAPI(t *testing.T) {
 // wantRoles is the permission matrix written out route by route: who may
 // call each route. A route missing here fails the test.
 var wantRoles = map[string]string{
-	"POST /v1/persons":                  "practitioner manager admin",
-	"GET /v1/persons":                   "practitioner manager ict records_officer auditor admin",
-	"GET /v1/persons/:id":               "practitioner manager ict records_officer auditor admin",
-	"PATCH /v1/persons/:id":             "practitioner manager admin",
-	"POST /v1/persons/:id/involvements": "practitioner manager admin",
-	"POST /v1/involvements/:id/close":   "practitioner manager admin",
-	"POST /v1/persons/:id/exports":      "records_officer admin",
-	"GET /v1/exports/:id":               "records_officer admin",
-	"GET /v1/exports/:id/content":       "records_officer admin",
-	"GET /v1/note-types":                "practitioner manager ict records_officer auditor admin",
-	"POST /v1/persons/:id/notes":        "practitioner manager admin",
-	"GET /v1/persons/:id/notes":         "practitioner manager ict records_officer auditor admin",
-	"GET /v1/notes/:id":                 "practitioner manager ict records_officer auditor admin",
-	"PUT /v1/notes/:id":                 "practitioner manager ict records_officer auditor admin",
-	"PATCH /v1/notes/:id":               "practitioner manager ict records_officer auditor admin",
-	"DELETE /v1/notes/:id":              "practitioner manager ict records_officer auditor admin",
-	"GET /v1/notes/:id/versions":        "practitioner manager ict records_officer auditor admin",
-	"POST /v1/notes/:id/amendments":     "ict admin",
-	"POST /v1/notes/scan":               "ict admin",
-	"POST /v1/persons/:id/documents":    "practitioner manager admin",
-	"GET /v1/persons/:id/documents":     "practitioner manager ict records_officer auditor admin",
-	"GET /v1/documents/:id":             "practitioner manager ict records_officer auditor admin",
-	"GET /v1/documents/:id/content":     "practitioner manager ict records_officer auditor admin",
-	"POST /v1/tickets":                  "practitioner manager ict admin",
-	"GET /v1/tickets":                   "practitioner manager ict records_officer auditor admin",
-	"GET /v1/tickets/:id":               "practitioner manager ict records_officer auditor admin",
-	"POST /v1/tickets/:id/approve":      "ict admin",
-	"POST /v1/tickets/:id/reject":       "ict admin",
-	"POST /v1/tickets/:id/retry":        "ict admin",
-	"POST /v1/tickets/:id/close":        "ict admin",
-	"GET /v1/retention/schedule":        "practitioner manager ict records_officer auditor admin",
-	"GET /v1/persons/:id/retention":     "practitioner manager ict records_officer auditor admin",
-	"POST /v1/holds":                    "records_officer admin",
-	"GET /v1/holds":                     "practitioner manager ict records_officer auditor admin",
-	"POST /v1/holds/:id/release":        "records_officer admin",
-	"POST /v1/retention/runs":           "records_officer admin",
-	"GET /v1/retention/runs/:id":        "practitioner manager ict records_officer auditor admin",
-	"GET /v1/retention/runs/:id/items":  "practitioner manager ict records_officer auditor admin",
-	"GET /v1/audit":                     "auditor admin",
-	"GET /v1/audit/verify":              "auditor admin",
+	"POST /v1/persons":                   "practitioner manager admin",
+	"GET /v1/persons":                    "practitioner manager ict records_officer auditor admin",
+	"GET /v1/persons/:id":                "practitioner manager ict records_officer auditor admin",
+	"PATCH /v1/persons/:id":              "practitioner manager admin",
+	"POST /v1/persons/:id/involvements":  "practitioner manager admin",
+	"POST /v1/involvements/:id/close":    "practitioner manager admin",
+	"POST /v1/persons/:id/exports":       "records_officer admin",
+	"GET /v1/exports/signing-key":        "practitioner manager ict records_officer auditor admin",
+	"GET /v1/exports/:id":                "records_officer admin",
+	"GET /v1/exports/:id/content":        "records_officer admin",
+	"GET /v1/note-types":                 "practitioner manager ict records_officer auditor admin",
+	"POST /v1/persons/:id/notes":         "practitioner manager admin",
+	"GET /v1/persons/:id/notes":          "practitioner manager ict records_officer auditor admin",
+	"GET /v1/notes/:id":                  "practitioner manager ict records_officer auditor admin",
+	"PUT /v1/notes/:id":                  "practitioner manager ict records_officer auditor admin",
+	"PATCH /v1/notes/:id":                "practitioner manager ict records_officer auditor admin",
+	"DELETE /v1/notes/:id":               "practitioner manager ict records_officer auditor admin",
+	"GET /v1/notes/:id/versions":         "practitioner manager ict records_officer auditor admin",
+	"POST /v1/notes/:id/amendments":      "ict admin",
+	"POST /v1/notes/scan":                "ict admin",
+	"POST /v1/persons/:id/documents":     "practitioner manager admin",
+	"GET /v1/persons/:id/documents":      "practitioner manager ict records_officer auditor admin",
+	"GET /v1/documents/:id":              "practitioner manager ict records_officer auditor admin",
+	"GET /v1/documents/:id/content":      "practitioner manager ict records_officer auditor admin",
+	"POST /v1/tickets":                   "practitioner manager ict admin",
+	"GET /v1/tickets":                    "practitioner manager ict records_officer auditor admin",
+	"GET /v1/tickets/:id":                "practitioner manager ict records_officer auditor admin",
+	"POST /v1/tickets/:id/approve":       "ict admin",
+	"POST /v1/tickets/:id/reject":        "ict admin",
+	"POST /v1/tickets/:id/retry":         "ict admin",
+	"POST /v1/tickets/:id/close":         "ict admin",
+	"GET /v1/retention/schedule":         "practitioner manager ict records_officer auditor admin",
+	"GET /v1/persons/:id/retention":      "practitioner manager ict records_officer auditor admin",
+	"POST /v1/holds":                     "records_officer admin",
+	"GET /v1/holds":                      "practitioner manager ict records_officer auditor admin",
+	"POST /v1/holds/:id/release":         "records_officer admin",
+	"POST /v1/retention/runs":            "records_officer admin",
+	"GET /v1/retention/runs/:id":         "practitioner manager ict records_officer auditor admin",
+	"GET /v1/retention/runs/:id/items":   "practitioner manager ict records_officer auditor admin",
+	"GET /v1/audit":                      "auditor admin",
+	"GET /v1/audit/verify":               "auditor admin",
+	"POST /v1/teams":                     "admin",
+	"GET /v1/teams":                      "manager admin",
+	"PUT /v1/persons/:id/restriction":    "manager admin",
+	"DELETE /v1/persons/:id/restriction": "manager admin",
+	"GET /v1/persons/:id/restriction":    "manager admin",
+	"POST /v1/persons/:id/access":        "practitioner manager ict records_officer auditor admin",
+	"GET /v1/me":                         "practitioner manager ict records_officer auditor admin",
+	"GET /v1/users":                      "admin",
+	"PATCH /v1/users/:id":                "admin",
+	"GET /v1/tokens":                     "admin",
+	"DELETE /v1/tokens/:id":              "admin",
 }
 
 func TestPermissionMatrixRouteByRoute(t *testing.T) {
@@ -144,6 +163,29 @@ func TestPermissionMatrixRouteByRoute(t *testing.T) {
 	for key := range wantRoles {
 		if !seen[key] {
 			t.Errorf("wantRoles names %s, which is not registered", key)
+		}
+	}
+}
+
+// TestEveryRouteHasARestrictionDecision fails when a route is added without
+// saying how it reaches a person's record (restrictionDecisions), or when the
+// table names a route that is not registered.
+func TestEveryRouteHasARestrictionDecision(t *testing.T) {
+	s := New(Config{Tokens: roleTokens{}})
+	seen := map[string]bool{}
+	for _, r := range s.Routes() {
+		key := r.Method + " " + r.Path
+		seen[key] = true
+		if r.Scope == "" {
+			t.Errorf("route %s has no restricted-record decision in restrictionDecisions (httpapi/restrictions.go)", key)
+		}
+		if strings.Contains(r.Path, "/persons/:id") && r.Scope == scopeNone {
+			t.Errorf("route %s takes a person id but is decided not person-scoped", key)
+		}
+	}
+	for key := range restrictionDecisions {
+		if !seen[key] {
+			t.Errorf("restrictionDecisions names %s, which is not registered", key)
 		}
 	}
 }

@@ -50,6 +50,10 @@ func (s *Server) listAudit(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
+	if evs, err = s.visibleEvents(c, evs); err != nil { // restricted records: left out
+		s.respondError(c, err)
+		return
+	}
 	c.JSON(http.StatusOK, listOf(evs, next))
 }
 

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/council/casefile"
 )
 
 // OpenObject opens a stored object for download.
@@ -14,6 +16,7 @@ type OpenObject func(ctx context.Context, key string) (io.ReadCloser, int64, err
 
 func (s *Server) registerExports(g *gin.RouterGroup) {
 	s.handle(g, http.MethodPost, "/persons/:id/exports", permExportsManage, s.createExport)
+	s.handle(g, http.MethodGet, "/exports/signing-key", permAuthenticated, s.signingKey)
 	s.handle(g, http.MethodGet, "/exports/:id", permExportsManage, s.getExport)
 	s.handle(g, http.MethodGet, "/exports/:id/content", permExportsManage, s.exportContent)
 }
@@ -75,4 +78,27 @@ func (s *Server) exportContent(c *gin.Context) {
 	if _, err := io.Copy(c.Writer, rc); err != nil {
 		s.log.Warn("export download interrupted", "export", e.ID, "err", err)
 	}
+}
+
+// signingKey publishes the public key that signs bundles' manifests (and the
+// earlier ones), so that whoever receives a bundle can check it with
+// `casefile export verify --key`. It is no secret: any caller may read it.
+func (s *Server) signingKey(c *gin.Context) {
+	if s.cfg.SigningKeys == nil {
+		s.respondError(c, casefile.Errorf(casefile.ENotFound, "not_found", "This service does not sign bundles."))
+		return
+	}
+	keys, err := s.cfg.SigningKeys(c.Request.Context())
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	for _, k := range keys {
+		if k.Current {
+			c.JSON(http.StatusOK, gin.H{"key_id": k.KeyID, "algorithm": k.Algorithm, "public_key": k.PublicKey,
+				"public_key_pem": k.PEM, "created_at": k.CreatedAt, "keys": keys})
+			return
+		}
+	}
+	s.respondError(c, casefile.Errorf(casefile.ENotFound, "not_found", "No signing key yet."))
 }

@@ -6,22 +6,27 @@ import "github.com/council/casefile"
 type perm string
 
 const (
-	permPersonsRead     perm = "persons:read"
-	permPersonsWrite    perm = "persons:write"
-	permDocumentsRead   perm = "documents:read"
-	permDocumentsWrite  perm = "documents:write"
-	permNotesRead       perm = "notes:read"
-	permNotesWrite      perm = "notes:write"
-	permNotesAmend      perm = "notes:amend"
-	permNotesScan       perm = "notes:scan"
-	permTicketsRead     perm = "tickets:read"
-	permTicketsRaise    perm = "tickets:raise"
-	permTicketsDecide   perm = "tickets:decide"
-	permRetentionRead   perm = "retention:read"
-	permRetentionManage perm = "retention:manage"
-	permExportsManage   perm = "exports:manage"
-	permAuditRead       perm = "audit:read"
-	permAuthenticated   perm = "authenticated" // any valid token
+	permPersonsRead        perm = "persons:read"
+	permPersonsWrite       perm = "persons:write"
+	permDocumentsRead      perm = "documents:read"
+	permDocumentsWrite     perm = "documents:write"
+	permNotesRead          perm = "notes:read"
+	permNotesWrite         perm = "notes:write"
+	permNotesAmend         perm = "notes:amend"
+	permNotesScan          perm = "notes:scan"
+	permTicketsRead        perm = "tickets:read"
+	permTicketsRaise       perm = "tickets:raise"
+	permTicketsDecide      perm = "tickets:decide"
+	permRetentionRead      perm = "retention:read"
+	permRetentionManage    perm = "retention:manage"
+	permExportsManage      perm = "exports:manage"
+	permAuditRead          perm = "audit:read"
+	permTeamsRead          perm = "teams:read"
+	permTeamsManage        perm = "teams:manage"
+	permRestrictionsManage perm = "restrictions:manage" // restrict a record, lift it, see its break-glass uses
+	permUsersManage        perm = "users:manage"
+	permTokensManage       perm = "tokens:manage"
+	permAuthenticated      perm = "authenticated" // any valid token
 )
 
 var (
@@ -34,13 +39,14 @@ var (
 // what. Every route names one perm; tests check the matrix route by route.
 var matrix = map[casefile.Role][]perm{
 	casefile.RolePractitioner:   practitionerPerms,
-	casefile.RoleManager:        practitionerPerms,
+	casefile.RoleManager:        append([]perm{permTeamsRead, permRestrictionsManage}, practitionerPerms...),
 	casefile.RoleICT:            append([]perm{permTicketsDecide, permNotesAmend, permNotesScan, permTicketsRaise}, readAll...),
 	casefile.RoleRecordsOfficer: append([]perm{permRetentionManage, permExportsManage}, readAll...),
 	casefile.RoleAuditor:        append([]perm{permAuditRead}, readAll...),
 	casefile.RoleAdmin: {permPersonsRead, permPersonsWrite, permDocumentsRead, permDocumentsWrite, permNotesRead,
 		permNotesWrite, permNotesAmend, permNotesScan, permTicketsRead, permTicketsRaise, permTicketsDecide,
-		permRetentionRead, permRetentionManage, permExportsManage, permAuditRead},
+		permRetentionRead, permRetentionManage, permExportsManage, permAuditRead, permTeamsRead, permTeamsManage,
+		permRestrictionsManage, permUsersManage, permTokensManage},
 }
 
 // allows reports whether role has p.

@@ -99,7 +99,7 @@ func (s *Server) listPersons(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, listOf(ps, next))
+	c.JSON(http.StatusOK, listOf(personItems(ps), next)) // restricted records the caller may not see: {id, restricted}
 }
 
 type involvementRequest struct {

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/auth"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
 )
@@ -26,12 +27,19 @@ import (
 // Config carries the services the API calls. Nil services leave their
 // routes answering 503, so that a partial wiring fails loudly.
 type Config struct {
-	Log     *slog.Logger
-	Tokens  casefile.TokenService
-	Persons casefile.PersonService
-	Audit   casefile.AuditService
-	Exports casefile.ExportService
-	Notes   *notes.Service
+	Log    *slog.Logger
+	Tokens casefile.TokenService
+	// Auth says who is calling (bearer token or session cookie); nil is
+	// bearer tokens only, checked against Tokens.
+	Auth *auth.Authenticator
+	// AuthHandler serves /auth/* (sign-in, callback, sign-out); nil leaves
+	// those routes answering 404.
+	AuthHandler http.Handler
+	Users       casefile.UserService
+	Persons     casefile.PersonService
+	Audit       casefile.AuditService
+	Exports     casefile.ExportService
+	Notes       *notes.Service
 	// OpenObject opens stored objects (documents, bundles) for download.
 	OpenObject OpenObject
 	// OpenRange opens bytes start..end (inclusive) of a stored object.
@@ -39,13 +47,20 @@ type Config struct {
 	Ingest    *ingest.Service
 	Tickets   casefile.TicketService
 	Retention casefile.RetentionStore
-	Policy    casefile.RetentionPolicy
+	// Access decides who may see which person's record (restricted
+	// records); Teams stores teams.
+	Access casefile.AccessService
+	Teams  casefile.TeamService
+	Policy casefile.RetentionPolicy
 	// Ready lists the backing services /readyz checks, by name.
 	Ready map[string]casefile.Pinger
 	// Registry collects metrics; nil makes a fresh one.
 	Registry *prometheus.Registry
 	// MaxUploadBytes bounds one uploaded file.
 	MaxUploadBytes int64
+	// SigningKeys lists the public keys that sign disclosure bundles'
+	// manifests, the current one marked (GET /v1/exports/signing-key).
+	SigningKeys func(ctx context.Context) ([]casefile.SigningKey, error)
 }
 
 // Server is the HTTP API.
@@ -57,10 +72,12 @@ type Server struct {
 	routes  []route
 }
 
-// route is one registered route with the permission it needs.
+// route is one registered route with the permission it needs and its
+// restricted-record decision (restrictions.go).
 type route struct {
 	Method, Path string
 	Perm         perm
+	Scope        scope
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -73,6 +90,9 @@ func New(cfg Config) *Server {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 		cfg.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	if cfg.Auth == nil {
+		cfg.Auth = &auth.Authenticator{Tokens: cfg.Tokens}
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, metrics: newHTTPMetrics(cfg.Registry)}
 	e := gin.New()
@@ -101,6 +121,15 @@ func New(cfg Config) *Server {
 	s.registerDocuments(v1)
 	s.registerTickets(v1)
 	s.registerRetention(v1)
+	s.registerAccess(v1)
+	s.registerIdentity(v1)
+	if cfg.AuthHandler != nil {
+		h := gin.WrapH(cfg.AuthHandler)
+		e.GET("/auth/login", h)
+		e.POST("/auth/login", h)
+		e.GET("/auth/callback", h)
+		e.POST("/auth/logout", h)
+	}
 	return s
 }
 
@@ -113,35 +142,43 @@ func (s *Server) Routes() []route { return s.routes }
 // handle registers an authenticated route needing p.
 func (s *Server) handle(g *gin.RouterGroup, method, path string, p perm, h gin.HandlerFunc) {
 	full := strings.TrimSuffix(g.BasePath(), "/") + path
-	s.routes = append(s.routes, route{method, full, p})
-	g.Handle(method, path, s.authorize(p), h)
+	sc := restrictionDecisions[method+" "+full] // "" fails TestEveryRouteHasARestrictionDecision
+	s.routes = append(s.routes, route{method, full, p, sc})
+	g.Handle(method, path, s.authorize(p), s.restrict(sc), h)
 }
 
-// authorize checks the bearer token and the role's permission, and puts the
-// actor into the request context for the audit log.
+// callerKey is where authorize leaves the caller for handlers.
+const callerKey = "casefile.caller"
+
+// authorize finds the caller (bearer token or session cookie), requires the
+// session's CSRF token on a state-changing request made with the cookie,
+// checks the role's permission, and puts the actor into the request context
+// for the audit log. Token and session callers meet the same matrix.
 func (s *Server) authorize(p perm) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		h := c.GetHeader("Authorization")
-		scheme, secret, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
-			c.Header("WWW-Authenticate", `Bearer realm="casefile"`)
-			s.respondError(c, casefile.Errorf(casefile.EUnauthorized, "unauthorized",
-				"Send an API token as Authorization: Bearer <token>; `casefile token create` makes one."))
-			return
-		}
-		actor, err := s.cfg.Tokens.Authenticate(c.Request.Context(), strings.TrimSpace(secret))
+		caller, err := s.cfg.Auth.Authenticate(c.Request)
 		if err != nil {
 			if casefile.ErrorKind(err) == casefile.EUnauthorized {
-				c.Header("WWW-Authenticate", `Bearer realm="casefile", error="invalid_token"`)
+				if c.GetHeader("Authorization") != "" {
+					c.Header("WWW-Authenticate", `Bearer realm="casefile", error="invalid_token"`)
+				} else {
+					c.Header("WWW-Authenticate", `Bearer realm="casefile"`)
+				}
 			}
 			s.respondError(c, err)
 			return
 		}
+		if err := auth.CheckCSRF(c.Request, caller); err != nil {
+			s.respondError(c, err)
+			return
+		}
+		actor := caller.Actor
 		if !allows(actor.Role, p) {
 			s.respondError(c, casefile.Errorf(casefile.EForbidden, "forbidden",
 				"The %s role may not do this (it needs %s).", actor.Role, p))
 			return
 		}
+		c.Set(callerKey, caller)
 		c.Request = c.Request.WithContext(casefile.WithActor(c.Request.Context(), actor))
 		c.Next()
 	}

@@ -51,6 +51,10 @@ func (s *Server) createTicket(c *gin.Context) {
 	}
 	t := &casefile.Ticket{Kind: req.Kind, TargetType: req.TargetType, TargetID: strings.ToLower(req.TargetID), Reason: strings.TrimSpace(req.Reason),
 		ToPersonID: req.ToPersonID, ReplacementNoteID: req.ReplacementNoteID, ReplacementDocumentID: req.ReplacementDocumentID}
+	if err := s.checkTicketPersons(c, t); err != nil { // restricted records (restrictions.go)
+		s.respondError(c, err)
+		return
+	}
 	if err := s.cfg.Tickets.CreateTicket(c.Request.Context(), t); err != nil {
 		s.respondError(c, err)
 		return
@@ -88,6 +92,10 @@ func (s *Server) listTickets(c *gin.Context) {
 	}
 	ts, next, err := s.cfg.Tickets.Tickets(c.Request.Context(), f)
 	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	if ts, err = s.visibleTickets(c, ts); err != nil { // restricted records: left out
 		s.respondError(c, err)
 		return
 	}

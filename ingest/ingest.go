@@ -674,11 +674,42 @@ func (s *Service) fromMSG(ctx context.Context, st *Staged, d *casefile.Document,
 			a.ContentType = "text/plain"
 			continue
 		}
-		if _, err := s.store(ctx, st, d, att.Filename, strings.ToLower(att.ContentType), bytes.NewReader(att.Data)); err != nil {
+		var body io.Reader = bytes.NewReader(att.Data)
+		var cut *cutReader
+		if att.Open != nil {
+			// Too large for memory: read from the compound file as it is
+			// stored. A damaged sector chain ends it with a warning.
+			cut = &cutReader{r: att.Open()}
+			body = cut
+		}
+		a, err := s.store(ctx, st, d, att.Filename, strings.ToLower(att.ContentType), body)
+		if err != nil {
 			return err
+		}
+		if a != nil && cut != nil && cut.err != nil {
+			a.ParseWarnings = append(a.ParseWarnings, fmt.Sprintf("the attachment could not be read to its end (%v); what was read is kept", cut.err))
 		}
 	}
 	return nil
+}
+
+// cutReader ends at the first error of r, keeping it: the bytes before it
+// are kept, and the error becomes a warning.
+type cutReader struct {
+	r   io.Reader
+	err error
+}
+
+func (c *cutReader) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, io.EOF
+	}
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF {
+		c.err = err
+		return n, io.EOF
+	}
+	return n, err
 }
 
 func renderMSG(m *msg.Message) string {

@@ -13,6 +13,7 @@ type outcome struct {
 	triggerDate    *casefile.Date
 	due            *casefile.Date
 	rank           int
+	action         string
 	why            string
 }
 
@@ -20,7 +21,7 @@ type outcome struct {
 // involvement with the longest outcome, its trigger and disposal date, and
 // whether any involvement is still open (then nothing may be destroyed).
 func (s *Schedule) Assess(p *casefile.Person) casefile.PersonRetention {
-	r := casefile.PersonRetention{PersonID: p.ID, Holds: []*casefile.Hold{}}
+	r := casefile.PersonRetention{PersonID: p.ID, Action: ActionDestroy, Holds: []*casefile.Hold{}}
 	if len(p.Involvements) == 0 {
 		r.Reason = "No involvements are recorded, so no retention rule applies yet; nothing will be destroyed."
 		return r
@@ -55,10 +56,13 @@ func (s *Schedule) Assess(p *casefile.Person) casefile.PersonRetention {
 	if pending != nil {
 		// A class whose date cannot be known yet (an open case counted from
 		// closure, an adoption with no order date) holds the whole record.
-		r.RecordClass, r.Trigger, r.TriggerDate, r.Reason = pending.class, pending.trigger, pending.triggerDate, pending.why
+		r.RecordClass, r.Trigger, r.TriggerDate, r.Action, r.Reason = pending.class, pending.trigger, pending.triggerDate, pending.action, pending.why
 		return r
 	}
-	r.RecordClass, r.Trigger, r.TriggerDate, r.DisposalDueOn, r.Reason = best.class, best.trigger, best.triggerDate, best.due, best.why
+	r.RecordClass, r.Trigger, r.TriggerDate, r.DisposalDueOn, r.Action, r.Reason = best.class, best.trigger, best.triggerDate, best.due, best.action, best.why
+	if r.Action == ActionReview {
+		r.Reason += " The schedule says review for this class: at the date a records officer decides; a run never destroys it."
+	}
 	if r.Open {
 		r.Reason += " An involvement is still open, so nothing is destroyed; past the date the record is reported for review."
 	}
@@ -73,7 +77,7 @@ func (s *Schedule) outcomeOf(kind string, invs []*casefile.Involvement, p *casef
 		// Becoming looked after moves the record onto the looked-after rule.
 		rule = s.byName[casefile.InvolvementLookedAfter]
 	}
-	o := &outcome{class: class, rank: s.byName[kind].Rank, trigger: rule.Trigger}
+	o := &outcome{class: class, rank: s.byName[kind].Rank, trigger: rule.Trigger, action: rule.Action}
 	lastClosure, open := lastEnded(invs)
 	dateOf := func(trigger string) (*casefile.Date, string) {
 		switch trigger {
@@ -185,7 +189,7 @@ func (p Policy) Schedule() []casefile.RetentionRule {
 		if r.LookedAfterRule {
 			period += "; the looked_after rule if the person was ever looked after"
 		}
-		out = append(out, casefile.RetentionRule{RecordClass: r.RecordClass, Period: period, Trigger: r.Trigger, Source: r.Source})
+		out = append(out, casefile.RetentionRule{RecordClass: r.RecordClass, Period: period, Trigger: r.Trigger, Action: r.Action, Source: r.Source})
 	}
 	return out
 }

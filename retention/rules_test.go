@@ -159,3 +159,38 @@ func TestLoadSchedule(t *testing.T) {
 		}
 	}
 }
+
+// Where the source says review (adoption_no_order when never looked after),
+// the position says review, not destroy; once the child was looked after
+// the looked-after rule (destroy at the date) applies.
+func TestReviewClassComesFromTheSchedule(t *testing.T) {
+	s := DefaultSchedule()
+	never := s.Assess(&casefile.Person{DateOfBirth: d("2015-01-01"),
+		Involvements: []*casefile.Involvement{inv("adoption_no_order", "2016-01-01", "2017-01-01")}})
+	if never.Action != ActionReview || never.DisposalDueOn == nil || !strings.Contains(never.Reason, "review") {
+		t.Fatalf("adoption_no_order, never looked after: %+v", never)
+	}
+	lac := s.Assess(&casefile.Person{DateOfBirth: d("2015-01-01"), Involvements: []*casefile.Involvement{
+		inv("adoption_no_order", "2016-01-01", "2017-01-01"), inv("looked_after", "2016-01-01", "2016-06-01")}})
+	if lac.Action != ActionDestroy {
+		t.Fatalf("adoption_no_order, looked after: %+v", lac)
+	}
+	eh := s.Assess(&casefile.Person{DateOfBirth: d("1990-01-01"), Involvements: []*casefile.Involvement{inv("early_help", "1995-01-01", "1996-01-01")}})
+	if eh.Action != ActionDestroy {
+		t.Fatalf("early help: %+v", eh)
+	}
+	var rules = map[string]string{}
+	for _, r := range (Policy{S: s}).Schedule() {
+		rules[r.RecordClass] = r.Action
+	}
+	if rules["adoption_no_order"] != "review" || rules["looked_after"] != "destroy" {
+		t.Fatalf("schedule actions: %v", rules)
+	}
+	if _, err := ParseSchedule([]byte(strings.Replace(string(defaultSchedule), "action: review", "action: shred", 1)), "x.yaml"); err == nil ||
+		!strings.Contains(err.Error(), `action "shred"`) {
+		t.Fatalf("bad action: %v", err)
+	}
+	if len(s.SHA256()) != 64 {
+		t.Fatalf("schedule sha256 %q", s.SHA256())
+	}
+}

@@ -20,6 +20,10 @@ type RunStore interface {
 	StartRun(ctx context.Context, id string) (*casefile.RetentionRun, error)
 	// PlanRun records the run's items once.
 	PlanRun(ctx context.Context, id string) error
+	// AwaitApproval stops a planned real run that is not yet approved at
+	// awaiting_approval with its disposal list; a run with nothing due, or
+	// already approved, comes back still running.
+	AwaitApproval(ctx context.Context, id string) (*casefile.RetentionRun, error)
 	// DestroyBatch settles up to limit due documents and notes, calling
 	// destroy for their objects; 0 means none are left.
 	DestroyBatch(ctx context.Context, runID string, limit int,
@@ -87,16 +91,18 @@ func (r *Runner) log() *slog.Logger {
 	return r.Log
 }
 
-// Execute carries out a run: plan it, then (for a real run) destroy what is
-// due in batches, then the identities of persons with nothing left, then
-// issue the certificate. Called again after an interruption it carries on:
-// what was destroyed stays destroyed and is never destroyed twice.
+// Execute carries out a run: plan it; a real run nobody has approved then
+// stops at awaiting_approval with its disposal list (the task ends there;
+// approval queues it again). An approved real run destroys what is due in
+// batches, then the identities of persons with nothing left, then issues
+// the certificate. Called again after an interruption it carries on: what
+// was destroyed stays destroyed and is never destroyed twice.
 func (r *Runner) Execute(ctx context.Context, runID string) (*casefile.RetentionRun, error) {
 	run, err := r.Store.StartRun(ctx, runID)
 	if err != nil {
 		return nil, err
 	}
-	if run.State != "running" {
+	if run.State != casefile.RunRunning {
 		return run, nil
 	}
 	start := time.Now()
@@ -107,7 +113,21 @@ func (r *Runner) Execute(ctx context.Context, runID string) (*casefile.Retention
 	if size <= 0 {
 		size = DefaultBatchSize
 	}
-	if !run.DryRun {
+	destroy := !run.DryRun
+	if !run.DryRun && run.ApprovedAt == nil {
+		run, err = r.Store.AwaitApproval(ctx, runID)
+		if err != nil {
+			return nil, fmt.Errorf("run %s: %w", runID, err)
+		}
+		if run.State == casefile.RunAwaitingApproval {
+			r.log().Info("retention run awaits approval", "run", runID, "due", run.Due, "held_back", run.HeldBack,
+				"review", run.Review, "approvals_required", run.ApprovalsRequired, "expires_at", run.ExpiresAt)
+			return run, nil
+		}
+		// Nothing is due: the run finishes, destroying nothing.
+		destroy = run.ApprovedAt != nil
+	}
+	if destroy {
 		for {
 			n, err := r.Store.DestroyBatch(ctx, runID, size, r.destroy)
 			if err != nil {

@@ -69,7 +69,7 @@ func newEnv(t *testing.T) *env {
 	db := testenv.Postgres(t)
 	db.SetRetentionPolicy(thirtyYears{})
 	st := testenv.S3(t)
-	ctx := casefile.WithActor(context.Background(), casefile.Actor{Name: "officer", Role: casefile.RoleRecordsOfficer})
+	ctx := casefile.WithActor(context.Background(), officer("officer"))
 	return &env{t: t, ctx: ctx, db: db, s3: st,
 		runner: &retention.Runner{Store: db, Blobs: st, BatchSize: 3, Log: testenv.Logger(t)},
 		sweep:  &retention.Sweeper{Store: db, Blobs: st, Log: testenv.Logger(t)}}
@@ -164,7 +164,23 @@ func (e *env) personState(id string) (status string, given *string, dob *time.Ti
 	return
 }
 
-// run creates a run as of asOf and carries it out.
+// settled moves every settle clock back beyond the settle period, as if
+// the dates and involvements had been recorded long ago.
+func settled(t *testing.T, db *postgres.DB) {
+	t.Helper()
+	if _, err := db.Pool().Exec(context.Background(), `UPDATE person_retention SET inputs_changed_at = inputs_changed_at - interval '400 days'
+		WHERE inputs_changed_at IS NOT NULL`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// officer is a records officer known by a token id, as the API makes them.
+func officer(name string) casefile.Actor {
+	return casefile.Actor{ID: uuid.Must(uuid.NewV7()).String(), Kind: casefile.ActorToken, Name: name, Role: casefile.RoleRecordsOfficer}
+}
+
+// run creates a run as of asOf and carries it out; a real run's disposal
+// list is approved by the env's officer.
 func (e *env) run(dry bool, asOf casefile.Date) *casefile.RetentionRun {
 	e.t.Helper()
 	r, err := e.db.CreateRun(e.ctx, dry, asOf)
@@ -175,10 +191,37 @@ func (e *env) run(dry bool, asOf casefile.Date) *casefile.RetentionRun {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	if done.State == casefile.RunAwaitingApproval {
+		if _, err := e.db.ApproveRun(e.ctx, r.ID); err != nil {
+			e.t.Fatal(err)
+		}
+		if done, err = e.runner.Execute(e.ctx, r.ID); err != nil {
+			e.t.Fatal(err)
+		}
+	}
 	if done.State != "done" {
 		e.t.Fatalf("run state %s", done.State)
 	}
 	return done
+}
+
+// approvedRun creates a real run as of asOf, plans it and has the env's
+// officer approve its list: the run is then ready to destroy.
+func (e *env) approvedRun(asOf casefile.Date) *casefile.RetentionRun {
+	e.t.Helper()
+	r, err := e.db.CreateRun(e.ctx, false, asOf)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	w, err := e.runner.Execute(e.ctx, r.ID)
+	if err != nil || w.State != casefile.RunAwaitingApproval {
+		e.t.Fatalf("run before approval: %+v %v", w, err)
+	}
+	a, err := e.db.ApproveRun(e.ctx, r.ID)
+	if err != nil || a.State != casefile.RunApproved {
+		e.t.Fatalf("approve: %+v %v", a, err)
+	}
+	return a
 }
 
 func (e *env) items(runID string) map[string]*casefile.RunItem {
@@ -297,8 +340,16 @@ func TestNothingDestroyedTheDayBeforeEverythingOnTheDay(t *testing.T) {
 			t.Errorf("certificate sha256 %s, want %s", it.SHA256, aDoc.SHA)
 		}
 	}
-	if c.ApprovedBy != "officer" || c.RunID != run.ID || len(c.SHA256) != 64 {
+	if c.ApprovedBy != "officer" || c.RunID != run.ID {
 		t.Errorf("certificate header: %+v", c)
+	}
+	// Its hash is the sha256 of its items' canonical JSON, recomputed here.
+	canon, err := json.Marshal(c.Items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(canon); c.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("certificate sha256 %s, but its items hash to %x", c.SHA256, sum)
 	}
 	// A second run finds nothing more to do.
 	again := e.run(false, due)
@@ -488,10 +539,7 @@ func TestKilledRunResumesWithoutDestroyingTwice(t *testing.T) {
 		n := e.note(p, "note on "+ref)
 		want = append(want, "note:"+n)
 	}
-	r, err := e.db.CreateRun(e.ctx, false, casefile.Today())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := e.approvedRun(casefile.Today())
 	// First attempt: one batch commits, the second dies after S3 deleted.
 	crash := &retention.Runner{Store: e.db, Blobs: &crashingBlobs{Blobs: e.s3, after: 1}, BatchSize: 3}
 	if _, err := crash.Execute(e.ctx, r.ID); err == nil {
@@ -578,16 +626,7 @@ func TestHoldPlacedAfterPlanningIsRespected(t *testing.T) {
 	e := newEnv(t)
 	a := e.person("A", casefile.Today().AddDays(-3))
 	d := e.document(a, "letter")
-	r, err := e.db.CreateRun(e.ctx, false, casefile.Today())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.db.StartRun(e.ctx, r.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.db.PlanRun(e.ctx, r.ID); err != nil {
-		t.Fatal(err)
-	}
+	r := e.approvedRun(casefile.Today()) // planned and approved
 	if err := e.db.CreateHold(e.ctx, &casefile.Hold{Name: "late", Reason: "r", PersonIDs: []string{a.ID}}); err != nil {
 		t.Fatal(err)
 	}
@@ -704,8 +743,54 @@ func TestExportBundlesGoWithTheRecord(t *testing.T) {
 		t.Fatalf("destroyed %d, bundle versions %d", run.Destroyed, e.versions(key))
 	}
 	var state string
-	if err := e.db.Pool().QueryRow(e.ctx, "SELECT state FROM exports WHERE person_id = $1", a.ID).Scan(&state); err != nil || state != "failed" {
+	if err := e.db.Pool().QueryRow(e.ctx, "SELECT state FROM exports WHERE person_id = $1", a.ID).Scan(&state); err != nil || state != "withdrawn" {
 		t.Fatalf("export state %q %v", state, err)
+	}
+}
+
+// Bundles still being built (queued, or running in a worker) when the record
+// is destroyed go with it too: a running one finishes withdrawn (its
+// download answers 410) and a queued one is never built.
+func TestBundlesBeingBuiltGoWithTheRecord(t *testing.T) {
+	e := newEnv(t)
+	a := e.person("A", casefile.Today().AddDays(-1))
+	e.document(a, "letter")
+	queued, err := e.db.CreateExport(e.ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running, err := e.db.CreateExport(e.ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.StartExport(e.ctx, running.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.run(false, casefile.Today())
+	if st, _, _ := e.personState(a.ID); st != "destroyed" {
+		t.Fatalf("person %s", st)
+	}
+	for _, id := range []string{queued.ID, running.ID} {
+		if got, err := e.db.Export(e.ctx, id); err != nil || got.State != "withdrawn" || !strings.Contains(got.Error, "destroyed") {
+			t.Fatalf("bundle being built when the record was destroyed: %+v %v", got, err)
+		}
+	}
+	// The worker that was building finishes after the destruction.
+	key := "exports/" + running.ID + ".zip"
+	if _, err := e.s3.Put(e.ctx, key, bytes.NewReader([]byte("PK bundle")), 9, "application/zip", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.FinishExport(e.ctx, running.ID, key, 9, "x", "y", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.db.ExportObject(e.ctx, running.ID); casefile.ErrorCode(err) != "export_withdrawn" {
+		t.Fatalf("download of a bundle finished after its record was destroyed: %v", err)
+	}
+	if keys, err := e.db.RetiredBundles(e.ctx); err != nil || len(keys) != 1 || keys[0] != key {
+		t.Fatalf("bundles left to destroy: %v %v", keys, err)
+	}
+	if _, err := e.db.StartExport(e.ctx, queued.ID); casefile.ErrorKind(err) != casefile.EConflict {
+		t.Fatalf("starting a queued bundle of a destroyed record: %v", err)
 	}
 }
 
@@ -727,7 +812,7 @@ func (c *crashingObjects) DestroyMany(ctx context.Context, keys []string) (map[s
 // TestInterruptedRunResumes: a run that stops half-way resumes on the next
 // delivery, destroys everything due exactly once, and certifies it once.
 func TestInterruptedRunResumes(t *testing.T) {
-	ctx := casefile.WithActor(context.Background(), casefile.Actor{Name: "records.officer", Role: casefile.RoleRecordsOfficer})
+	ctx := casefile.WithActor(context.Background(), officer("records.officer"))
 	db, store := testenv.Postgres(t), testenv.S3(t)
 	db.SetRetentionPolicy(retention.Policy{S: retention.DefaultSchedule()})
 	dob := casefile.DateOf(time.Now().UTC().AddDate(-31, 0, 0))
@@ -754,6 +839,7 @@ func TestInterruptedRunResumes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	settled(t, db) // the involvement was recorded long ago
 	run, err := db.CreateRun(ctx, false, casefile.Today())
 	if err != nil {
 		t.Fatal(err)
@@ -761,6 +847,12 @@ func TestInterruptedRunResumes(t *testing.T) {
 	payload, _ := json.Marshal(retention.RunPayload{RunID: run.ID})
 	objs := &crashingObjects{Store: store, crashAfter: 1}
 	eng := &retention.Runner{Store: db, Blobs: objs, BatchSize: 10}
+	if err := eng.Handle(ctx, payload); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ApproveRun(ctx, run.ID); err != nil {
+		t.Fatal(err)
+	}
 	if err := eng.Handle(ctx, payload); casefile.ErrorKind(err) != casefile.EUnavailable {
 		t.Fatalf("interrupted run returned %v", err)
 	}
@@ -826,10 +918,7 @@ func TestRunFailedOnItsLastAttemptIsMarkedFailed(t *testing.T) {
 	p := e.person("F", casefile.Today().AddDays(-5))
 	e.document(p, "letter one")
 	e.document(p, "letter two")
-	r, err := e.db.CreateRun(e.ctx, false, casefile.Today())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := e.approvedRun(casefile.Today())
 	payload := []byte(`{"run_id":"` + r.ID + `"}`)
 	failing := &crashingBlobs{Blobs: e.s3, after: 0}
 	last := false

@@ -8,7 +8,9 @@
 package retention
 
 import (
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -90,21 +92,36 @@ type Alternative struct {
 
 // Rule is one record class's rule.
 type Rule struct {
-	RecordClass     string        `yaml:"record_class" json:"record_class"`
-	Period          string        `yaml:"period" json:"period"`
-	Trigger         string        `yaml:"trigger" json:"trigger"`
-	Rank            int           `yaml:"rank" json:"rank"`
-	LookedAfterRule bool          `yaml:"looked_after_rule" json:"looked_after_rule"`
-	Source          string        `yaml:"source" json:"source"`
-	Alternatives    []Alternative `yaml:"alternatives" json:"alternatives"`
-	period          Period
+	RecordClass     string `yaml:"record_class" json:"record_class"`
+	Period          string `yaml:"period" json:"period"`
+	Trigger         string `yaml:"trigger" json:"trigger"`
+	Rank            int    `yaml:"rank" json:"rank"`
+	LookedAfterRule bool   `yaml:"looked_after_rule" json:"looked_after_rule"`
+	Source          string `yaml:"source" json:"source"`
+	// Action is what happens at the date: destroy (the default), or review,
+	// where the source says a person decides (the record goes to the review
+	// queue and is never destroyed by a run).
+	Action       string        `yaml:"action" json:"action"`
+	Alternatives []Alternative `yaml:"alternatives" json:"alternatives"`
+	period       Period
 }
 
 // Schedule is the set of rules in force, one per record class.
 type Schedule struct {
 	Rules  []*Rule `yaml:"rules" json:"rules"`
 	byName map[string]*Rule
+	sha256 string
 }
+
+// Actions a rule can take at its date.
+const (
+	ActionDestroy = "destroy"
+	ActionReview  = "review"
+)
+
+// SHA256 is the hash of the schedule's file: what
+// CASEFILE_RETENTION_SCHEDULE_CONFIRM names to accept a change.
+func (s *Schedule) SHA256() string { return s.sha256 }
 
 // DefaultSchedule is the schedule that ships with casefile.
 func DefaultSchedule() *Schedule {
@@ -133,6 +150,8 @@ func ParseSchedule(b []byte, name string) (*Schedule, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	s.byName = map[string]*Rule{}
+	sum := sha256.Sum256(b)
+	s.sha256 = hex.EncodeToString(sum[:])
 	for i, r := range s.Rules {
 		where := fmt.Sprintf("%s: rule %d (%s)", name, i+1, r.RecordClass)
 		if !casefile.ValidInvolvementKind(r.RecordClass) {
@@ -148,6 +167,13 @@ func ParseSchedule(b []byte, name string) (*Schedule, error) {
 		r.period = p
 		if !validTrigger(r.Trigger) {
 			return nil, fmt.Errorf("%s: trigger %q is not one of date_of_birth, date_of_death, closure, adoption_order", where, r.Trigger)
+		}
+		switch r.Action {
+		case "":
+			r.Action = ActionDestroy
+		case ActionDestroy, ActionReview:
+		default:
+			return nil, fmt.Errorf("%s: action %q is not destroy or review", where, r.Action)
 		}
 		if strings.TrimSpace(r.Source) == "" {
 			return nil, fmt.Errorf("%s: source is required: say which statute or policy sets the period", where)

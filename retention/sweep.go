@@ -20,6 +20,8 @@ type SweepStore interface {
 	PendingRetainUntil(ctx context.Context, today casefile.Date, after string, limit int) ([]casefile.LockChange, error)
 	MarkRetainUntil(ctx context.Context, cs []casefile.LockChange) error
 	LiveRun(ctx context.Context) (string, error)
+	// ExpireRuns closes disposal lists not approved in time.
+	ExpireRuns(ctx context.Context) (int, error)
 	CreateRun(ctx context.Context, dryRun bool, asOf casefile.Date) (*casefile.RetentionRun, error)
 }
 
@@ -67,7 +69,8 @@ type SweepReport struct {
 	Assessed    int    // persons assessed again
 	LegalHolds  int    // objects whose legal hold changed
 	RetainUntil int    // objects whose retain-until moved later
-	RunID       string // the real run started, if any
+	Expired     int    // disposal lists closed because nobody approved them in time
+	RunID       string // the real run started, if any (it stops at awaiting_approval)
 	LiveRunID   string // the run already under way, if one was
 }
 
@@ -89,8 +92,10 @@ func (s *Sweeper) HandleSync(ctx context.Context, _ []byte) error {
 }
 
 // Sweep is the daily work: assess every person again (the schedule may have
-// changed), bring legal holds and retain-until dates into line, then start a
-// real run as of today unless one is under way. Two sweeps never overlap.
+// changed), bring legal holds and retain-until dates into line, expire
+// disposal lists nobody approved in time, then start a real run as of today
+// unless one is under way. The run stops at awaiting_approval with its
+// disposal list: the system never approves. Two sweeps never overlap.
 func (s *Sweeper) Sweep(ctx context.Context) (*SweepReport, error) {
 	rep := &SweepReport{}
 	release, ok, err := s.Store.TryLock(ctx, sweepLockKey)
@@ -112,6 +117,9 @@ func (s *Sweeper) Sweep(ctx context.Context) (*SweepReport, error) {
 	if rep.RetainUntil, err = s.SyncRetainUntil(ctx); err != nil {
 		return nil, err
 	}
+	if rep.Expired, err = s.Store.ExpireRuns(ctx); err != nil {
+		return nil, err
+	}
 	if rep.LiveRunID, err = s.Store.LiveRun(ctx); err != nil {
 		return nil, err
 	}
@@ -128,7 +136,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (*SweepReport, error) {
 		}
 	}
 	s.log().Info("retention sweep done", "assessed", rep.Assessed, "legal_holds", rep.LegalHolds,
-		"retain_until", rep.RetainUntil, "run", rep.RunID, "live_run", rep.LiveRunID)
+		"retain_until", rep.RetainUntil, "expired", rep.Expired, "run", rep.RunID, "live_run", rep.LiveRunID)
 	return rep, nil
 }
 

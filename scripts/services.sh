@@ -4,8 +4,12 @@
 #   scripts/services.sh up         install what is missing, start what is stopped, wait until each answers
 #   scripts/services.sh status     say what answers where; exit 1 when something does not
 #   scripts/services.sh down       stop the S3 server that `up` started from this clone
-#   scripts/services.sh test-deps  what `make test` needs besides the services: a C compiler for -race, and
-#                                  the server binaries the outage tests start privately (internal/testenv)
+#   scripts/services.sh test-deps  what `make test` needs besides the services: a C compiler for -race, the
+#                                  server binaries the outage tests start privately, the OpenID provider the
+#                                  sign-in tests start (internal/testenv), and Debian's chromium for the web
+#                                  pages' browser tests
+#   scripts/services.sh assets     npm ci (the lock file's pinned versions), then copies the stylesheets, scripts
+#                                  and images the web pages use into web/assets/dist, which the binary embeds
 #
 # PostgreSQL (127.0.0.1:5432, user postgres without a password) and Redis (127.0.0.1:6379) come from apt and are
 # shared with everything else on the machine, so `down` leaves them running. The S3 server is versitygw (or MinIO
@@ -25,6 +29,7 @@ s3_server=${CASEFILE_S3_SERVER:-versitygw}
 s3_pidfile=$data/s3.pid
 s3_log=$data/s3.log
 versitygw_module=github.com/versity/versitygw/cmd/versitygw@v1.8.0
+oidc_module=github.com/zitadel/oidc/v3/example/server@v3.52.0
 minio_module=github.com/minio/minio@latest
 
 say() { printf 'services: %s\n' "$*" >&2; }
@@ -92,6 +97,25 @@ go_tool() {
 		mkdir -p "$bindir"
 		# Without GOFLAGS: flags meant for casefile's own module (-mod=vendor, say) break go install pkg@version.
 		GOBIN=$bindir GOFLAGS='' go install "$2" >&2 || die "could not build $1 with go install $2"
+	fi
+	printf '%s\n' "$bin"
+}
+
+# oidc_provider_bin prints the path of the OpenID provider that the sign-in tests start on loopback (the example
+# server of zitadel/oidc, an OpenID-certified library), building it the first time. go install names it "server", so
+# it is built in a directory of its own and moved to a name that says what it is.
+oidc_provider_bin() {
+	local bin=$bindir/zitadel-oidc-example tmp
+	if [ ! -x "$bin" ]; then
+		say "building the test OpenID provider ($oidc_module) into $bindir; only the first time, about a minute"
+		mkdir -p "$bindir"
+		tmp=$(mktemp -d)
+		if ! GOBIN=$tmp GOFLAGS='' go install "$oidc_module" >&2; then
+			rm -rf "$tmp"
+			die "could not build the test OpenID provider with go install $oidc_module"
+		fi
+		mv "$tmp/server" "$bin"
+		rm -rf "$tmp"
 	fi
 	printf '%s\n' "$bin"
 }
@@ -319,9 +343,41 @@ test_deps() {
 	# The outage tests start PostgreSQL, Redis and versitygw servers of their own.
 	pg_installed || missing+=(postgresql)
 	command -v redis-server >/dev/null || missing+=(redis-server)
+	# The web pages' journeys run in a real browser (chromedp drives it).
+	[ -x /usr/bin/chromium ] || missing+=(chromium)
 	[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 	[ "$(go env CGO_ENABLED)" = 1 ] || die "go test -race needs cgo, but CGO_ENABLED is 0: unset it"
 	[ -n "${CASEFILE_TEST_S3_BIN:-}" ] || versitygw_bin >/dev/null
+	# The sign-in tests sign in through a real OpenID provider of their own.
+	[ -n "${CASEFILE_TEST_OIDC_BIN:-}" ] || oidc_provider_bin >/dev/null
+}
+
+## Web assets
+
+# web_assets installs the pinned npm packages when the lock file changed and copies what the pages use into
+# web/assets/dist. GOV.UK's own typeface (GDS Transport) is for GOV.UK services only: a council's pages use the
+# fallback (Arial), so the font files are not copied and their @font-face rules are taken out.
+web_assets() {
+	command -v npm >/dev/null || apt_install nodejs npm
+	local stamp=$root/node_modules/.package-lock.json
+	if [ ! -f "$stamp" ] || [ "$root/package-lock.json" -nt "$stamp" ]; then
+		say "npm ci (the pinned govuk-frontend, @ministryofjustice/frontend, axe-core)"
+		(cd "$root" && npm ci --no-audit --no-fund --loglevel=error >&2) || die "npm ci failed"
+		touch "$stamp"
+	fi
+	local dist=$root/web/assets/dist govuk=$root/node_modules/govuk-frontend/dist/govuk
+	local moj=$root/node_modules/@ministryofjustice/frontend/moj
+	[ "$dist/.copied" -nt "$stamp" ] && return 0
+	find "$dist" -mindepth 1 -not -name README.md -delete
+	mkdir -p "$dist/images"
+	sed -e 's/@font-face{font-family:GDS Transport;[^}]*}//g' -e 's/GDS Transport,//g' \
+		"$govuk/govuk-frontend.min.css" >"$dist/govuk-frontend.min.css"
+	sed -e 's/GDS Transport,//g' "$moj/moj-frontend.min.css" >"$dist/moj-frontend.min.css"
+	cp "$govuk/govuk-frontend.min.js" "$dist/govuk-frontend.min.js"
+	cp "$govuk/assets/images/"*.svg "$govuk/assets/images/favicon.ico" "$dist/images/"
+	cp "$moj/assets/images/"icon-*.svg "$dist/images/"
+	touch "$dist/.copied"
+	say "web assets copied into web/assets/dist"
 }
 
 [[ $s3_endpoint =~ ^[^:/]+:[0-9]+$ ]] || die "CASEFILE_S3_ENDPOINT must be host:port, like 127.0.0.1:9000, not '$s3_endpoint'"
@@ -340,5 +396,6 @@ up)
 down) s3_down ;;
 status) status ;;
 test-deps) test_deps ;;
-*) die "usage: scripts/services.sh up|down|status|test-deps" ;;
+assets) web_assets ;;
+*) die "usage: scripts/services.sh up|down|status|test-deps|assets" ;;
 esac

@@ -31,10 +31,10 @@ type Processor struct {
 	// this delivery fails; the ticket is then marked failed, so that ICT sees
 	// it rather than a ticket approved for ever. Nil means never final.
 	FinalAttempt func(ctx context.Context) bool
-	// AfterRemoval, when set, runs once a removal is done: the removal
-	// withdrew the person's export bundles, and this destroys them.
-	AfterRemoval func(ctx context.Context) error
-	Log          *slog.Logger
+	// AfterWithdrawal, when set, runs once a removal or re-index is done:
+	// the ticket withdrew the person's export bundles, and this destroys them.
+	AfterWithdrawal func(ctx context.Context) error
+	Log             *slog.Logger
 	// afterMark, when set, runs between marking a document removed and
 	// destroying its objects (tests use it to simulate a crash there).
 	afterMark func() error
@@ -62,10 +62,10 @@ func (p *Processor) Handle(ctx context.Context, payload []byte) error {
 	}
 	err = p.carryOut(ctx, t)
 	if err == nil {
-		if t.Kind == casefile.TicketRemoval && p.AfterRemoval != nil {
-			// The export bundles the removal withdrew go too; what cannot be
-			// destroyed now is left to the exports' sweep.
-			if err := p.AfterRemoval(ctx); err != nil {
+		if t.Kind != casefile.TicketReopen && p.AfterWithdrawal != nil {
+			// The export bundles the removal or re-index withdrew go too;
+			// what cannot be destroyed now is left to the exports' sweep.
+			if err := p.AfterWithdrawal(ctx); err != nil {
 				p.log().Warn("withdrawn export bundles not destroyed yet; the sweep will", "ticket_id", t.ID, "err", err)
 			}
 		}

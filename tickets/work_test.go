@@ -118,7 +118,7 @@ func (f *fixture) actions() map[string]int {
 }
 
 func (f *fixture) processor() *Processor {
-	return &Processor{Store: f.db, Blobs: destroyer{f.store}, AfterRemoval: f.exports(0).DestroyRetired}
+	return &Processor{Store: f.db, Blobs: destroyer{f.store}, AfterWithdrawal: f.exports(0).DestroyRetired}
 }
 
 // exports is the export service as the worker has it, keeping bundles for keep (0: for ever).
@@ -311,29 +311,33 @@ func TestWorkerRefusesWhatChangedSinceRaised(t *testing.T) {
 	f := newFixture(t)
 	p := f.processor()
 
-	// A re-index of a note removed in the meantime.
+	// A re-index of a note destroyed in the meantime (a retention run: no
+	// ticket can remove it while the re-index is live).
 	n := f.note(f.amy, "contact", "Saw Bob.")
 	ri := &casefile.Ticket{Kind: casefile.TicketReindex, TargetType: "note", TargetID: n, ToPersonID: &f.bob, Reason: "wrong child"}
 	if err := f.db.CreateTicket(f.ctx, ri); err != nil {
 		t.Fatal(err)
 	}
-	// One live re-index per target.
-	dup := &casefile.Ticket{Kind: casefile.TicketReindex, TargetType: "note", TargetID: n, ToPersonID: &f.bob, Reason: "again"}
-	if err := f.db.CreateTicket(f.ctx, dup); casefile.ErrorCode(err) != "ticket_exists" {
-		t.Fatalf("second live re-index: %v", err)
-	}
-	rm := f.approved(&casefile.Ticket{Kind: casefile.TicketRemoval, TargetType: "note", TargetID: n, Reason: "pasted"})
-	if err := p.Handle(f.ctx, payload(rm.ID)); err != nil {
-		t.Fatal(err)
+	// One live ticket per target.
+	for _, dup := range []*casefile.Ticket{
+		{Kind: casefile.TicketReindex, TargetType: "note", TargetID: n, ToPersonID: &f.bob, Reason: "again"},
+		{Kind: casefile.TicketRemoval, TargetType: "note", TargetID: n, Reason: "pasted"},
+	} {
+		if err := f.db.CreateTicket(f.ctx, dup); casefile.ErrorCode(err) != "ticket_exists" {
+			t.Fatalf("a %s beside a live re-index: %v", dup.Kind, err)
+		}
 	}
 	if _, err := f.db.ApproveTicket(f.ict, ri.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.Pool().Exec(f.ctx, "UPDATE notes SET status = 'destroyed', destroyed_at = now() WHERE id = $1", n); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Handle(f.ctx, payload(ri.ID)); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.ticket(ri.ID); got.State != casefile.TicketFailed || !strings.Contains(got.Error, "target_not_active") {
-		t.Fatalf("re-index of a removed note: %s %q", got.State, got.Error)
+		t.Fatalf("re-index of a destroyed note: %s %q", got.State, got.Error)
 	}
 
 	// A re-index of a document onto a record that already holds the same file.

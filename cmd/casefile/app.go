@@ -9,14 +9,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/council/casefile"
-	"github.com/council/casefile/anchor"
 	"github.com/council/casefile/httpapi"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
@@ -28,12 +27,18 @@ import (
 
 // app holds the wired services of one process.
 type app struct {
-	cfg     *config
-	log     *slog.Logger
-	db      *postgres.DB
-	s3      *s3.Store
-	workers *workers.Workers
-	policy  retention.Policy
+	cfg *config
+	log *slog.Logger
+	db  *postgres.DB
+	s3  *s3.Store
+	// anchorS3 is the bucket as the anchor credential sees it (s3 when
+	// there is no separate one).
+	anchorS3 *s3.Store
+	workers  *workers.Workers
+	policy   retention.Policy
+
+	ingestOnce sync.Once
+	ingest     *ingest.Service
 }
 
 // loadSchedule returns the retention schedule in force: the file named by
@@ -87,6 +92,11 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		db.Close()
 		return nil, fmt.Errorf("CASEFILE_S3_ENDPOINT (%s): %w", cfg.S3Endpoint, err)
 	}
+	anchors, err := openAnchorStore(cctx, cfg, store)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	w := workers.New(workers.Config{
 		Redis:       cfg.redisOpt(),
 		Queue:       cfg.WorkerQueue,
@@ -109,7 +119,8 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	} else if n > 0 {
 		log.Warn("removed files left in the spool directory", "dir", cfg.SpoolDir, "files", n)
 	}
-	a := &app{cfg: cfg, log: log, db: db, s3: store, workers: w, policy: retention.Policy{S: schedule}}
+	db.SetAdoptionTeam(cfg.AdoptionTeam)
+	a := &app{cfg: cfg, log: log, db: db, s3: store, anchorS3: anchors, workers: w, policy: retention.Policy{S: schedule}}
 	return a, nil
 }
 
@@ -133,23 +144,34 @@ func (a *app) close() {
 func (a *app) api() *httpapi.Server {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	authn := a.authenticator()
 	return httpapi.New(httpapi.Config{
 		Log:            a.log,
 		Tokens:         a.db,
+		Auth:           authn,
+		AuthHandler:    a.authHandler(authn),
+		Users:          a.db,
 		Persons:        a.db,
 		Audit:          anchoredAudit{a.db, a.anchorer()},
 		Exports:        a.db,
-		Notes:          &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db)},
+		Notes:          a.notesService(),
 		OpenObject:     a.openObject,
 		OpenRange:      a.openRange,
 		Ingest:         a.ingestService(),
 		Tickets:        a.db,
 		Retention:      a.db,
+		Access:         a.db,
+		Teams:          a.db,
 		Policy:         a.policy,
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
 		Registry:       reg,
 		MaxUploadBytes: a.cfg.MaxUploadBytes,
+		SigningKeys:    a.signingKeys,
 	})
+}
+
+func (a *app) notesService() *notes.Service {
+	return &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db)}
 }
 
 // noRetention stores an object with no Object Lock retention (copies such as
@@ -225,7 +247,11 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		if err != nil {
 			return fmt.Errorf("CASEFILE_HTTP_ADDR: listen on %s: %w", cfg.HTTPAddr, err)
 		}
-		srv := &http.Server{Handler: a.api(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		h, err := a.handler()
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		log.Info("casefile API listening", "addr", ln.Addr().String())
 		running++
@@ -262,94 +288,6 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		}
 	}
 	return first
-}
-
-// bootstrapToken creates the first admin token on an empty database, so that
-// a new user can call the API straight after `make run`.
-func bootstrapToken(ctx context.Context, a *app, stdout io.Writer) error {
-	n, err := a.db.CountTokens(ctx)
-	if err != nil || n > 0 {
-		return err
-	}
-	ctx = casefile.WithActor(ctx, casefile.SystemActor("bootstrap"))
-	_, secret, err := a.db.CreateToken(ctx, "bootstrap-admin", casefile.RoleAdmin)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, "casefile: this is a new database, so an admin token was created. It is shown only this once; keep it safe.")
-	fmt.Fprintln(stdout, "casefile: make more with: casefile token create --name NAME --role practitioner|manager|ict|records_officer|auditor|admin")
-	fmt.Fprintln(stdout, secret)
-	return nil
-}
-
-func cmdTokenCreate(ctx context.Context, cfg *config, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("token create", stderr)
-	name := fs.String("name", "", "whose token this is, or what it is for")
-	role := fs.String("role", "", "practitioner, manager, ict, records_officer, auditor or admin")
-	if err := fs.Parse(args); err != nil {
-		return exitError(2)
-	}
-	if *name == "" || *role == "" {
-		fmt.Fprintln(stderr, "casefile token create: --name and --role are both required")
-		return exitError(2)
-	}
-	if !casefile.ValidRole(casefile.Role(*role)) {
-		fmt.Fprintf(stderr, "casefile token create: unknown role %q; use practitioner, manager, ict, records_officer, auditor or admin\n", *role)
-		return exitError(2)
-	}
-	db, err := openDB(ctx, cfg, newLogger(cfg, stderr))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		return err
-	}
-	user := os.Getenv("USER")
-	if user == "" {
-		user = "operator"
-	}
-	ctx = casefile.WithActor(ctx, casefile.Actor{Name: "cli:" + user, Role: casefile.RoleAdmin})
-	t, secret, err := db.CreateToken(ctx, *name, casefile.Role(*role))
-	if err != nil {
-		return errors.New(casefile.ErrorMessage(err))
-	}
-	fmt.Fprintf(stdout, "created token %s for %q with role %s; it is shown only this once:\n", t.ID, t.Name, t.Role)
-	fmt.Fprintln(stdout, secret)
-	return nil
-}
-
-func cmdAuditVerify(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
-	db, err := openDB(ctx, cfg, newLogger(cfg, stderr))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	v, err := db.VerifyAudit(ctx)
-	if err != nil {
-		return err
-	}
-	anchorNote := ""
-	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	store, err := s3.Open(cctx, cfg.s3Config(), nil)
-	if err == nil {
-		err = (&anchor.Anchorer{Store: db, Objects: s3.Anchors{S: store}}).Check(ctx, v)
-	}
-	switch {
-	case err != nil:
-		anchorNote = "; the anchors in the bucket were NOT checked (" + casefile.ErrorMessage(err) + ")"
-	case v.AnchoredAt != nil:
-		anchorNote = "; it matches the anchor kept in the bucket on " + v.AnchoredAt.UTC().Format(time.RFC3339)
-	default:
-		anchorNote = "; no anchor in the bucket yet"
-	}
-	if !v.OK {
-		fmt.Fprintf(stdout, "audit log BROKEN at event %d of %d: %s\n", *v.FirstBadSeq, v.Events, v.Problem)
-		return exitError(1)
-	}
-	fmt.Fprintf(stdout, "audit log intact: %d events, hash chain verified%s\n", v.Events, anchorNote)
-	return nil
 }
 
 var (

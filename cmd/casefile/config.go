@@ -7,12 +7,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // the council's time zone, wherever the binary runs
 
 	"github.com/hibiken/asynq"
 	"github.com/robfig/cron/v3"
 
+	"github.com/council/casefile"
+	"github.com/council/casefile/auth"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/storage/s3"
+	"github.com/council/casefile/web"
 )
 
 // config is every setting, read from the environment once, in cmd only.
@@ -41,8 +45,35 @@ type config struct {
 	PprofAddr         string // empty: no profiling listener
 	ExportKeepDays    int    // 0: bundles are kept until their record is destroyed
 	PDFFontDir        string // where DejaVu Sans is; without it the PDF chronology is Latin-1 only
+	CouncilName       string // shown on every page
+	CouncilColour     string // the pages' header colour, #rrggbb
+	Timezone          *time.Location
+	Phase             string // a phase banner on the pages ("beta"), or none
 	SpoolDir          string // large emails spooled for parsing (unlinked at once); cleaned at start
 	BackupNote        string // the operator's statement of how long backups and archived WAL keep content (on certificates)
+
+	// Audit anchors (package anchor): locked in compliance mode unless
+	// governance is chosen, written with their own credential when one is set.
+	AnchorLockMode    string
+	AnchorLock        time.Duration // how long each anchor is locked
+	AnchorS3AccessKey string
+	AnchorS3SecretKey string
+
+	// ExportSigningKeyFile is a PEM Ed25519 private key that signs bundles'
+	// manifests; empty: a key casefile generates and keeps in the database.
+	ExportSigningKeyFile string
+	AdoptionTeam         string // a team's name or id: recording an adoption involvement restricts the record to it
+
+	// Sign-in (#11).
+	PublicURL        *url.URL // where browsers reach casefile; the callback is {PublicURL}/auth/callback
+	OIDCIssuer       string   // empty: single sign-on off, the sign-in form takes an API token
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCRolesClaim   string
+	OIDCRoleMap      map[string]casefile.Role
+	SessionIdle      time.Duration
+	SessionMax       time.Duration
+	AccessContact    string // whom a user without a role is told to ask
 }
 
 // configError names the variable that is wrong, so that start-up fails with
@@ -74,9 +105,22 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		LogLevel:          get("CASEFILE_LOG_LEVEL", "info"),
 		PprofAddr:         get("CASEFILE_PPROF_ADDR", ""),
 		PDFFontDir:        get("CASEFILE_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"),
+		CouncilName:       get("CASEFILE_COUNCIL_NAME", "Children's Services"),
+		CouncilColour:     get("CASEFILE_COUNCIL_COLOUR", "#0b0c0c"),
+		Phase:             get("CASEFILE_PHASE", ""),
 		SpoolDir:          get("CASEFILE_SPOOL_DIR", ingest.DefaultSpoolDir()),
 		BackupNote:        get("CASEFILE_BACKUP_NOTE", ""),
+		AdoptionTeam:      get("CASEFILE_ADOPTION_TEAM", ""),
 	}
+	if !web.ValidColour(c.CouncilColour) {
+		return nil, &configError{"CASEFILE_COUNCIL_COLOUR", fmt.Sprintf("must be a colour like #1d70b8, got %q", c.CouncilColour)}
+	}
+	tz := get("CASEFILE_TIMEZONE", "Europe/London")
+	loc, lerr := time.LoadLocation(tz)
+	if lerr != nil {
+		return nil, &configError{"CASEFILE_TIMEZONE", fmt.Sprintf("%q is not a time zone (such as Europe/London): %v", tz, lerr)}
+	}
+	c.Timezone = loc
 	var err error
 	if err := checkHostPort("CASEFILE_HTTP_ADDR", c.HTTPAddr); err != nil {
 		return nil, err
@@ -148,6 +192,12 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			return nil, err
 		}
 	}
+	if err := loadSignIn(c, get); err != nil {
+		return nil, err
+	}
+	if err := c.loadTrust(get); err != nil {
+		return nil, err
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -193,6 +243,73 @@ func validBucket(b string) bool {
 func (c *config) s3Config() s3.Config {
 	return s3.Config{Endpoint: c.S3Endpoint, AccessKey: c.S3AccessKey, SecretKey: c.S3SecretKey,
 		Bucket: c.S3Bucket, Secure: c.S3Secure, Region: c.S3Region}
+}
+
+// loadSignIn reads the sign-in settings: the public URL, the OpenID Connect
+// provider (all of issuer, client id and secret, or none), the role claim
+// and map, and the session timeouts.
+func loadSignIn(c *config, get func(string, string) string) error {
+	raw := get("CASEFILE_PUBLIC_URL", "http://127.0.0.1:8080")
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" ||
+		u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return &configError{"CASEFILE_PUBLIC_URL", fmt.Sprintf("must be where browsers reach casefile, like https://casefile.example.gov.uk (no path), got %q", raw)}
+	}
+	u.Path = ""
+	c.PublicURL = u
+	c.OIDCIssuer = get("CASEFILE_OIDC_ISSUER", "")
+	c.OIDCClientID = get("CASEFILE_OIDC_CLIENT_ID", "")
+	c.OIDCClientSecret = get("CASEFILE_OIDC_CLIENT_SECRET", "")
+	c.OIDCRolesClaim = get("CASEFILE_OIDC_ROLES_CLAIM", "roles")
+	c.AccessContact = get("CASEFILE_ACCESS_CONTACT", "")
+	if c.OIDCIssuer != "" {
+		iu, err := url.Parse(c.OIDCIssuer)
+		if err != nil || iu.Host == "" || (iu.Scheme != "https" && !(iu.Scheme == "http" && loopback(iu.Hostname()))) {
+			return &configError{"CASEFILE_OIDC_ISSUER", fmt.Sprintf("must be the provider's https issuer URL, e.g. https://login.microsoftonline.com/{tenant-id}/v2.0, got %q", c.OIDCIssuer)}
+		}
+		if strings.EqualFold(iu.Host, "login.microsoftonline.com") {
+			switch strings.ToLower(strings.Trim(strings.Split(strings.Trim(iu.Path, "/"), "/")[0], "/")) {
+			case "common", "organizations", "consumers":
+				return &configError{"CASEFILE_OIDC_ISSUER", fmt.Sprintf("%q is Entra ID's multi-tenant endpoint, whose ID tokens name each tenant as issuer and fail the issuer check: use https://login.microsoftonline.com/{your tenant id}/v2.0", c.OIDCIssuer)}
+			}
+		}
+		if c.OIDCClientID == "" {
+			return &configError{"CASEFILE_OIDC_CLIENT_ID", "must be set when CASEFILE_OIDC_ISSUER is (the application (client) id registered at the provider)"}
+		}
+		if c.OIDCClientSecret == "" {
+			return &configError{"CASEFILE_OIDC_CLIENT_SECRET", "must be set when CASEFILE_OIDC_ISSUER is (a client secret of the registered application)"}
+		}
+	}
+	if c.OIDCRoleMap, err = auth.ParseRoleMap(get("CASEFILE_OIDC_ROLE_MAP", "")); err != nil {
+		return &configError{"CASEFILE_OIDC_ROLE_MAP", err.Error()}
+	}
+	if c.SessionIdle, err = durationSetting(get, "CASEFILE_SESSION_IDLE", "30m", time.Minute, 24*time.Hour); err != nil {
+		return err
+	}
+	if c.SessionMax, err = durationSetting(get, "CASEFILE_SESSION_MAX", "10h", time.Minute, 7*24*time.Hour); err != nil {
+		return err
+	}
+	if c.SessionIdle > c.SessionMax {
+		return &configError{"CASEFILE_SESSION_IDLE", fmt.Sprintf("%s is longer than CASEFILE_SESSION_MAX (%s)", c.SessionIdle, c.SessionMax)}
+	}
+	return nil
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func durationSetting(get func(string, string) string, name, def string, lo, hi time.Duration) (time.Duration, error) {
+	v := get(name, def)
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		return 0, &configError{name, fmt.Sprintf("must be a duration from %s to %s, like 30m or 10h, got %q", lo, hi, v)}
+	}
+	return d, nil
 }
 
 // redisOpt is how the workers and the queue reach Redis: one server, or the

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 )
@@ -27,6 +28,11 @@ func TestBadSettingsFailWithOneLineNamingTheVariable(t *testing.T) {
 		"CASEFILE_LOG_LEVEL":          "loud",
 		"CASEFILE_PPROF_ADDR":         "6060",
 		"CASEFILE_EXPORT_KEEP_DAYS":   "a month",
+		"CASEFILE_PUBLIC_URL":         "casefile.example/path",
+		"CASEFILE_OIDC_ISSUER":        "https://login.microsoftonline.com/common/v2.0",
+		"CASEFILE_OIDC_ROLE_MAP":      "Casefile.Boss=boss",
+		"CASEFILE_SESSION_IDLE":       "forever",
+		"CASEFILE_SESSION_MAX":        "0s",
 		"CASEFILE_REDIS_SENTINELS":    "sentinel-a:26379,sentinel-b",
 	}
 	for name, value := range cases {
@@ -42,6 +48,31 @@ func TestBadSettingsFailWithOneLineNamingTheVariable(t *testing.T) {
 				t.Fatalf("%s=%q: %v", name, value, err)
 			}
 		})
+	}
+}
+
+func TestOIDCNeedsClientIDAndSecret(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"CASEFILE_OIDC_ISSUER": "https://login.microsoftonline.com/0b4c1a3e-0000-4000-8000-000000000001/v2.0"}, "CASEFILE_OIDC_CLIENT_ID: "},
+		{map[string]string{"CASEFILE_OIDC_ISSUER": "https://idp.example", "CASEFILE_OIDC_CLIENT_ID": "x"}, "CASEFILE_OIDC_CLIENT_SECRET: "},
+		{map[string]string{"CASEFILE_OIDC_ISSUER": "http://idp.example"}, "CASEFILE_OIDC_ISSUER: "},
+		{map[string]string{"CASEFILE_SESSION_IDLE": "11h"}, "CASEFILE_SESSION_IDLE: "},
+	} {
+		_, err := loadConfig(func(k string) string { return c.env[k] })
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: %v, want %s...", c.env, err, c.want)
+		}
+	}
+	cfg, err := loadConfig(func(k string) string {
+		return map[string]string{"CASEFILE_OIDC_ISSUER": "http://localhost:9998/", "CASEFILE_OIDC_CLIENT_ID": "web",
+			"CASEFILE_OIDC_CLIENT_SECRET": "secret", "CASEFILE_OIDC_ROLE_MAP": "Casefile.Practitioner=practitioner, Casefile.Admin=admin"}[k]
+	})
+	if err != nil || cfg.OIDCRoleMap["Casefile.Admin"] != "admin" || cfg.OIDCRolesClaim != "roles" || cfg.SessionIdle != 30*time.Minute ||
+		cfg.SessionMax != 10*time.Hour || cfg.PublicURL.String() != "http://127.0.0.1:8080" {
+		t.Fatalf("loopback issuer: %+v %v", cfg, err)
 	}
 }
 

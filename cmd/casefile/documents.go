@@ -9,8 +9,14 @@ import (
 	"github.com/council/casefile/storage/s3"
 )
 
+// ingestService is the one ingest service of the process: the API and the
+// pages share it, and so its bound on uploads streaming at once.
 func (a *app) ingestService() *ingest.Service {
-	return &ingest.Service{Store: a.db, Blobs: s3.Blobs{S: a.s3}, MaxBytes: a.cfg.MaxUploadBytes, Log: a.log, SpoolDir: a.cfg.SpoolDir}
+	a.ingestOnce.Do(func() {
+		a.ingest = &ingest.Service{Store: a.db, Blobs: s3.Blobs{S: a.s3}, MaxBytes: a.cfg.MaxUploadBytes, Log: a.log,
+			SpoolDir: a.cfg.SpoolDir}
+	})
+	return a.ingest
 }
 
 func (a *app) openRange(ctx context.Context, key string, start, end int64) (io.ReadCloser, int64, error) {

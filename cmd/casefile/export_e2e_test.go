@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,7 +105,8 @@ func TestExportBundleEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := s.cli("export", "verify", path)
-	if err != nil || !strings.Contains(out, "intact") {
+	if err != nil || !strings.Contains(out, "intact") || !strings.Contains(out, "signed by the service's key") ||
+		!strings.Contains(out, "matches its export.build audit event") {
 		t.Fatalf("export verify: %v %s", err, out)
 	}
 
@@ -122,7 +127,7 @@ func TestExportBundleEndToEnd(t *testing.T) {
 		names = append(names, n)
 	}
 	want := []string{"chronology.html", "chronology.pdf", "documents/001-Re_contact_arrangements.eml",
-		"documents/001-Re_contact_arrangements.eml.attachments/01-plan.pdf", "manifest.json"}
+		"documents/001-Re_contact_arrangements.eml.attachments/01-plan.pdf", "manifest.json", "manifest.sig"}
 	for _, w := range want {
 		if _, ok := files[w]; !ok {
 			t.Errorf("bundle lacks %s; has %v", w, names)
@@ -148,12 +153,52 @@ func TestExportBundleEndToEnd(t *testing.T) {
 		t.Errorf("manifest: %.300s", files["manifest.json"])
 	}
 
-	// Tampering with one byte is caught.
-	bad := bytes.Replace(r.Body, []byte("%PDF-1.4 plan"), []byte("%PDF-1.4 plaN"), 1)
-	badPath := filepath.Join(t.TempDir(), "bad.zip")
-	os.WriteFile(badPath, bad, 0o600) //nolint:errcheck
-	if out, err := s.cli("export", "verify", badPath); err == nil || !strings.Contains(out, "plan.pdf") {
+	// Tampering with one byte is caught by the manifest: the entry is
+	// rewritten with a valid CRC, so the zip itself reads cleanly and it is
+	// the manifest comparison that catches it.
+	tamper := func(name string, b []byte) []byte {
+		if strings.HasSuffix(name, "plan.pdf") {
+			return bytes.Replace(b, []byte("%PDF-1.4 plan"), []byte("%PDF-1.4 plaN"), 1)
+		}
+		return b
+	}
+	bad := rewriteBundle(t, r.Body, tamper, false, nil)
+	if out, err := s.cli("export", "verify", writeBundle(t, bad)); err == nil || !strings.Contains(out, "plan.pdf: sha256") ||
+		!strings.Contains(out, "manifest says") {
 		t.Fatalf("verify of a tampered bundle: %v %s", err, out)
+	}
+	// The same edit with the manifest recomputed to match: the manifest's
+	// signature no longer holds.
+	resigned := rewriteBundle(t, r.Body, tamper, true, nil)
+	if out, err := s.cli("export", "verify", writeBundle(t, resigned)); err == nil || !strings.Contains(out, "signature") {
+		t.Fatalf("verify of an edited bundle with a recomputed manifest: %v %s", err, out)
+	}
+	// And signed again with a key of the forger's own: not the service's key.
+	_, forger, _ := ed25519.GenerateKey(nil)
+	forged := rewriteBundle(t, r.Body, tamper, true, forger)
+	if out, err := s.cli("export", "verify", writeBundle(t, forged)); err == nil || !strings.Contains(out, "not the service's") {
+		t.Fatalf("verify of an edited bundle signed with another key: %v %s", err, out)
+	}
+	// The untouched bundle verifies against the key the service publishes,
+	// also given explicitly, with no service at all.
+	key := s.must(200, "GET", "/v1/exports/signing-key", s.token("practitioner"), nil)
+	keyID, _ := key["key_id"].(string)
+	if !strings.HasPrefix(keyID, "ed25519:") || !strings.Contains(out, keyID) {
+		t.Fatalf("signing key %v; verify said %s", key, out)
+	}
+	pemFile := filepath.Join(t.TempDir(), "casefile.pub")
+	os.WriteFile(pemFile, []byte(key["public_key_pem"].(string)), 0o600) //nolint:errcheck
+	var vout, verr bytes.Buffer
+	if err := run(context.Background(), []string{"export", "verify", "--key", pemFile, path}, func(string) string { return "" }, &vout, &verr); err != nil ||
+		!strings.Contains(vout.String(), "intact") || !strings.Contains(vout.String(), keyID) {
+		t.Fatalf("verify with --key and no service: %v %s %s", err, vout.String(), verr.String())
+	}
+	vout.Reset()
+	if err := run(context.Background(), []string{"export", "verify", "--key", pemFile, writeBundle(t, forged)}, func(string) string { return "" }, &vout, &verr); err == nil {
+		t.Fatalf("verify of a forged bundle with --key: %s", vout.String())
+	}
+	if out, err := s.cli("export", "signing-key"); err != nil || !strings.Contains(out, keyID) || !strings.Contains(out, "BEGIN PUBLIC KEY") {
+		t.Fatalf("casefile export signing-key: %v %s", err, out)
 	}
 
 	// The export and its download are audited.
@@ -168,4 +213,72 @@ func TestExportBundleEndToEnd(t *testing.T) {
 			t.Errorf("audit lacks %s: %v", a, actions)
 		}
 	}
+}
+
+func writeBundle(t *testing.T, b []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "bundle.zip")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// rewriteBundle writes the bundle again entry by entry (valid CRCs), with
+// edit applied to each entry's bytes; with remanifest, the manifest's sizes
+// and sha256s are recomputed to match, and with signer the manifest is
+// signed again with it (the old signature kept otherwise).
+func rewriteBundle(t *testing.T, body []byte, edit func(string, []byte) []byte, remanifest bool, signer ed25519.PrivateKey) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := map[string][]byte{}
+	var order []string
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries[f.Name] = edit(f.Name, b)
+		order = append(order, f.Name)
+	}
+	if remanifest {
+		var m map[string]any
+		if err := json.Unmarshal(entries["manifest.json"], &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range m["files"].([]any) {
+			f := f.(map[string]any)
+			b := entries[f["path"].(string)]
+			sum := sha256.Sum256(b)
+			f["sha256"], f["size"] = hex.EncodeToString(sum[:]), len(b)
+		}
+		entries["manifest.json"], _ = json.MarshalIndent(m, "", "  ")
+		if signer != nil {
+			pub := signer.Public().(ed25519.PublicKey)
+			id := sha256.Sum256(pub)
+			entries["manifest.sig"], _ = json.Marshal(map[string]string{"algorithm": "ed25519",
+				"key_id": "ed25519:" + hex.EncodeToString(id[:8]), "signature": base64.StdEncoding.EncodeToString(ed25519.Sign(signer, entries["manifest.json"]))})
+		}
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, name := range order {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(entries[name]) //nolint:errcheck
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }

@@ -39,12 +39,18 @@ Usage:
   casefile serve                                   run the HTTP API
   casefile worker                                  run the background workers and scheduler
   casefile run                                     migrate, then API + workers + scheduler
-  casefile token create --name NAME --role ROLE    create an API token (printed once)
-  casefile audit verify                            verify the audit log's hash chain and its latest anchor
+  casefile token create --name NAME --role ROLE [--expires 90d]
+                                                   create an API token (printed once; it expires, by default in 90 days)
+  casefile token list                              list tokens: role, expiry, last use, revoked or not
+  casefile token revoke ID                         end a token now (and the browser sessions made with it)
+  casefile audit verify                            verify the audit log's hash chain and every anchor
   casefile audit anchor                            keep the audit log's heads in the bucket now
   casefile notes import --csv FILE                 import legacy case notes
   casefile notes scan [--raise-tickets]            find stored notes with pasted emails
-  casefile export verify BUNDLE.zip                check a disclosure bundle against its manifest
+  casefile export verify [--key PUB.pem] BUNDLE.zip check a disclosure bundle against its manifest, the manifest
+                                                   against the service's signature, and (with the service's
+                                                   database) the bundle against its export.build audit event
+  casefile export signing-key                      print the public key that signs disclosure bundles
 
 Configuration is read from CASEFILE_* environment variables; see README.md.
 `
@@ -62,10 +68,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	case "export":
 		if len(rest) > 0 && rest[0] == "verify" {
-			return cmdExportVerify(rest[1:], stdout, stderr)
+			return cmdExportVerify(ctx, rest[1:], getenv, stdout, stderr)
 		}
-		fmt.Fprint(stderr, usage)
-		return exitError(2)
+		if len(rest) == 0 || rest[0] != "signing-key" {
+			fmt.Fprint(stderr, usage)
+			return exitError(2)
+		}
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -81,9 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "run":
 		return cmdServe(ctx, cfg, stdout, stderr, modeRun)
 	case "token":
-		if len(rest) > 0 && rest[0] == "create" {
-			return cmdTokenCreate(ctx, cfg, rest[1:], stdout, stderr)
-		}
+		return cmdToken(ctx, cfg, rest, stdout, stderr)
 	case "audit":
 		if len(rest) > 0 && rest[0] == "verify" {
 			return cmdAuditVerify(ctx, cfg, stdout, stderr)
@@ -91,6 +97,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if len(rest) > 0 && rest[0] == "anchor" {
 			return cmdAuditAnchor(ctx, cfg, stdout, stderr)
 		}
+	case "export":
+		return cmdExportSigningKey(ctx, cfg, stdout, stderr)
 	case "notes":
 		if len(rest) > 0 {
 			switch rest[0] {

@@ -18,7 +18,7 @@ func cliActor() casefile.Actor {
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		name = u.Username
 	}
-	return casefile.Actor{Name: "cli:" + name, Role: casefile.RoleAdmin}
+	return casefile.Actor{Kind: casefile.ActorCLI, Name: "cli:" + name, Role: casefile.RoleAdmin}
 }
 
 // cmdNotesImport imports a legacy notes export: every row is checked first,

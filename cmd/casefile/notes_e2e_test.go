@@ -23,7 +23,7 @@ func TestCaseNotesEndToEnd(t *testing.T) {
 		"body": "Visited Amy at her placement; seen alone in her room."})
 	call := s.must(201, "POST", url, prac, map[string]any{"type": "telephone_call", "occurred_at": "2026-03-01T09:00:00Z",
 		"body": "Emailed school re attendance, awaiting reply. Spoke to the head about attendance of 80%."})
-	if visit["recorded_at"] == "" || visit["author"] != "test-practitioner" || visit["versions"] != float64(1) {
+	if !filled(visit, "recorded_at") || visit["author"] != "test-practitioner" || visit["versions"] != float64(1) {
 		t.Fatalf("note = %v", visit)
 	}
 	// recorded_at is the server's, whatever the caller sends.
@@ -193,7 +193,7 @@ func TestCaseNotesEndToEnd(t *testing.T) {
 		t.Fatalf("notes scan --raise-tickets: %v %s", err, out)
 	}
 	again := s.must(200, "POST", "/v1/notes/scan?raise_tickets=true", ict, nil)
-	if f := again["findings"].([]any)[0].(map[string]any); again["tickets_raised"] != float64(0) || f["ticket_id"] == "" || f["ticket_created"] == true {
+	if f := again["findings"].([]any)[0].(map[string]any); again["tickets_raised"] != float64(0) || !filled(f, "ticket_id") || f["ticket_created"] == true {
 		t.Fatalf("second scan raising tickets = %v", again)
 	}
 	if r := s.do("POST", "/v1/notes/scan?raise_tickets=maybe", ict, nil); r.Status != 400 {

@@ -31,5 +31,5 @@ func (a *app) registerTasks() {
 
 func (a *app) ticketProcessor() *tickets.Processor {
 	return &tickets.Processor{Store: a.db, Blobs: s3.Blobs{S: a.s3}, FinalAttempt: workers.FinalAttempt, Log: a.log,
-		AfterRemoval: a.exportService().DestroyRetired}
+		AfterWithdrawal: a.exportService().DestroyRetired}
 }

@@ -80,6 +80,12 @@ var errTooBig = errors.New("exceeds the read limit")
 // declared size is untrusted: it is checked against the file size and the
 // remaining read budget before anything is allocated.
 func (p *parser) readStream(n *node) ([]byte, error) {
+	return p.readStreamMax(n, MaxPropertyBytes)
+}
+
+// readStreamMax is readStream reading at most max bytes (the rest is
+// dropped with an error saying so).
+func (p *parser) readStreamMax(n *node, max int64) (_ []byte, err error) {
 	if n.read {
 		return n.data, nil
 	}
@@ -93,6 +99,14 @@ func (p *parser) readStream(n *node) ([]byte, error) {
 	}
 	if size > p.size {
 		return nil, fmt.Errorf("stream %s claims %d bytes in a %d-byte file", n.name, size, p.size)
+	}
+	if size > max {
+		size = max
+		defer func() {
+			if err == nil {
+				err = fmt.Errorf("stream %s of %d bytes: only its first %d bytes were read", n.name, n.file.Size, size)
+			}
+		}()
 	}
 	if size > p.budget {
 		return nil, fmt.Errorf("stream %s (%d bytes) %w", n.name, size, errTooBig)
@@ -122,6 +136,59 @@ func readAt(f *mscfb.File, buf []byte) (n int, err error) {
 	n, err = f.ReadAt(buf, 0)
 	if errors.Is(err, io.EOF) && n == len(buf) {
 		err = nil
+	}
+	return n, err
+}
+
+// openStream gives a stream node's content as a reader, for data too large
+// to hold in memory. The read budget is taken now, as readStream does.
+func (p *parser) openStream(n *node) (func() io.Reader, error) {
+	size := n.file.Size
+	if size > p.size {
+		return nil, fmt.Errorf("stream %s claims %d bytes in a %d-byte file", n.name, size, p.size)
+	}
+	if size > p.budget {
+		return nil, fmt.Errorf("stream %s (%d bytes) %w", n.name, size, errTooBig)
+	}
+	p.budget -= size
+	f := n.file
+	return func() io.Reader { return &streamReader{f: f, size: size} }, nil
+}
+
+// streamReader reads a stream from its start, in order (mscfb's ReadAt
+// walks the sector chain from the start at every call), recovering from
+// panics in mscfb for the same reason as newReader.
+type streamReader struct {
+	f       *mscfb.File
+	size, n int64
+	started bool
+}
+
+func (r *streamReader) Read(b []byte) (n int, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			n, err = 0, fmt.Errorf("compound file reader failed: %v", p)
+		}
+	}()
+	if !r.started {
+		r.started = true
+		if _, err := r.f.Seek(0, 0); err != nil {
+			return 0, err
+		}
+	}
+	if r.n >= r.size {
+		return 0, io.EOF
+	}
+	b = b[:min(int64(len(b)), r.size-r.n)]
+	n, err = r.f.Read(b)
+	r.n += int64(n)
+	if errors.Is(err, io.EOF) && r.n < r.size {
+		err = io.ErrUnexpectedEOF
+	} else if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	if n == 0 && err == nil {
+		err = io.ErrUnexpectedEOF
 	}
 	return n, err
 }

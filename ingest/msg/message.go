@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/council/casefile/ingest/internal/mapi"
 	"strings"
+	"unicode/utf8"
 )
 
 // parser holds the limits shared by a file and the messages embedded in it.
@@ -12,6 +13,7 @@ type parser struct {
 	size        int64 // file size: no stream can be larger
 	budget      int64 // bytes that may still be read from streams
 	attachments int   // attachments kept so far, at every depth
+	inMemory    int64 // attachment bytes held in memory so far
 	warnings    int
 	dropped     int
 }
@@ -23,6 +25,21 @@ func (p *parser) warn(m *Message, format string, args ...any) {
 	}
 	p.warnings++
 	m.Warnings = append(m.Warnings, fmt.Sprintf(format, args...))
+}
+
+// capText cuts a text field to MaxTextBytes (at a character boundary),
+// with a warning: subjects, names and identifiers are shown in lists and
+// titles, and a sender can make them any length.
+func (p *parser) capText(m *Message, what string, v *string) {
+	if len(*v) <= MaxTextBytes {
+		return
+	}
+	n := MaxTextBytes
+	for n > 0 && !utf8.RuneStart((*v)[n]) {
+		n--
+	}
+	p.warn(m, "%s of %d bytes cut to its first %d", what, len(*v), n)
+	*v = (*v)[:n]
 }
 
 // Attachment methods (PidTagAttachMethod).
@@ -87,6 +104,12 @@ func (p *parser) message(n *node, depth int) *Message {
 		m.InReplyTo = hdr.get("In-Reply-To")
 	}
 	m.From = sender(s, hdr)
+	p.capText(m, "subject", &m.Subject)
+	p.capText(m, "message class", &m.MessageClass)
+	p.capText(m, "message ID", &m.MessageID)
+	p.capText(m, "in-reply-to", &m.InReplyTo)
+	p.capText(m, "sender name", &m.From.Name)
+	p.capText(m, "sender address", &m.From.Email)
 
 	dropping := false
 	for _, k := range sortedKids(n) {
@@ -232,6 +255,8 @@ func (p *parser) recipient(m *Message, n *node, cp uint32) {
 		s.str(pidTagSMTPAddress),
 		smtpIf(s.str(pidTagAddressType), s.str(pidTagEmailAddress)),
 	)
+	p.capText(m, "recipient name", &a.Name)
+	p.capText(m, "recipient address", &a.Email)
 	typ, ok := s.long(pidTagRecipientType)
 	switch typ & 0xF {
 	case recipCc:
@@ -263,6 +288,8 @@ func (p *parser) attachment(m *Message, n *node, cp uint32, depth, num int) Atta
 	if a.Filename == "" {
 		a.Filename = fmt.Sprintf(generatedName, num)
 	}
+	p.capText(m, "attachment content type", &a.ContentType)
+	p.capText(m, "attachment content ID", &a.ContentID)
 	method, _ := s.long(pidTagAttachMethod)
 	flags, _ := s.long(pidTagAttachFlags)
 	a.Inline = s.boolean(pidTagAttachmentHidden) || flags&attachFlagMHTMLRef != 0 ||
@@ -284,8 +311,22 @@ func (p *parser) attachment(m *Message, n *node, cp uint32, depth, num int) Atta
 		// picture) stored as a compound-file storage, not as bytes.
 		s.warn("OLE object attachment %q not extracted", a.Filename)
 	default:
-		if b, ok := s.stream(pidTagAttachDataBinary, ptBinary); ok {
+		if n, ok := s.streams[tag(pidTagAttachDataBinary, ptBinary)]; ok && n.file != nil && !n.read &&
+			p.inMemory+n.file.Size > MaxInMemory {
+			// Too large to hold with the others: read when wanted.
+			n.read = true
+			open, err := p.openStream(n)
+			if err != nil {
+				s.warn("property %04X%04X: %v", pidTagAttachDataBinary, ptBinary, err)
+			}
+			a.Open = open
+		} else if ok {
+			b, err := p.readStreamMax(n, MaxInMemory)
+			if err != nil {
+				s.warn("property %04X%04X: %v", pidTagAttachDataBinary, ptBinary, err)
+			}
 			a.Data = b
+			p.inMemory += int64(len(b))
 		} else if method == attachByValue {
 			s.warn("attachment %q has no data", a.Filename)
 		}

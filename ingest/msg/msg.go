@@ -27,6 +27,17 @@ const (
 	MaxDepth       = 8       // nesting of embedded messages below the top one
 	MaxTotalSize   = 1 << 30 // bytes read from streams, whatever the file size
 	maxWarnings    = 200     // a wrecked file must not grow the warning list without end
+	// MaxInMemory bounds the attachment bytes one Parse holds in memory;
+	// attachments past it are given as Attachment.Open, read from the file
+	// when the caller wants them, so that a large .msg costs no more memory
+	// than a small one.
+	MaxInMemory = 32 << 20
+	// MaxPropertyBytes bounds what is read of any other stream (bodies,
+	// headers, property tables); the rest is dropped with a warning.
+	MaxPropertyBytes = 4 << 20
+	// MaxTextBytes bounds the subject, names, addresses and identifiers
+	// (cut with a warning); bodies are bounded by MaxPropertyBytes.
+	MaxTextBytes = 2000
 	// budgetSlack is read budget beyond the file size. Legitimate streams
 	// occupy distinct sectors and so add up to less than the file; only
 	// streams sharing sectors, which hostile files can make, add up to more.
@@ -65,6 +76,10 @@ type Attachment struct {
 	// refers to.
 	Inline bool
 	Data   []byte
+	// Open, when not nil, reads the data of an attachment too large to
+	// hold in memory (see MaxInMemory); Data is then nil. It reads from the
+	// io.ReaderAt given to Parse, which must stay open until it is done.
+	Open func() io.Reader
 	// Message is the parsed embedded message for PR_ATTACH_METHOD 5; Data is
 	// then nil.
 	Message *Message

@@ -3,6 +3,7 @@ package msg
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -41,7 +42,28 @@ func parseFile(t testing.TB, name string) (*Message, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Parse(f, st.Size())
+	c := &countingReaderAt{r: f}
+	m, err := Parse(c, st.Size())
+	// Cheap whatever the file claims: Parse reads each sector about once
+	// (the directory twice), so what it reads is bounded by the file's size,
+	// not by the sizes and counts written inside it. This stands in for a
+	// time limit, which would flake on a loaded machine.
+	if limit := 2*st.Size() + budgetSlack; c.n > limit {
+		t.Errorf("%s: Parse read %d bytes of a %d-byte file, over %d", name, c.n, st.Size(), limit)
+	}
+	return m, err
+}
+
+// countingReaderAt counts the bytes read through it.
+type countingReaderAt struct {
+	r io.ReaderAt
+	n int64
+}
+
+func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.n += int64(n)
+	return n, err
 }
 
 // TestCorpus parses every file copied from Apache POI's test-data/hsmf. The
@@ -314,11 +336,7 @@ func TestCorpus(t *testing.T) {
 	for _, tt := range tests {
 		seen[tt.file] = true
 		t.Run(tt.file, func(t *testing.T) {
-			start := time.Now()
 			m, err := parseFile(t, tt.file)
-			if d := time.Since(start); d > 5*time.Second {
-				t.Errorf("parse took %v", d)
-			}
 			if tt.err {
 				if err == nil || !errors.Is(err, ErrNotMSG) || m != nil {
 					t.Fatalf("Parse = %v, %v; want an ErrNotMSG error", m, err)
@@ -488,7 +506,8 @@ func TestTruncated(t *testing.T) {
 }
 
 // TestHostileCorpus checks that the fuzzer-made files from POI are handled
-// quickly and without large allocations.
+// cheaply: parseFile bounds the bytes read, and the allocations are bounded
+// here (no wall-clock limit: it would flake under -race on a busy machine).
 func TestHostileCorpus(t *testing.T) {
 	files, _ := filepath.Glob("testdata/clusterfuzz-*.msg")
 	if len(files) != 3 {
@@ -498,14 +517,10 @@ func TestHostileCorpus(t *testing.T) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		start := time.Now()
 		for range 10 {
 			parseFile(t, filepath.Base(name))
 		}
 		runtime.ReadMemStats(&after)
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("%s: 10 parses took %v", name, d)
-		}
 		if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
 			t.Errorf("%s: 10 parses allocated %d bytes", name, n)
 		}

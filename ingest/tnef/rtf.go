@@ -15,6 +15,10 @@ const (
 
 // rtfPrebuf is the dictionary's initial content defined by [MS-OXRTFCP]
 // 2.1.2.1; references into it let short RTF headers compress well.
+// maxRTFPrealloc bounds the output buffer allocated before decoding, whatever
+// the header declares; a larger body grows it as it decodes.
+const maxRTFPrealloc = 64 << 10
+
 const rtfPrebuf = "{\\rtf1\\ansi\\mac\\deff0\\deftab720{\\fonttbl;}" +
 	"{\\f0\\fnil \\froman \\fswiss \\fmodern \\fscript \\fdecor MS Sans SerifSymbolArialTimes New RomanCourier" +
 	"{\\colortbl\\red0\\green0\\blue0\r\n\\par \\pard\\plain\\f0\\fs20\\b\\i\\u\\tab\\tx"
@@ -24,7 +28,8 @@ var errRTFShort = errors.New("shorter than its 16-byte header")
 // decompressRTF expands a PidTagRtfCompressed value. It returns what it
 // could decode together with an error describing any damage. The output is
 // capped at limit bytes and at the header's raw size, and its buffer is
-// sized by what the input can produce rather than by the header's claim.
+// sized by the header's raw size up to maxRTFPrealloc, growing past that
+// only as real output arrives.
 func decompressRTF(b []byte, limit int) ([]byte, error) {
 	if len(b) < 16 {
 		return nil, errRTFShort
@@ -58,9 +63,11 @@ func decompressRTF(b []byte, limit int) ([]byte, error) {
 	if got := ^crc32.Update(0xFFFFFFFF, crc32.IEEETable, in); got != crc && warn == nil {
 		warn = fmt.Errorf("CRC 0x%08X, header says 0x%08X", got, crc)
 	}
-	// Each control byte governs at most 8 references of 2 bytes, each
-	// yielding at most 17 bytes: the output cannot exceed 8 times the input.
-	out := make([]byte, 0, min(limit, 8*len(in)+16))
+	// The buffer is sized by the declared raw size (limit is no larger),
+	// bounded: sizing it by what the input could expand to (8 times) made
+	// every stream allocate that much, whatever it held. A larger body
+	// grows it as it decodes.
+	out := make([]byte, 0, min(limit, maxRTFPrealloc))
 	var dict [4096]byte
 	copy(dict[:], rtfPrebuf)
 	wp := len(rtfPrebuf)

@@ -491,3 +491,11 @@ func (db *DB) restrictToAdoptionTeam(ctx context.Context, tx pgx.Tx, personID st
 	return db.appendAudit(ctx, tx, auditEntry{Action: "access.restrict", TargetType: "restriction", TargetID: id,
 		PersonID: personID, Details: d})
 }
+
+// restricted reports whether the record has a live restriction (shown to
+// those who may see it, so that they know to take care).
+func restricted(ctx context.Context, tx pgx.Tx, personID string) (bool, error) {
+	var ok bool
+	err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM restrictions WHERE person_id = $1 AND ended_at IS NULL)", personID).Scan(&ok)
+	return ok, err
+}

@@ -109,6 +109,12 @@ func TestRestrictedRecordIsOpenOnlyToNamedTeamsUsersOwnerAndBreakGlass(t *testin
 	if err != nil || len(list) != 1 || list[0].Restricted || list[0].FamilyName != "Pond" {
 		t.Fatalf("member's list: %+v %v", list, err)
 	}
+	if got, err := db.Person(as(member, casefile.RolePractitioner), p.ID); err != nil || !got.Restricted {
+		t.Fatalf("member's read does not say the record is restricted: %+v %v", got, err)
+	}
+	if got, err := db.Person(actorCtx(), open.ID); err != nil || got.Restricted {
+		t.Fatalf("an open record reads as restricted: %+v %v", got, err)
+	}
 	vis, err := db.VisiblePersons(as(outsider, casefile.RolePractitioner), []string{p.ID, open.ID})
 	if err != nil || vis[p.ID] || !vis[open.ID] {
 		t.Fatalf("VisiblePersons: %v %v", vis, err)

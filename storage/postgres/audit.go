@@ -31,6 +31,7 @@ const genesisHash = "00000000000000000000000000000000000000000000000000000000000
 // auditEntry is what the caller of appendAudit says; the rest is filled in.
 type auditEntry struct {
 	Actor      string // who; empty: the actor in the context
+	ActorID    string // the user's or token's id, when Actor is given
 	Action     string
 	TargetType string
 	TargetID   string
@@ -43,6 +44,9 @@ type auditEntry struct {
 type chainTx struct {
 	pgx.Tx
 	chain int
+	// reads, when set, collects the audit events of a read for the group
+	// commit instead of appending them in this transaction (readTx).
+	reads *[]auditEntry
 }
 
 // appendAudit appends one event inside tx, as the actor in ctx.
@@ -57,7 +61,10 @@ func (db *DB) appendAudits(ctx context.Context, tx pgx.Tx, entries []auditEntry)
 		return nil
 	}
 	chain := 0
-	if ct, ok := tx.(*chainTx); ok {
+	if ct, ok := tx.(*chainTx); ok && ct.reads != nil {
+		deferAudits(ctx, ct, entries)
+		return nil
+	} else if ok {
 		if ct.chain < 0 {
 			h := fnv.New32a()
 			h.Write([]byte(entries[0].TargetID + entries[0].Action))
@@ -101,11 +108,12 @@ func (db *DB) appendAudits(ctx context.Context, tx pgx.Tx, entries []auditEntry)
 				return fmt.Errorf("audit details: %w", err)
 			}
 		}
-		actor := e.Actor
+		actor, actorID := e.Actor, e.ActorID
 		if actor == "" {
-			actor = casefile.ActorFrom(ctx).String()
+			a := casefile.ActorFrom(ctx)
+			actor, actorID = a.String(), a.ID
 		}
-		ev = casefile.AuditEvent{Seq: seqs[i], At: at, Actor: actor, Action: e.Action, TargetType: e.TargetType,
+		ev = casefile.AuditEvent{Seq: seqs[i], At: at, Actor: actor, ActorID: actorID, Action: e.Action, TargetType: e.TargetType,
 			TargetID: e.TargetID, PersonID: e.PersonID, Details: details, PrevHash: prev}
 		ev.Hash = eventHash(&ev, chain)
 		prev = ev.Hash
@@ -113,9 +121,9 @@ func (db *DB) appendAudits(ctx context.Context, tx pgx.Tx, entries []auditEntry)
 		if pid := ev.PersonID; pid != "" {
 			personID = &pid
 		}
-		b.Queue(`INSERT INTO audit_events (seq, at, actor, action, target_type, target_id, person_id, details, prev_hash, hash, chain)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
-			ev.Seq, ev.At, ev.Actor, ev.Action, ev.TargetType, ev.TargetID, personID, string(ev.Details), ev.PrevHash, ev.Hash, chain)
+		b.Queue(`INSERT INTO audit_events (seq, at, actor, actor_id, action, target_type, target_id, person_id, details, prev_hash, hash, chain)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
+			ev.Seq, ev.At, ev.Actor, ev.ActorID, ev.Action, ev.TargetType, ev.TargetID, personID, string(ev.Details), ev.PrevHash, ev.Hash, chain)
 	}
 	b.Queue("UPDATE audit_heads SET seq = $2, hash = $3 WHERE chain = $1", chain, ev.Seq, ev.Hash)
 	return tx.SendBatch(ctx, &b).Close()
@@ -123,12 +131,15 @@ func (db *DB) appendAudits(ctx context.Context, tx pgx.Tx, entries []auditEntry)
 
 // eventHash is sha256 over the event's canonical form: its fields in a fixed
 // order, including the previous event's hash and (for chains other than the
-// first) its chain.
+// first) its chain. The actor's id is included when the event has one: events
+// recorded before ids were kept have none and hash as they did then, while an
+// id added to, removed from or changed in a later event breaks its hash.
 func eventHash(ev *casefile.AuditEvent, chain int) string {
 	canon := struct {
 		Seq        int64           `json:"seq"`
 		At         string          `json:"at"`
 		Actor      string          `json:"actor"`
+		ActorID    string          `json:"actor_id,omitempty"`
 		Action     string          `json:"action"`
 		TargetType string          `json:"target_type"`
 		TargetID   string          `json:"target_id"`
@@ -136,7 +147,7 @@ func eventHash(ev *casefile.AuditEvent, chain int) string {
 		Details    json.RawMessage `json:"details"`
 		PrevHash   string          `json:"prev_hash"`
 		Chain      int             `json:"chain,omitempty"`
-	}{ev.Seq, ev.At.UTC().Format(time.RFC3339Nano), ev.Actor, ev.Action, ev.TargetType, ev.TargetID, ev.PersonID,
+	}{ev.Seq, ev.At.UTC().Format(time.RFC3339Nano), ev.Actor, ev.ActorID, ev.Action, ev.TargetType, ev.TargetID, ev.PersonID,
 		ev.Details, ev.PrevHash, chain}
 	b, _ := json.Marshal(canon) // cannot fail: all fields are plain values and valid JSON
 	sum := sha256.Sum256(b)
@@ -154,13 +165,13 @@ func (db *DB) RecordEvent(ctx context.Context, ev *casefile.AuditEvent) error {
 	})
 }
 
-const auditColumns = "seq, at, actor, action, target_type, target_id, coalesce(person_id::text, ''), details, prev_hash, hash, chain"
+const auditColumns = "seq, at, actor, actor_id, action, target_type, target_id, coalesce(person_id::text, ''), details, prev_hash, hash, chain"
 
 func scanEvent(row pgx.Row) (*casefile.AuditEvent, int, error) {
 	var ev casefile.AuditEvent
 	var details string
 	var chain int
-	if err := row.Scan(&ev.Seq, &ev.At, &ev.Actor, &ev.Action, &ev.TargetType, &ev.TargetID, &ev.PersonID,
+	if err := row.Scan(&ev.Seq, &ev.At, &ev.Actor, &ev.ActorID, &ev.Action, &ev.TargetType, &ev.TargetID, &ev.PersonID,
 		&details, &ev.PrevHash, &ev.Hash, &chain); err != nil {
 		return nil, 0, err
 	}
@@ -302,13 +313,28 @@ func (db *DB) AuditHeads(ctx context.Context) ([]casefile.AuditHead, error) {
 	return heads, mapError(err)
 }
 
-// AuditEventHash returns the chain and hash of one event.
-func (db *DB) AuditEventHash(ctx context.Context, seq int64) (int, string, error) {
-	var chain int
-	var hash string
-	err := db.pool.QueryRow(ctx, "SELECT chain, hash FROM audit_events WHERE seq = $1", seq).Scan(&chain, &hash)
-	if err == pgx.ErrNoRows {
-		return 0, "", notFound("Audit event")
+// AuditEventHashes returns the chain and hash of each of the events seqs
+// that exists; missing ones are left out.
+func (db *DB) AuditEventHashes(ctx context.Context, seqs []int64) (map[int64]casefile.AuditHead, error) {
+	out := make(map[int64]casefile.AuditHead, len(seqs))
+	const batch = 10000
+	for len(seqs) > 0 {
+		n := min(batch, len(seqs))
+		rows, err := db.pool.Query(ctx, "SELECT seq, chain, hash FROM audit_events WHERE seq = ANY($1)", seqs[:n])
+		if err != nil {
+			return nil, mapError(err)
+		}
+		heads, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (casefile.AuditHead, error) {
+			var h casefile.AuditHead
+			return h, r.Scan(&h.Seq, &h.Chain, &h.Hash)
+		})
+		if err != nil {
+			return nil, mapError(err)
+		}
+		for _, h := range heads {
+			out[h.Seq] = h
+		}
+		seqs = seqs[n:]
 	}
-	return chain, hash, mapError(err)
+	return out, nil
 }

@@ -31,10 +31,14 @@ type DB struct {
 	// Uploads are recorded by group commit (CreateDocument).
 	uploads   chan *upload
 	committer sync.Once
-	closing   chan struct{}
-	closeOnce sync.Once
+	// Reads' audit events are kept by group commit too (readTx).
+	reads         chan *readAudit
+	readCommitter sync.Once
+	closing       chan struct{}
+	closeOnce     sync.Once
 
-	policy casefile.RetentionPolicy
+	policy   casefile.RetentionPolicy
+	disposal casefile.DisposalSettings
 
 	// adoptionTeam names the team (by name or id) that a record is
 	// restricted to when an adoption involvement is recorded; empty: none.
@@ -67,7 +71,8 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &DB{pool: pool, log: log, now: time.Now, uploads: make(chan *upload), closing: make(chan struct{})}, nil
+	return &DB{pool: pool, log: log, now: time.Now, uploads: make(chan *upload), reads: make(chan *readAudit), closing: make(chan struct{}),
+		disposal: casefile.DefaultDisposal()}, nil
 }
 
 // ensureDatabase creates the configured database if it does not exist, by
@@ -120,12 +125,18 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // inTx runs fn in a transaction, committing when it returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return db.inTxWith(ctx, &chainTx{chain: -1}, fn)
+}
+
+// inTxWith is inTx with the chainTx that fn is given (its Tx is set here).
+func (db *DB) inTxWith(ctx context.Context, ct *chainTx, fn func(tx pgx.Tx) error) error {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return mapError(err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // rollback after commit is a no-op
-	if err := fn(&chainTx{Tx: tx, chain: -1}); err != nil {
+	ct.Tx = tx
+	if err := fn(ct); err != nil {
 		return mapError(err)
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -161,7 +161,8 @@ func (db *DB) CreateDocument(ctx context.Context, d *casefile.Document, idempote
 		return notFound("Person")
 	}
 	db.committer.Do(func() { go db.commitUploads() })
-	u := &upload{actor: casefile.ActorFrom(ctx).String(), d: d, key: idempotencyKey, done: make(chan error, 1)}
+	a := casefile.ActorFrom(ctx)
+	u := &upload{actor: a.String(), actorID: a.ID, d: d, key: idempotencyKey, done: make(chan error, 1)}
 	select {
 	case db.uploads <- u:
 	case <-ctx.Done():
@@ -174,11 +175,12 @@ func (db *DB) CreateDocument(ctx context.Context, d *casefile.Document, idempote
 
 // upload is a document tree waiting to be recorded.
 type upload struct {
-	actor string
-	d     *casefile.Document
-	key   string
-	err   error
-	done  chan error
+	actor   string
+	actorID string
+	d       *casefile.Document
+	key     string
+	err     error
+	done    chan error
 }
 
 // maxGroup bounds how many uploads one transaction records.
@@ -229,7 +231,7 @@ func (db *DB) commitGroup(group []*upload) {
 		}
 		entries := make([]auditEntry, 0, len(recorded))
 		for _, u := range recorded {
-			entries = append(entries, auditEntry{Actor: u.actor, Action: "document.upload", TargetType: "document", TargetID: u.d.ID,
+			entries = append(entries, auditEntry{Actor: u.actor, ActorID: u.actorID, Action: "document.upload", TargetType: "document", TargetID: u.d.ID,
 				PersonID: u.d.PersonID, Details: map[string]any{"kind": u.d.Kind, "sha256": u.d.SHA256, "size": u.d.Size,
 					"attachments": countTree(u.d) - 1}})
 		}
@@ -348,7 +350,7 @@ func (db *DB) ShowDocument(ctx context.Context, id, via string) (*casefile.Docum
 		return nil, notFound("Document")
 	}
 	var d *casefile.Document
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		d, err = scanDocument(tx.QueryRow(ctx, "SELECT "+documentColumns+" FROM documents WHERE id = $1", id))
 		if err == pgx.ErrNoRows {
@@ -379,7 +381,7 @@ func (db *DB) Documents(ctx context.Context, personID string, p casefile.Page) (
 		return nil, "", casefile.Errorf(casefile.EInvalid, "invalid_cursor", "The cursor is not one this service gave out.")
 	}
 	var out []*casefile.Document
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
 		if err := personExists(ctx, tx, personID); err != nil {
 			return err
 		}

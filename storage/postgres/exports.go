@@ -59,7 +59,7 @@ func (db *DB) Export(ctx context.Context, id string) (*casefile.Export, error) {
 		return nil, notFound("Export")
 	}
 	var e *casefile.Export
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		e, err = scanExport(tx.QueryRow(ctx, "SELECT "+exportColumns+" FROM exports WHERE id = $1", id))
 		if err == pgx.ErrNoRows {
@@ -87,8 +87,11 @@ func (db *DB) StartExport(ctx context.Context, id string) (*casefile.Export, err
 		if err != nil {
 			return err
 		}
-		if e.State == "done" {
-			return casefile.Errorf(casefile.EConflict, "export_done", "This export is already built.")
+		// Only a queued export, or one a worker began and did not finish
+		// (running), is built. A redelivered task never brings back a bundle
+		// that is done, failed, or was withdrawn or expired (and destroyed).
+		if e.State != "queued" && e.State != "running" {
+			return casefile.Errorf(casefile.EConflict, "export_"+e.State, "This export is %s; it is not built again.", e.State)
 		}
 		_, err = tx.Exec(ctx, "UPDATE exports SET state = 'running', error = NULL WHERE id = $1", id)
 		e.State = "running"
@@ -258,11 +261,15 @@ func (db *DB) AuditHead(ctx context.Context) (int64, string, error) {
 }
 
 // withdrawExports withdraws the person's bundles that may hold what a
-// removal took away (built or being built), in the removal's transaction,
-// and audits each; their objects are destroyed by the ticket's worker (or
-// the next sweep) through RetiredBundles.
+// ticket took off the record (a removal, or a re-index to another person),
+// built or being built, in the ticket's transaction, and audits each; their
+// objects are destroyed by the ticket's worker (or the next sweep) through
+// RetiredBundles. A bundle being built finishes withdrawn (FinishExport).
 func (db *DB) withdrawExports(ctx context.Context, tx pgx.Tx, personID string, t *casefile.Ticket) error {
 	why := fmt.Sprintf("a %s on this record was removed by ticket %s after the bundle was made.", t.TargetType, t.ID)
+	if t.Kind == casefile.TicketReindex {
+		why = fmt.Sprintf("a %s on this record was moved to another person's record by ticket %s after the bundle was made.", t.TargetType, t.ID)
+	}
 	rows, err := tx.Query(ctx, `UPDATE exports SET state = 'withdrawn', error = $2, withdrawn_at = now()
 		WHERE person_id = $1 AND state IN ('done', 'running') RETURNING id`, personID, why)
 	if err != nil {
@@ -325,4 +332,51 @@ func (db *DB) RetiredBundles(ctx context.Context) ([]string, error) {
 func (db *DB) BundlesDestroyed(ctx context.Context, keys []string) error {
 	_, err := db.pool.Exec(ctx, `UPDATE exports SET object_key = NULL, size = NULL WHERE state IN ('withdrawn', 'expired') AND object_key = ANY($1)`, keys)
 	return mapError(err)
+}
+
+// destroyExportsOf withdraws every bundle of records being destroyed, built
+// or being built, and destroys the objects of those built, in the
+// destruction's transaction. A bundle being built finishes withdrawn and its
+// object is destroyed then (or by the sweep); a queued one is never built.
+func (db *DB) destroyExportsOf(ctx context.Context, tx pgx.Tx, persons []string, runID string,
+	destroy func(ctx context.Context, keys, heldKeys []string) (map[string]error, error)) error {
+	why := "the record was destroyed under the retention schedule (run " + runID + ")."
+	rows, err := tx.Query(ctx, `UPDATE exports SET state = 'withdrawn', error = $2, withdrawn_at = now()
+		WHERE person_id = ANY($1) AND state IN ('queued', 'running', 'done') RETURNING id, person_id`, persons, why)
+	if err != nil {
+		return err
+	}
+	type withdrawn struct{ id, person string }
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (withdrawn, error) {
+		var w withdrawn
+		return w, r.Scan(&w.id, &w.person)
+	})
+	if err != nil {
+		return err
+	}
+	entries := make([]auditEntry, len(list))
+	for i, w := range list {
+		entries[i] = auditEntry{Action: "export.withdraw", TargetType: "export", TargetID: w.id, PersonID: w.person,
+			Details: map[string]any{"run_id": runID, "reason": why}}
+	}
+	if err := db.appendAudits(ctx, tx, entries); err != nil {
+		return err
+	}
+	var keys []string
+	if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(object_key), '{}') FROM exports
+		WHERE person_id = ANY($1) AND object_key IS NOT NULL`, persons).Scan(&keys); err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	failed, err := destroy(ctx, keys, nil)
+	if err != nil {
+		return err
+	}
+	for k, e := range failed {
+		return fmt.Errorf("destroy export bundle %s: %w", k, e)
+	}
+	_, err = tx.Exec(ctx, "UPDATE exports SET object_key = NULL, size = NULL WHERE object_key = ANY($1)", keys)
+	return err
 }

@@ -98,7 +98,7 @@ func (db *DB) Note(ctx context.Context, id string) (*casefile.Note, error) {
 		return nil, notFound("Note")
 	}
 	var n *casefile.Note
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		n, err = scanNote(tx.QueryRow(ctx, noteSelect+" WHERE n.id = $1", id))
 		if err == pgx.ErrNoRows {
@@ -140,7 +140,7 @@ func (db *DB) Notes(ctx context.Context, f casefile.NoteFilter) ([]*casefile.Not
 		}
 	}
 	var out []*casefile.Note
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
 		if err := personExists(ctx, tx, f.PersonID); err != nil {
 			return err
 		}
@@ -186,7 +186,7 @@ func (db *DB) NoteVersions(ctx context.Context, id string) ([]*casefile.NoteVers
 		return nil, notFound("Note")
 	}
 	var out []*casefile.NoteVersion
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
 		var personID string
 		err := tx.QueryRow(ctx, "SELECT person_id FROM notes WHERE id = $1", id).Scan(&personID)
 		if err == pgx.ErrNoRows {

@@ -77,10 +77,13 @@ func (db *DB) Person(ctx context.Context, id string) (*casefile.Person, error) {
 		return nil, notFound("Person")
 	}
 	var p *casefile.Person
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		p, err = db.personTx(ctx, tx, id)
 		if err != nil {
+			return err
+		}
+		if p.Restricted, err = restricted(ctx, tx, id); err != nil {
 			return err
 		}
 		return db.appendAudit(ctx, tx, auditEntry{Action: "person.read", TargetType: "person", TargetID: id, PersonID: id})
@@ -253,7 +256,7 @@ func (db *DB) AddInvolvement(ctx context.Context, inv *casefile.Involvement) err
 			return err
 		}
 		inv.CreatedAt = inv.CreatedAt.UTC()
-		if err := db.onRetentionInput(ctx, tx, inv.PersonID); err != nil {
+		if err := db.onRetentionChange(ctx, tx, inv.PersonID); err != nil {
 			return err
 		}
 		if inv.Kind == casefile.InvolvementAdoption {
@@ -296,11 +299,11 @@ func (db *DB) CloseInvolvement(ctx context.Context, id string, endedOn casefile.
 			return err
 		}
 		inv.EndedOn = &endedOn
-		if err := db.onRetentionInput(ctx, tx, inv.PersonID); err != nil {
+		if err := db.onRetentionChange(ctx, tx, inv.PersonID); err != nil {
 			return err
 		}
 		return db.appendAudit(ctx, tx, auditEntry{Action: "involvement.close", TargetType: "involvement", TargetID: id,
-			PersonID: inv.PersonID, Details: map[string]any{"kind": inv.Kind, "ended_on": endedOn}})
+			PersonID: inv.PersonID, Details: map[string]any{"kind": inv.Kind, "ended_on": map[string]any{"old": nil, "new": endedOn}}})
 	})
 	return inv, err
 }
@@ -325,6 +328,21 @@ func (db *DB) UpdatePerson(ctx context.Context, id string, u casefile.PersonUpda
 			return err
 		}
 		var changed []string
+		// Dates decide retention: their old and new values go in the audit
+		// log (dates are not free text), so a wrong date can be traced and
+		// put right even after the record is destroyed.
+		dates := map[string]any{}
+		dateChange := func(field string, old, new *casefile.Date) {
+			if (old == nil) != (new == nil) || (old != nil && *old != *new) {
+				dates[field] = map[string]any{"old": old, "new": new}
+			}
+		}
+		if u.DateOfBirth != nil {
+			dateChange("date_of_birth", p.DateOfBirth, u.DateOfBirth)
+		}
+		if u.DateOfDeath != nil {
+			dateChange("date_of_death", p.DateOfDeath, u.DateOfDeath)
+		}
 		if u.GivenName != nil {
 			p.GivenName, changed = *u.GivenName, append(changed, "given_name")
 		}
@@ -345,11 +363,19 @@ func (db *DB) UpdatePerson(ctx context.Context, id string, u casefile.PersonUpda
 			return err
 		}
 		p.UpdatedAt = p.UpdatedAt.UTC()
-		if err := db.onRetentionInput(ctx, tx, id); err != nil {
+		assess := db.onRetentionInput
+		if len(dates) > 0 {
+			assess = db.onRetentionChange
+		}
+		if err := assess(ctx, tx, id); err != nil {
 			return err
 		}
+		details := map[string]any{"fields": changed}
+		for k, v := range dates {
+			details[k] = v
+		}
 		return db.appendAudit(ctx, tx, auditEntry{Action: "person.update", TargetType: "person", TargetID: id, PersonID: id,
-			Details: map[string]any{"fields": changed}})
+			Details: details})
 	})
 	return p, err
 }

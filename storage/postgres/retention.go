@@ -39,8 +39,8 @@ func (db *DB) PersonRetention(ctx context.Context, personID string) (*casefile.P
 		}
 		r = &casefile.PersonRetention{PersonID: personID}
 		var trig, due casefile.Date
-		err := tx.QueryRow(ctx, `SELECT record_class, trigger, trigger_date, disposal_due_on, open, reason
-			FROM person_retention WHERE person_id = $1`, personID).Scan(&r.RecordClass, &r.Trigger, &trig, &due, &r.Open, &r.Reason)
+		err := tx.QueryRow(ctx, `SELECT record_class, trigger, trigger_date, disposal_due_on, open, reason, action
+			FROM person_retention WHERE person_id = $1`, personID).Scan(&r.RecordClass, &r.Trigger, &trig, &due, &r.Open, &r.Reason, &r.Action)
 		switch {
 		case err == pgx.ErrNoRows:
 			r.Reason = "not yet assessed against the schedule"
@@ -219,7 +219,7 @@ func (db *DB) Holds(ctx context.Context, p casefile.Page) ([]*casefile.Hold, str
 		return nil, "", casefile.Errorf(casefile.EInvalid, "invalid_cursor", "The cursor is not one this service gave out.")
 	}
 	var out []*casefile.Hold
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, "SELECT "+holdColumns+` FROM holds h WHERE ($1 = '' OR h.id < $1::uuid)
 			ORDER BY h.id DESC LIMIT $2`, p.Cursor, limit+1)
 		if err != nil {

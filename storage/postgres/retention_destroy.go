@@ -6,12 +6,46 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/council/casefile"
 )
+
+// recheckSQL says why a due item of the person in c.pid must not be
+// destroyed now although its date has come: the schedule says review, its
+// dates or involvements changed (or a new schedule brought its date
+// forward) after the list was made ($4, planned_at), or a records officer
+// excluded it. NULL when none applies.
+const recheckSQL = `CASE WHEN pr.action = 'review' THEN 'the schedule says review for this record class: a records officer decides'
+	WHEN pr.inputs_changed_at > $4 THEN 'dates or involvements changed after the disposal list was made; held for review'
+	WHEN pr.schedule_changed_at > $4 THEN 'a new retention schedule changed its date after the disposal list was made; held for review'
+	WHEN EXISTS (SELECT 1 FROM retention_exclusions x WHERE x.person_id = c.pid AND x.review_on > current_date)
+		THEN 'excluded from disposal by a records officer' END`
+
+// lockApproved locks a run for a destruction batch. ok is false when the
+// run is not running or is dry (nothing to destroy). A real run that no
+// person approved is refused: storage never destroys an unapproved list,
+// whoever calls it.
+func lockApproved(ctx context.Context, tx pgx.Tx, runID string) (asOf casefile.Date, plannedAt time.Time, ok bool, err error) {
+	var dry, approved bool
+	var state string
+	var planned *time.Time
+	if err = tx.QueryRow(ctx, `SELECT as_of, dry_run, state, approved_at IS NOT NULL, planned_at FROM retention_runs WHERE id = $1 FOR UPDATE`,
+		runID).Scan(&asOf, &dry, &state, &approved, &planned); err != nil {
+		return asOf, plannedAt, false, err
+	}
+	if dry || state != casefile.RunRunning {
+		return asOf, plannedAt, false, nil
+	}
+	if !approved || planned == nil {
+		return asOf, plannedAt, false, casefile.Errorf(casefile.EConflict, "run_not_approved",
+			"Run %s has not been approved by a records officer; nothing is destroyed without approval.", runID)
+	}
+	return asOf, *planned, true, nil
+}
 
 // reclass is an item that is no longer to be destroyed, and why.
 type reclass struct {
@@ -35,37 +69,33 @@ func (db *DB) DestroyBatch(ctx context.Context, runID string, limit int, destroy
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", holdLockKey); err != nil {
 			return err
 		}
-		var asOf casefile.Date
-		var dry bool
-		var state string
-		if err := tx.QueryRow(ctx, "SELECT as_of, dry_run, state FROM retention_runs WHERE id = $1 FOR UPDATE", runID).Scan(&asOf, &dry, &state); err != nil {
+		asOf, plannedAt, ok, err := lockApproved(ctx, tx, runID)
+		if err != nil || !ok {
 			return err
-		}
-		if dry || state != "running" {
-			return nil
 		}
 		rows, err := tx.Query(ctx, `SELECT i.item_type, i.item_id::text, c.pid::text, coalesce(d.object_key, ''),
 				coalesce(d.legal_hold_applied, false), coalesce(d.status, n.status, 'missing'),
 				coalesce(d.destruction_run_id, n.destruction_run_id) IS NOT DISTINCT FROM $1::uuid,
 				coalesce(`+heldBy("c.pid")+`, ''),
-				coalesce(pr.disposal_due_on <= $3 AND NOT pr.open, false)
+				coalesce(pr.disposal_due_on <= $3 AND NOT pr.open, false),
+				coalesce(`+recheckSQL+`, '')
 			FROM (SELECT * FROM retention_run_items WHERE run_id = $1 AND state = 'due' AND item_type <> 'person'
 				ORDER BY item_type, item_id LIMIT $2) i
 			LEFT JOIN documents d ON i.item_type = 'document' AND d.id = i.item_id
 			LEFT JOIN notes n ON i.item_type = 'note' AND n.id = i.item_id
 			CROSS JOIN LATERAL (SELECT coalesce(d.person_id, n.person_id, i.person_id) AS pid) c
-			LEFT JOIN person_retention pr ON pr.person_id = c.pid`, runID, limit, asOf)
+			LEFT JOIN person_retention pr ON pr.person_id = c.pid`, runID, limit, asOf, plannedAt)
 		if err != nil {
 			return err
 		}
 		type cand struct {
-			typ, id, pid, key, status, held string
-			legalHold, ours, stillDue       bool
+			typ, id, pid, key, status, held, recheck string
+			legalHold, ours, stillDue                bool
 		}
 		var cands []cand
 		for rows.Next() {
 			var c cand
-			if err := rows.Scan(&c.typ, &c.id, &c.pid, &c.key, &c.legalHold, &c.status, &c.ours, &c.held, &c.stillDue); err != nil {
+			if err := rows.Scan(&c.typ, &c.id, &c.pid, &c.key, &c.legalHold, &c.status, &c.ours, &c.held, &c.stillDue, &c.recheck); err != nil {
 				rows.Close()
 				return err
 			}
@@ -87,6 +117,8 @@ func (db *DB) DestroyBatch(ctx context.Context, runID string, limit int, destroy
 				moved = append(moved, reclass{c.typ, c.id, casefile.ItemHeldBack, "under hold: " + c.held})
 			case !c.stillDue:
 				moved = append(moved, reclass{c.typ, c.id, casefile.ItemReview, "no longer due: the record's retention position changed after the run was planned"})
+			case c.recheck != "":
+				moved = append(moved, reclass{c.typ, c.id, casefile.ItemReview, c.recheck})
 			case c.status != casefile.StatusActive:
 				moved = append(moved, reclass{c.typ, c.id, casefile.ItemReview, "already " + c.status + " before this run reached it"})
 			case c.typ == "document":
@@ -222,18 +254,14 @@ func (db *DB) DestroyIdentities(ctx context.Context, runID string, limit int, de
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", holdLockKey); err != nil {
 			return err
 		}
-		var asOf casefile.Date
-		var dry bool
-		var state string
-		if err := tx.QueryRow(ctx, "SELECT as_of, dry_run, state FROM retention_runs WHERE id = $1 FOR UPDATE", runID).Scan(&asOf, &dry, &state); err != nil {
+		asOf, plannedAt, ok, err := lockApproved(ctx, tx, runID)
+		if err != nil || !ok {
 			return err
-		}
-		if dry || state != "running" {
-			return nil
 		}
 		rows, err := tx.Query(ctx, `SELECT i.item_id::text, p.status, p.destruction_run_id IS NOT DISTINCT FROM $1::uuid,
 				coalesce(`+heldBy("i.item_id")+`, ''),
 				coalesce(pr.disposal_due_on <= $3 AND NOT pr.open, false),
+				coalesce(`+strings.ReplaceAll(recheckSQL, "c.pid", "i.item_id")+`, ''),
 				EXISTS (SELECT 1 FROM retention_run_items j WHERE j.run_id = $1 AND j.person_id = i.item_id
 					AND j.item_type <> 'person' AND j.state <> 'destroyed'),
 				EXISTS (SELECT 1 FROM documents d WHERE d.person_id = i.item_id AND d.status = 'active')
@@ -241,16 +269,16 @@ func (db *DB) DestroyIdentities(ctx context.Context, runID string, limit int, de
 			FROM (SELECT * FROM retention_run_items WHERE run_id = $1 AND state = 'due' AND item_type = 'person'
 				ORDER BY item_id LIMIT $2) i
 			JOIN persons p ON p.id = i.item_id
-			LEFT JOIN person_retention pr ON pr.person_id = i.item_id`, runID, limit, asOf)
+			LEFT JOIN person_retention pr ON pr.person_id = i.item_id`, runID, limit, asOf, plannedAt)
 		if err != nil {
 			return err
 		}
 		var persons, done []string
 		var moved []reclass
 		for rows.Next() {
-			var id, status, held string
+			var id, status, held, recheck string
 			var ours, stillDue, pending, remaining bool
-			if err := rows.Scan(&id, &status, &ours, &held, &stillDue, &pending, &remaining); err != nil {
+			if err := rows.Scan(&id, &status, &ours, &held, &stillDue, &recheck, &pending, &remaining); err != nil {
 				rows.Close()
 				return err
 			}
@@ -261,6 +289,8 @@ func (db *DB) DestroyIdentities(ctx context.Context, runID string, limit int, de
 				moved = append(moved, reclass{"person", id, casefile.ItemHeldBack, "under hold: " + held})
 			case !stillDue:
 				moved = append(moved, reclass{"person", id, casefile.ItemReview, "no longer due: the record's retention position changed after the run was planned"})
+			case recheck != "":
+				moved = append(moved, reclass{"person", id, casefile.ItemReview, recheck})
 			case pending:
 				moved = append(moved, reclass{"person", id, casefile.ItemReview, "part of the record was not destroyed by this run"})
 			case remaining:
@@ -276,24 +306,8 @@ func (db *DB) DestroyIdentities(ctx context.Context, runID string, limit int, de
 		}
 		if len(persons) > 0 {
 			// Export bundles are copies of the record: they go with it.
-			var exportKeys []string
-			if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(object_key), '{}') FROM exports
-				WHERE person_id = ANY($1) AND object_key IS NOT NULL`, persons).Scan(&exportKeys); err != nil {
+			if err := db.destroyExportsOf(ctx, tx, persons, runID, destroy); err != nil {
 				return err
-			}
-			if len(exportKeys) > 0 {
-				failed, err := destroy(ctx, exportKeys, nil)
-				if err != nil {
-					return err
-				}
-				for k, e := range failed {
-					return fmt.Errorf("destroy export bundle %s: %w", k, e)
-				}
-				if _, err := tx.Exec(ctx, `UPDATE exports SET state = 'failed', object_key = NULL, size = NULL,
-					error = 'destroyed with the record under the retention schedule' WHERE person_id = ANY($1) AND object_key IS NOT NULL`,
-					persons); err != nil {
-					return err
-				}
 			}
 			if _, err := tx.Exec(ctx, `UPDATE persons SET given_name = NULL, family_name = NULL, date_of_birth = NULL, date_of_death = NULL,
 				status = 'destroyed', identity_destroyed_at = now(), destruction_run_id = $1, updated_at = now()
@@ -304,6 +318,11 @@ func (db *DB) DestroyIdentities(ctx context.Context, runID string, limit int, de
 				return err
 			}
 			identities = len(persons)
+			// An officer's reasons for keeping the record a while are
+			// about the person: they go with the identity.
+			if _, err := tx.Exec(ctx, "UPDATE retention_exclusions SET reason = '' WHERE person_id = ANY($1) AND reason <> ''", persons); err != nil {
+				return err
+			}
 		}
 		destroyed := append(append([]string{}, persons...), done...)
 		if len(destroyed) > 0 {
@@ -331,7 +350,7 @@ func (db *DB) DestroyIdentities(ctx context.Context, runID string, limit int, de
 		return nil
 	})
 	if err == nil && identities > 0 {
-		db.purgeDead(ctx, false, "persons", "tickets", "holds", "exports")
+		db.purgeDead(ctx, false, "persons", "tickets", "holds", "exports", "retention_exclusions")
 	}
 	return settled, err
 }
@@ -390,8 +409,20 @@ func (db *DB) FinishRun(ctx context.Context, id string) (*casefile.RetentionRun,
 				return err
 			}
 			sum := sha256.Sum256(canon)
+			approvers, err := runApprovals(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if approvers == nil {
+				approvers = []*casefile.Approval{}
+			}
+			names := make([]string, len(approvers))
+			for i, a := range approvers {
+				names[i] = a.Name
+			}
 			cert := &casefile.Certificate{RunID: id, AsOf: r.AsOf, IssuedAt: db.now().UTC().Truncate(time.Microsecond),
-				ApprovedBy: r.RequestedBy, Items: items, SHA256: hex.EncodeToString(sum[:]), ResidualCopies: db.residualStatement()}
+				ApprovedBy: strings.Join(names, ", "), Approvers: approvers, Items: items, SHA256: hex.EncodeToString(sum[:]),
+				ResidualCopies: db.residualStatement()}
 			b, err := json.Marshal(cert)
 			if err != nil {
 				return err
@@ -402,6 +433,11 @@ func (db *DB) FinishRun(ctx context.Context, id string) (*casefile.RetentionRun,
 			}
 			details["certificate_sha256"] = cert.SHA256
 			details["approved_by"] = cert.ApprovedBy
+			ids := make([]string, len(approvers))
+			for i, a := range approvers {
+				ids[i] = a.ID
+			}
+			details["approver_ids"] = ids
 		}
 		if _, err := tx.Exec(ctx, "UPDATE retention_runs SET state = 'done', finished_at = now() WHERE id = $1", id); err != nil {
 			return err
@@ -417,7 +453,7 @@ func (db *DB) FinishRun(ctx context.Context, id string) (*casefile.RetentionRun,
 		// notes as keys until it is rebuilt, once per run.
 		db.purgeDead(ctx, true, "note_versions")
 	}
-	return runByID(ctx, db.pool, id)
+	return db.runByID(ctx, id)
 }
 
 // FailRun records that a run cannot go on.

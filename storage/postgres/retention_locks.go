@@ -51,7 +51,7 @@ func (db *DB) RecomputeRetention(ctx context.Context) (int, error) {
 		}
 		err = db.inTx(ctx, func(tx pgx.Tx) error {
 			for _, id := range ids {
-				if err := db.onRetentionInput(ctx, tx, id); err != nil {
+				if err := db.assess(ctx, tx, id, assessSchedule); err != nil {
 					return err
 				}
 			}

@@ -42,17 +42,25 @@ func ticketAudit(t *casefile.Ticket, action string, extra map[string]any) auditE
 	return auditEntry{Action: action, TargetType: "ticket", TargetID: t.ID, PersonID: t.PersonID, Details: d}
 }
 
-// targetOf returns the person and status of a ticket's target.
-func targetOf(ctx context.Context, tx pgx.Tx, targetType, id string) (personID, status, noteType string, parent *string, err error) {
+// targetOf returns the person and status of a ticket's target. With lock,
+// the target's row is locked until tx ends: raising a ticket, retrying one
+// and every step of the worker lock it, so that they see where the target
+// is now and no two of them interleave on it.
+func targetOf(ctx context.Context, tx pgx.Tx, targetType, id string, lock bool) (personID, status, noteType string, parent *string, err error) {
 	if !validUUID(id) {
 		return "", "", "", nil, notFound("Target")
+	}
+	forUpdate := ""
+	if lock {
+		forUpdate = " FOR UPDATE"
 	}
 	switch targetType {
 	case "note":
 		// parent is the note it corrects, if it is a correction.
-		err = tx.QueryRow(ctx, "SELECT person_id, status, type, corrects_note_id FROM notes WHERE id = $1", id).Scan(&personID, &status, &noteType, &parent)
+		err = tx.QueryRow(ctx, "SELECT person_id, status, type, corrects_note_id FROM notes WHERE id = $1"+forUpdate, id).
+			Scan(&personID, &status, &noteType, &parent)
 	case "document":
-		err = tx.QueryRow(ctx, "SELECT person_id, status, parent_id FROM documents WHERE id = $1", id).Scan(&personID, &status, &parent)
+		err = tx.QueryRow(ctx, "SELECT person_id, status, parent_id FROM documents WHERE id = $1"+forUpdate, id).Scan(&personID, &status, &parent)
 	default:
 		return "", "", "", nil, casefile.Errorf(casefile.EUnprocessable, "invalid_target_type", "target_type must be note or document.")
 	}
@@ -70,13 +78,16 @@ func (db *DB) CreateTicket(ctx context.Context, t *casefile.Ticket) error {
 		t.Source = "api"
 	}
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		personID, status, noteType, parent, err := targetOf(ctx, tx, t.TargetType, t.TargetID)
+		personID, status, noteType, parent, err := targetOf(ctx, tx, t.TargetType, t.TargetID, true)
 		if err != nil {
 			return err
 		}
 		t.PersonID = personID
 		if status != casefile.StatusActive {
 			return casefile.Errorf(casefile.EConflict, "target_not_active", "The %s is %s already.", t.TargetType, status)
+		}
+		if err := refuseSecondLive(ctx, tx, t); err != nil {
+			return err
 		}
 		if parent != nil && t.TargetType == "document" {
 			return casefile.Errorf(casefile.EUnprocessable, "target_is_attachment",
@@ -118,7 +129,7 @@ func (db *DB) CreateTicket(ctx context.Context, t *casefile.Ticket) error {
 			if id == nil {
 				continue
 			}
-			p, _, _, _, err := targetOf(ctx, tx, typ, *id)
+			p, _, _, _, err := targetOf(ctx, tx, typ, *id, false)
 			if err != nil || p != personID {
 				return casefile.Errorf(casefile.EUnprocessable, "invalid_replacement",
 					"The replacement %s must exist on the same person's record.", typ)
@@ -146,13 +157,31 @@ func (db *DB) CreateTicket(ctx context.Context, t *casefile.Ticket) error {
 	})
 }
 
+// refuseSecondLive refuses a ticket on a target that another live (open or
+// approved) ticket of any kind already names: a removal and a re-index open
+// at once would each act on what the other left. The caller holds the
+// target's row lock, so two raises (or a raise and a retry) cannot both pass.
+func refuseSecondLive(ctx context.Context, tx pgx.Tx, t *casefile.Ticket) error {
+	var id, kind, state string
+	err := tx.QueryRow(ctx, `SELECT id, kind, state FROM tickets WHERE target_type = $1 AND target_id = $2 AND id <> $3
+		AND state IN ('open','approved') ORDER BY id LIMIT 1`, t.TargetType, t.TargetID, t.ID).Scan(&id, &kind, &state)
+	if err == pgx.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return casefile.Errorf(casefile.EConflict, "ticket_exists",
+		"A %s ticket for this %s is already %s: %s. One ticket at a time: carry on with that one, or have it rejected first.", kind, t.TargetType, state, id)
+}
+
 // Ticket returns a ticket.
 func (db *DB) Ticket(ctx context.Context, id string) (*casefile.Ticket, error) {
 	if !validUUID(id) {
 		return nil, notFound("Ticket")
 	}
 	var t *casefile.Ticket
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		t, err = scanTicket(tx.QueryRow(ctx, "SELECT "+ticketColumns+" FROM tickets WHERE id = $1", id))
 		if err == pgx.ErrNoRows {
@@ -186,7 +215,7 @@ func (db *DB) Tickets(ctx context.Context, f casefile.TicketFilter) ([]*casefile
 		return nil, "", casefile.Errorf(casefile.EInvalid, "invalid_cursor", "The cursor is not one this service gave out.")
 	}
 	var out []*casefile.Ticket
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, "SELECT "+ticketColumns+` FROM tickets WHERE ($1 = '' OR state = $1) AND ($2 = '' OR kind = $2)
 			AND ($3 = '' OR id > $3::uuid) AND ($5 = '' OR person_id = $5::uuid OR to_person_id = $5::uuid)
 			AND ($6 = '' OR target_id = $6::uuid) ORDER BY id LIMIT $4`, f.State, f.Kind, f.Cursor, limit+1, f.PersonID, f.TargetID)

@@ -109,6 +109,12 @@ func (db *DB) RetryTicket(ctx context.Context, id string) (*casefile.Ticket, err
 		if t.State != casefile.TicketFailed {
 			return invalidTransition(t, "retried")
 		}
+		if _, _, _, _, err := targetOf(ctx, tx, t.TargetType, t.TargetID, true); err != nil {
+			return err
+		}
+		if err := refuseSecondLive(ctx, tx, t); err != nil {
+			return err
+		}
 		var n int
 		if err := tx.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE task_id LIKE $1", "ticket:"+id+"%").Scan(&n); err != nil {
 			return err

@@ -76,6 +76,14 @@ func refuseUnderHold(ctx context.Context, tx pgx.Tx, personID string) error {
 // never run a step at once and the second finds the work done. A ticket that
 // is no longer approved (done by the other delivery, failed, or sent back)
 // makes the step do nothing. fn gets the ticket as stored now.
+//
+// The step also locks the target's row and reads where it is now. A removal
+// or reopen acts on the person the target is on now, which a re-index may
+// have changed since the ticket was raised: the hold checked, the bundles
+// withdrawn and the audit trail written are that person's. The ticket is
+// moved to that person (audited as ticket.follow on their trail). A re-index
+// keeps the person it was raised against: it moves the target from there,
+// and refuses (target_moved) when it is no longer there.
 func (db *DB) ticketStep(ctx context.Context, id string, fn func(tx pgx.Tx, t *casefile.Ticket) error) error {
 	return db.inTx(ctx, func(tx pgx.Tx) error {
 		t, err := lockTicket(ctx, tx, id)
@@ -85,8 +93,27 @@ func (db *DB) ticketStep(ctx context.Context, id string, fn func(tx pgx.Tx, t *c
 		if t.State != casefile.TicketApproved {
 			return nil
 		}
+		if err := db.followTarget(ctx, tx, t); err != nil {
+			return err
+		}
 		return fn(tx, t)
 	})
+}
+
+// followTarget locks the ticket's target and, for a removal or reopen whose
+// target is now on another person, moves the ticket there.
+func (db *DB) followTarget(ctx context.Context, tx pgx.Tx, t *casefile.Ticket) error {
+	person, _, _, _, err := targetOf(ctx, tx, t.TargetType, t.TargetID, true)
+	if err != nil || t.Kind == casefile.TicketReindex || person == t.PersonID {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "UPDATE tickets SET person_id = $2 WHERE id = $1", t.ID, person); err != nil {
+		return err
+	}
+	from := t.PersonID
+	t.PersonID = person
+	return db.appendAudit(ctx, tx, ticketAudit(t, "ticket.follow", map[string]any{"from_person_id": from,
+		"why": "the " + t.TargetType + " was re-indexed to this record after the ticket was raised"}))
 }
 
 // MarkDocumentRemoved marks the document tree removed (first step of a
@@ -261,6 +288,11 @@ func (db *DB) Reindex(ctx context.Context, t *casefile.Ticket) error {
 			if err := enqueueTx(ctx, tx, casefile.TaskRetentionSync, "ticket:"+t.ID+":sync", map[string]string{"ticket_id": t.ID}); err != nil {
 				return err
 			}
+		}
+		// The old person's bundles built or being built hold what moved:
+		// they are withdrawn, as after a removal.
+		if err := db.withdrawExports(ctx, tx, t.PersonID, t); err != nil {
+			return err
 		}
 		// Both records' trails show the move.
 		if err := db.appendAudit(ctx, tx, auditEntry{Action: t.TargetType + ".reindex_in", TargetType: t.TargetType, TargetID: t.TargetID,

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -18,34 +19,54 @@ var _ casefile.TokenService = (*DB)(nil)
 // tokenPrefix marks casefile secrets so that secret scanners can find leaked ones.
 const tokenPrefix = "cf_"
 
+// touchEvery is how stale a last-used or last-seen time may get before a
+// request writes it again: writing it on every request would take a row lock
+// per call.
+const touchEvery = time.Minute
+
 func hashSecret(secret string) []byte {
 	sum := sha256.Sum256([]byte(secret))
 	return sum[:]
 }
 
+// randomSecret returns prefix and 32 random bytes, URL-safe.
+func randomSecret(prefix string) (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(raw), nil
+}
+
 // CreateToken stores a new token; only the hash of its secret is kept.
-func (db *DB) CreateToken(ctx context.Context, name string, role casefile.Role) (*casefile.Token, string, error) {
+func (db *DB) CreateToken(ctx context.Context, name string, role casefile.Role, expiresAt time.Time) (*casefile.Token, string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return nil, "", casefile.Errorf(casefile.EInvalid, "invalid_name", "A token needs a name: say whose it is or what it is for.")
 	}
+	if casefile.ReservedName(name) {
+		return nil, "", casefile.Errorf(casefile.EUnprocessable, "reserved_name",
+			"Names beginning system: or cli: are kept for the service's own work; name the token after its holder or purpose.")
+	}
 	if !casefile.ValidRole(role) {
 		return nil, "", casefile.Errorf(casefile.EInvalid, "invalid_role", "Unknown role %q; use one of practitioner, manager, ict, records_officer, auditor, admin.", role)
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
+	if !expiresAt.After(db.now()) {
+		return nil, "", casefile.Errorf(casefile.EUnprocessable, "invalid_expiry", "A token must expire in the future.")
+	}
+	secret, err := randomSecret(tokenPrefix)
+	if err != nil {
 		return nil, "", err
 	}
-	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
-	t := &casefile.Token{ID: uuid.Must(uuid.NewV7()).String(), Name: name, Role: role}
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO tokens (id, name, role, secret_hash) VALUES ($1,$2,$3,$4) RETURNING created_at`,
-			t.ID, t.Name, string(t.Role), hashSecret(secret)).Scan(&t.CreatedAt)
+	t := &casefile.Token{ID: uuid.Must(uuid.NewV7()).String(), Name: name, Role: role, ExpiresAt: expiresAt.UTC().Truncate(time.Microsecond)}
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO tokens (id, name, role, secret_hash, expires_at) VALUES ($1,$2,$3,$4,$5) RETURNING created_at`,
+			t.ID, t.Name, string(t.Role), hashSecret(secret), t.ExpiresAt).Scan(&t.CreatedAt)
 		if err != nil {
 			return err
 		}
 		return db.appendAudit(ctx, tx, auditEntry{Action: "token.create", TargetType: "token", TargetID: t.ID,
-			Details: map[string]string{"name": t.Name, "role": string(t.Role)}})
+			Details: map[string]string{"name": t.Name, "role": string(t.Role), "expires_at": t.ExpiresAt.Format(time.RFC3339)}})
 	})
 	if err != nil {
 		return nil, "", err
@@ -53,24 +74,113 @@ func (db *DB) CreateToken(ctx context.Context, name string, role casefile.Role) 
 	return t, secret, nil
 }
 
+func errBadToken() error {
+	return casefile.Errorf(casefile.EUnauthorized, "unauthorized", "The bearer token is not valid: it is unknown, revoked or expired.")
+}
+
 // Authenticate finds the actor holding secret.
 func (db *DB) Authenticate(ctx context.Context, secret string) (casefile.Actor, error) {
 	if !strings.HasPrefix(secret, tokenPrefix) {
-		return casefile.Actor{}, casefile.Errorf(casefile.EUnauthorized, "unauthorized", "The bearer token is not valid.")
+		return casefile.Actor{}, errBadToken()
 	}
+	return db.tokenActor(ctx, "secret_hash = $1", hashSecret(secret))
+}
+
+// TokenActor finds the actor of the token with id (a session made from it).
+func (db *DB) TokenActor(ctx context.Context, id string) (casefile.Actor, error) {
+	if uuid.Validate(id) != nil {
+		return casefile.Actor{}, errBadToken()
+	}
+	return db.tokenActor(ctx, "id = $1", id)
+}
+
+// tokenActor reads the token matched by where, refuses it when revoked or
+// expired, and records its use when the last one is over a minute old.
+func (db *DB) tokenActor(ctx context.Context, where string, arg any) (casefile.Actor, error) {
 	var a casefile.Actor
 	var role string
-	err := db.pool.QueryRow(ctx, `SELECT id, name, role FROM tokens WHERE secret_hash = $1 AND revoked_at IS NULL`,
-		hashSecret(secret)).Scan(&a.TokenID, &a.Name, &role)
+	var expires time.Time
+	var revoked, used *time.Time
+	err := db.pool.QueryRow(ctx, `SELECT id, name, role, expires_at, revoked_at, last_used_at FROM tokens WHERE `+where, arg).
+		Scan(&a.TokenID, &a.Name, &role, &expires, &revoked, &used)
 	if err == pgx.ErrNoRows {
-		return casefile.Actor{}, casefile.Errorf(casefile.EUnauthorized, "unauthorized", "The bearer token is not valid.")
+		return casefile.Actor{}, errBadToken()
 	}
 	if err != nil {
 		return casefile.Actor{}, mapError(err)
 	}
+	now := db.now()
+	if revoked != nil || !now.Before(expires) {
+		return casefile.Actor{}, errBadToken()
+	}
+	if used == nil || now.Sub(*used) > touchEvery {
+		if _, err := db.pool.Exec(ctx, `UPDATE tokens SET last_used_at = $2 WHERE id = $1`, a.TokenID, now); err != nil {
+			return casefile.Actor{}, mapError(err)
+		}
+	}
 	a.Role = casefile.Role(role)
 	a.ID, a.Kind = a.TokenID, casefile.ActorToken
 	return a, nil
+}
+
+const tokenColumns = "id, name, role, created_at, expires_at, revoked_at, last_used_at"
+
+func scanToken(row pgx.Row) (*casefile.Token, error) {
+	var t casefile.Token
+	var role string
+	if err := row.Scan(&t.ID, &t.Name, &role, &t.CreatedAt, &t.ExpiresAt, &t.RevokedAt, &t.LastUsedAt); err != nil {
+		return nil, err
+	}
+	t.Role = casefile.Role(role)
+	t.CreatedAt, t.ExpiresAt = t.CreatedAt.UTC(), t.ExpiresAt.UTC()
+	for _, p := range []*time.Time{t.RevokedAt, t.LastUsedAt} {
+		if p != nil {
+			*p = p.UTC()
+		}
+	}
+	return &t, nil
+}
+
+// Tokens lists every token, newest first.
+func (db *DB) Tokens(ctx context.Context) ([]*casefile.Token, error) {
+	rows, err := db.pool.Query(ctx, "SELECT "+tokenColumns+" FROM tokens ORDER BY created_at DESC, id DESC")
+	if err != nil {
+		return nil, mapError(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*casefile.Token, error) { return scanToken(r) })
+	return out, mapError(err)
+}
+
+// RevokeToken ends a token now (audited); its sessions end with it.
+func (db *DB) RevokeToken(ctx context.Context, id string) (*casefile.Token, error) {
+	if uuid.Validate(id) != nil {
+		return nil, notFound("Token")
+	}
+	var t *casefile.Token
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		t, err = scanToken(tx.QueryRow(ctx, "SELECT "+tokenColumns+" FROM tokens WHERE id = $1 FOR UPDATE", id))
+		if err == pgx.ErrNoRows {
+			return notFound("Token")
+		}
+		if err != nil || t.RevokedAt != nil {
+			return err
+		}
+		now := db.now().UTC().Truncate(time.Microsecond)
+		if _, err := tx.Exec(ctx, "UPDATE tokens SET revoked_at = $2 WHERE id = $1", id, now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE token_id = $1", id); err != nil {
+			return err
+		}
+		t.RevokedAt = &now
+		return db.appendAudit(ctx, tx, auditEntry{Action: "token.revoke", TargetType: "token", TargetID: id,
+			Details: map[string]string{"name": t.Name}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // CountTokens counts tokens ever created.

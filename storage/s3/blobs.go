@@ -5,7 +5,10 @@ import (
 	"io"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+
 	"github.com/council/casefile"
+	"github.com/council/casefile/anchor"
 )
 
 // Blobs is the store as ingest uses it (ingest.Blobs and ingest.Lister):
@@ -41,32 +44,48 @@ func (b Blobs) Exists(ctx context.Context, key string) (bool, error) {
 	return err == nil, err
 }
 
-// Anchors is the store as package anchor uses it.
-type Anchors struct{ S *Store }
+// Anchors is the store as package anchor uses it. Anchors are locked in
+// compliance mode unless Governance is set (an operator's choice for servers
+// without compliance mode): no credential, the bucket's root included, can
+// delete a compliance-locked version or shorten its lock.
+type Anchors struct {
+	S          *Store
+	Governance bool
+}
 
-func (a Anchors) PutChecked(ctx context.Context, key string, body []byte, sum []byte, ct string, until time.Time) (string, error) {
-	res, err := a.S.PutChecked(ctx, key, body, sum, ct, until)
+func (a Anchors) PutAnchor(ctx context.Context, key string, body []byte, sum []byte, until time.Time) (string, error) {
+	mode := minio.Compliance
+	if a.Governance {
+		mode = minio.Governance
+	}
+	res, err := a.S.putChecked(ctx, key, body, sum, "application/json", mode, until)
 	return res.VersionID, err
 }
 
-func (a Anchors) Get(ctx context.Context, key string) ([]byte, error) {
-	rc, _, err := a.S.Get(ctx, key, nil)
-	if err != nil {
-		return nil, err
+// Versions lists every version under prefix, delete markers left out.
+func (a Anchors) Versions(ctx context.Context, prefix string) ([]anchor.Version, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var out []anchor.Version
+	for o := range a.S.client.ListObjects(ctx, a.S.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true, WithVersions: true}) {
+		if o.Err != nil {
+			return nil, mapError(o.Err)
+		}
+		if o.IsDeleteMarker {
+			continue
+		}
+		out = append(out, anchor.Version{Key: o.Key, VersionID: o.VersionID, LastModified: o.LastModified})
 	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, 1<<20))
-	return b, mapError(err)
+	return out, nil
 }
 
-// Latest returns the greatest key under prefix, or "".
-func (a Anchors) Latest(ctx context.Context, prefix string) (string, error) {
-	latest := ""
-	err := a.S.List(ctx, prefix, func(o ObjectInfo) error {
-		if o.Key > latest {
-			latest = o.Key
-		}
-		return nil
-	})
-	return latest, err
+// GetVersion reads one version of an anchor (at most 1 MiB).
+func (a Anchors) GetVersion(ctx context.Context, key, versionID string) ([]byte, error) {
+	obj, err := a.S.client.GetObject(ctx, a.S.bucket, key, minio.GetObjectOptions{VersionID: versionID})
+	if err != nil {
+		return nil, mapError(err)
+	}
+	defer obj.Close()
+	b, err := io.ReadAll(io.LimitReader(obj, 1<<20))
+	return b, mapError(err)
 }

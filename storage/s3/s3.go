@@ -152,6 +152,10 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, co
 // received have that sha256, so the payload need not be signed as well: what
 // is kept is exactly what was hashed, checked end to end in a single pass.
 func (s *Store) PutChecked(ctx context.Context, key string, b []byte, sum []byte, contentType string, retainUntil time.Time) (PutResult, error) {
+	return s.putChecked(ctx, key, b, sum, contentType, minio.Governance, retainUntil)
+}
+
+func (s *Store) putChecked(ctx context.Context, key string, b []byte, sum []byte, contentType string, mode minio.RetentionMode, retainUntil time.Time) (PutResult, error) {
 	if len(sum) != sha256.Size {
 		return PutResult{}, fmt.Errorf("s3: PutChecked %s: a sha256 is %d bytes, got %d", key, sha256.Size, len(sum))
 	}
@@ -163,7 +167,7 @@ func (s *Store) PutChecked(ctx context.Context, key string, b []byte, sum []byte
 		UserMetadata:         map[string]string{"x-amz-checksum-sha256": want},
 	}
 	if !retainUntil.IsZero() {
-		opts.Mode = minio.Governance
+		opts.Mode = mode
 		opts.RetainUntilDate = retainUntil.UTC()
 	}
 	if contentType == "" {

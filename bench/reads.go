@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// benchReads measures audited reads: the first page of a long chronology
+// read by 16 clients at once, first all on one record, then each on its own.
+// Every read appends its audit event before it answers.
+func benchReads(s *server) error {
+	one, err := s.person("BENCH-READS", "2012-01-01")
+	if err != nil {
+		return err
+	}
+	if err := s.notes(one, *readNotes); err != nil {
+		return err
+	}
+	spread := make([]string, 16)
+	for i := range spread {
+		if spread[i], err = s.person(fmt.Sprintf("BENCH-READS-%d", i), "2012-01-01"); err != nil {
+			return err
+		}
+		if err := s.notes(spread[i], *readNotes/16); err != nil {
+			return err
+		}
+	}
+	for _, c := range []struct {
+		what    string
+		persons func(reader int) string
+	}{
+		{fmt.Sprintf("one record of %d notes", *readNotes), func(int) string { return one }},
+		{fmt.Sprintf("16 records of %d notes, one per reader", *readNotes/16), func(r int) string { return spread[r] }},
+	} {
+		lat, err := s.readers(16, 100, c.persons)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("audited reads, 16 readers, first page of the chronology, %s: p50 %.1f ms (target < 10), p99 %.1f ms (target < 30), %d reads\n",
+			c.what, pct(lat, 50), pct(lat, 99), len(lat))
+	}
+	return nil
+}
+
+// notes writes n notes on a person's record through the API.
+func (s *server) notes(person string, n int) error {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	start := time.Now().UTC().Add(-time.Duration(n) * time.Minute)
+	return parallel(idx, func(i int) error {
+		b, _ := json.Marshal(map[string]string{"type": "contact", "occurred_at": start.Add(time.Duration(i) * time.Minute).Format(time.RFC3339),
+			"body": fmt.Sprintf("Note %d: visited the family; the children were well and attending school.", i)})
+		_, _, err := s.call("POST", "/v1/persons/"+person+"/notes", bytes.NewReader(b), int64(len(b)), "application/json")
+		return err
+	})
+}
+
+// readers has n clients each read the first page of a chronology per times
+// and returns every read's latency in milliseconds.
+func (s *server) readers(n, times int, person func(reader int) string) ([]float64, error) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var lat []float64
+	var first error
+	for r := 0; r < n; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < times; i++ {
+				t0 := time.Now()
+				_, _, err := s.call("GET", "/v1/persons/"+person(r)+"/notes?limit=50", nil, -1, "")
+				d := float64(time.Since(t0).Microseconds()) / 1000
+				mu.Lock()
+				if err != nil && first == nil {
+					first = err
+				}
+				lat = append(lat, d)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return lat, first
+}
+
+// pct is the p-th percentile of xs.
+func pct(xs []float64, p float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	i := int(float64(len(s)-1) * p / 100)
+	return s[i]
+}
