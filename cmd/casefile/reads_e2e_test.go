@@ -28,13 +28,19 @@ var readsOfARecord = map[string]string{
 	"GET /v1/retention/runs/:id/items": "retention.run.read",
 	"GET /v1/exports/:id":              "export.read",
 	"GET /v1/exports/:id/content":      "export.download",
+	"GET /v1/persons/:id/restriction":  "access.restriction_read",
 }
 
 var notPersonData = map[string]string{
-	"GET /v1/note-types":         "the fixed list of note types",
-	"GET /v1/retention/schedule": "the retention rules in force",
-	"GET /v1/audit":              "the audit trail: who did what and when, never the record's content; reading it is the auditors' work",
-	"GET /v1/audit/verify":       "whether the audit log is intact",
+	"GET /v1/note-types":          "the fixed list of note types",
+	"GET /v1/retention/schedule":  "the retention rules in force",
+	"GET /v1/audit":               "the audit trail: who did what and when, never the record's content; reading it is the auditors' work",
+	"GET /v1/audit/verify":        "whether the audit log is intact",
+	"GET /v1/exports/signing-key": "the public key that signs bundles",
+	"GET /v1/me":                  "the caller's own identity (staff, not a person on record)",
+	"GET /v1/users":               "staff accounts, not persons on record",
+	"GET /v1/tokens":              "API tokens",
+	"GET /v1/teams":               "staff teams",
 	// A real run's certificate lists destroyed items by person: that read is
 	// audited on each person's trail (TestCertificateReadIsAudited); a dry
 	// run, as here, shows counts only.
@@ -57,18 +63,24 @@ func TestEveryReadOfARecordIsAudited(t *testing.T) {
 	s.must(201, "POST", "/v1/holds", ro, map[string]any{"name": "Inquiry", "reason": "inquiry", "person_ids": []string{amy}})
 	run := s.must(202, "POST", "/v1/retention/runs", ro, map[string]any{"dry_run": true, "as_of": "2200-01-01"})
 	exp := s.must(202, "POST", "/v1/persons/"+amy+"/exports", ro, nil)
+	// Bob's record is restricted (to no one but managers and admins): the
+	// restriction read is checked on his trail.
+	s.must(200, "PUT", "/v1/persons/"+bob+"/restriction", s.Admin, map[string]any{"reason": "high-profile case"})
 	eventually(t, 60*time.Second, "the dry run and the export finish", func() bool {
 		return s.must(200, "GET", "/v1/retention/runs/"+run["id"].(string), ro, nil)["state"] == "done" &&
 			s.must(200, "GET", "/v1/exports/"+exp["id"].(string), ro, nil)["state"] == "done"
 	})
 
 	ids := map[string]string{
-		"/v1/persons/:id": amy, "/v1/documents/:id": doc["id"].(string), "/v1/notes/:id": note["id"].(string),
+		"/v1/persons/:id/restriction": bob, "/v1/persons/:id": amy, "/v1/documents/:id": doc["id"].(string), "/v1/notes/:id": note["id"].(string),
 		"/v1/tickets/:id": tk["id"].(string), "/v1/retention/runs/:id": run["id"].(string), "/v1/exports/:id": exp["id"].(string),
 	}
 	url := func(route string) string {
+		if id, ok := ids[route]; ok {
+			return strings.Replace(route, ":id", id, 1)
+		}
 		for prefix, id := range ids {
-			if strings.HasPrefix(route, prefix) {
+			if strings.HasPrefix(route, prefix+"/") || route == prefix {
 				return strings.Replace(route, ":id", id, 1)
 			}
 		}
@@ -91,9 +103,13 @@ func TestEveryReadOfARecordIsAudited(t *testing.T) {
 			continue
 		}
 		t.Run(key, func(t *testing.T) {
-			before := auditActions(s, amy)[want]
-			s.must(200, "GET", url(r.Path), ro, nil)
-			if after := auditActions(s, amy)[want]; after <= before {
+			whose := amy
+			if strings.HasPrefix(url(r.Path), "/v1/persons/"+bob) {
+				whose = bob
+			}
+			before := auditActions(s, whose)[want]
+			s.must(200, "GET", url(r.Path), s.Admin, nil)
+			if after := auditActions(s, whose)[want]; after <= before {
 				t.Errorf("%s left no %s on the person's trail", key, want)
 			}
 		})
