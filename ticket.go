@@ -58,22 +58,24 @@ type TicketService interface {
 	// CreateTicket raises a ticket against a note or document, filling
 	// PersonID from the target. Returns ENotFound (target), EUnprocessable
 	// (reopen of a non-visit note, reindex to the same or a missing person,
-	// replacement on another person), EConflict (ticket_exists: a removal
-	// ticket for the target is already live, or a re-index or reopen ticket
-	// of the same kind is open or approved; target_not_active).
+	// replacement on another person), EConflict (ticket_exists: another
+	// ticket of any kind on the target is open or approved, or a removal of
+	// it is done; target_not_active).
 	CreateTicket(ctx context.Context, t *Ticket) error
 	// Ticket returns a ticket. ENotFound.
 	Ticket(ctx context.Context, id string) (*Ticket, error)
 	// Tickets lists tickets, oldest first.
 	Tickets(ctx context.Context, f TicketFilter) ([]*Ticket, string, error)
 	// ApproveTicket moves an open ticket to approved and queues its work in
-	// the same transaction. EConflict (invalid_transition) otherwise.
+	// the same transaction. EConflict: invalid_transition; same_person (the
+	// approver raised it: actors are compared by ID); second_ict_required (a
+	// removal raised by ICT or an admin, approved by someone not ICT).
 	ApproveTicket(ctx context.Context, id string) (*Ticket, error)
 	// RejectTicket moves an open ticket to rejected. EConflict otherwise.
 	RejectTicket(ctx context.Context, id, reason string) (*Ticket, error)
 	// RetryTicket moves a failed ticket back to approved and queues it again.
-	// EConflict (invalid_transition; ticket_exists when another live ticket
-	// of the kind was raised for the target meanwhile).
+	// EConflict (invalid_transition; ticket_exists when another ticket on
+	// the target was raised meanwhile and is live).
 	RetryTicket(ctx context.Context, id string) (*Ticket, error)
 	// CloseReopenWindow closes the amendment window a reopen ticket opened.
 	// EUnprocessable (not_a_reopen_ticket), EConflict (window_not_open).

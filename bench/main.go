@@ -130,7 +130,7 @@ func start() (*server, error) {
 		"CASEFILE_S3_ACCESS_KEY="+env("CASEFILE_TEST_S3_ACCESS_KEY", "casefile"),
 		"CASEFILE_S3_SECRET_KEY="+env("CASEFILE_TEST_S3_SECRET_KEY", "casefile-dev-secret"),
 		"CASEFILE_WORKER_QUEUE=bench-"+suffix, "CASEFILE_MAX_UPLOAD_BYTES="+strconv.Itoa(4<<30),
-		"CASEFILE_RETENTION_CRON=off", "CASEFILE_RECONCILE_CRON=off", "CASEFILE_LOG_LEVEL=warn", "CASEFILE_PPROF_ADDR="+pprofAddr)
+		"CASEFILE_RETENTION_CRON=off", "CASEFILE_RECONCILE_CRON=off", "CASEFILE_RETENTION_SETTLE_DAYS=0", "CASEFILE_LOG_LEVEL=warn", "CASEFILE_PPROF_ADDR="+pprofAddr)
 	s.cmd = exec.Command(bin, "run")
 	s.cmd.Env = s.env
 	var out bytes.Buffer

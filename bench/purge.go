@@ -91,6 +91,14 @@ func benchPurge(ctx context.Context, s *server, mc *minio.Client) error {
 			}
 			break
 		}
+		if r["state"] == "awaiting_approval" {
+			// The disposal list waits for a records officer: the bench's
+			// admin token approves it (counted in the time).
+			if _, _, err := s.call("POST", "/v1/retention/runs/"+m["id"].(string)+"/approve", nil, -1, ""); err != nil {
+				return err
+			}
+			continue
+		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	purge := time.Since(t0)

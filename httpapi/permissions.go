@@ -19,6 +19,7 @@ const (
 	permTicketsDecide      perm = "tickets:decide"
 	permRetentionRead      perm = "retention:read"
 	permRetentionManage    perm = "retention:manage"
+	permDisposalDecide     perm = "disposal:decide" // exclude from, approve or reject a disposal list
 	permExportsManage      perm = "exports:manage"
 	permAuditRead          perm = "audit:read"
 	permTeamsRead          perm = "teams:read"
@@ -41,11 +42,11 @@ var matrix = map[casefile.Role][]perm{
 	casefile.RolePractitioner:   practitionerPerms,
 	casefile.RoleManager:        append([]perm{permTeamsRead, permRestrictionsManage}, practitionerPerms...),
 	casefile.RoleICT:            append([]perm{permTicketsDecide, permNotesAmend, permNotesScan, permTicketsRaise}, readAll...),
-	casefile.RoleRecordsOfficer: append([]perm{permRetentionManage, permExportsManage}, readAll...),
+	casefile.RoleRecordsOfficer: append([]perm{permRetentionManage, permDisposalDecide, permExportsManage}, readAll...),
 	casefile.RoleAuditor:        append([]perm{permAuditRead}, readAll...),
 	casefile.RoleAdmin: {permPersonsRead, permPersonsWrite, permDocumentsRead, permDocumentsWrite, permNotesRead,
 		permNotesWrite, permNotesAmend, permNotesScan, permTicketsRead, permTicketsRaise, permTicketsDecide,
-		permRetentionRead, permRetentionManage, permExportsManage, permAuditRead, permTeamsRead, permTeamsManage,
+		permRetentionRead, permRetentionManage, permDisposalDecide, permExportsManage, permAuditRead, permTeamsRead, permTeamsManage,
 		permRestrictionsManage, permUsersManage, permTokensManage},
 }
 

@@ -47,7 +47,9 @@ const (
 // restrictionDecisions gives every registered route its decision. A route
 // missing here fails TestEveryRouteHasARestrictionDecision.
 var restrictionDecisions = map[string]scope{
-	"POST /v1/persons":                   scopeNone, // a new record is not restricted yet
+	"POST /v1/persons":                   scopeNone,   // a new record is not restricted yet
+	"POST /v1/persons/:id/relationships": scopePerson, // and the handler checks the related record
+	"GET /v1/persons/:id/relationships":  scopePerson, // related records the caller may not see: {id, restricted}
 	"GET /v1/persons":                    scopeFiltered,
 	"GET /v1/persons/:id":                scopePerson,
 	"PATCH /v1/persons/:id":              scopePerson,
@@ -99,6 +101,13 @@ var restrictionDecisions = map[string]scope{
 	"PATCH /v1/users/:id":                scopeNone,
 	"GET /v1/tokens":                     scopeNone,
 	"DELETE /v1/tokens/:id":              scopeNone,
+	// Disposal decisions act on a list of ids and dates, and a records
+	// officer must be able to decide every record on it (a restricted one
+	// included) without seeing it; the review queue shows ids and dates only.
+	"POST /v1/retention/runs/:id/exclusions": scopeNone,
+	"POST /v1/retention/runs/:id/approve":    scopeNone,
+	"POST /v1/retention/runs/:id/reject":     scopeNone,
+	"GET /v1/retention/review":               scopeNone,
 }
 
 // restrict is the middleware that applies a route's decision before its

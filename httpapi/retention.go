@@ -18,6 +18,10 @@ func (s *Server) registerRetention(g *gin.RouterGroup) {
 	s.handle(g, http.MethodPost, "/retention/runs", permRetentionManage, s.createRun)
 	s.handle(g, http.MethodGet, "/retention/runs/:id", permRetentionRead, s.getRun)
 	s.handle(g, http.MethodGet, "/retention/runs/:id/items", permRetentionRead, s.runItems)
+	s.handle(g, http.MethodPost, "/retention/runs/:id/exclusions", permDisposalDecide, s.excludeFromRun)
+	s.handle(g, http.MethodPost, "/retention/runs/:id/approve", permDisposalDecide, s.approveRun)
+	s.handle(g, http.MethodPost, "/retention/runs/:id/reject", permDisposalDecide, s.rejectRun)
+	s.handle(g, http.MethodGet, "/retention/review", permRetentionRead, s.reviewQueue)
 }
 
 func (s *Server) retentionSchedule(c *gin.Context) {
@@ -188,4 +192,106 @@ func (s *Server) runItems(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, listOf(items, next))
+}
+
+type exclusionRequest struct {
+	ItemIDs  []string       `json:"item_ids"`
+	Reason   string         `json:"reason"`
+	ReviewOn *casefile.Date `json:"review_on"`
+}
+
+// excludeFromRun takes records off a disposal list awaiting approval and
+// into the review queue until review_on.
+func (s *Server) excludeFromRun(c *gin.Context) {
+	id, err := pathID(c, "id", "Retention run")
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	var req exclusionRequest
+	if err := decodeJSON(c, &req); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	if len(req.ItemIDs) == 0 || len(req.ItemIDs) > 10000 {
+		s.respondError(c, unprocessable("missing_item_ids", "Name 1 to 10,000 items to exclude (item_ids, from GET /v1/retention/runs/{id}/items)."))
+		return
+	}
+	if err := requireText("reason", req.Reason, 2000); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	if req.ReviewOn == nil {
+		s.respondError(c, unprocessable("missing_review_on", "Say when the excluded records come back for review (review_on, a date after today)."))
+		return
+	}
+	r, err := s.cfg.Retention.ExcludeFromRun(c.Request.Context(), id, casefile.Exclusion{ItemIDs: req.ItemIDs,
+		Reason: strings.TrimSpace(req.Reason), ReviewOn: *req.ReviewOn})
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, r)
+}
+
+// approveRun records the caller's approval of a disposal list.
+func (s *Server) approveRun(c *gin.Context) {
+	id, err := pathID(c, "id", "Retention run")
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	r, err := s.cfg.Retention.ApproveRun(c.Request.Context(), id)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	status := http.StatusOK
+	if r.State == casefile.RunApproved {
+		status = http.StatusAccepted // queued to destroy
+	}
+	c.JSON(status, r)
+}
+
+type rejectRunRequest struct {
+	Reason string `json:"reason"`
+}
+
+// rejectRun closes a disposal list without destroying anything.
+func (s *Server) rejectRun(c *gin.Context) {
+	id, err := pathID(c, "id", "Retention run")
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	var req rejectRunRequest
+	if err := decodeJSON(c, &req); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	if err := requireText("reason", req.Reason, 2000); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	r, err := s.cfg.Retention.RejectRun(c.Request.Context(), id, strings.TrimSpace(req.Reason))
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, r)
+}
+
+// reviewQueue lists records past their date that are kept, with why.
+func (s *Server) reviewQueue(c *gin.Context) {
+	page, err := pageOf(c)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	es, next, err := s.cfg.Retention.ReviewQueue(c.Request.Context(), page)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, listOf(es, next))
 }

@@ -25,15 +25,25 @@ type Lister interface {
 //   - An active document whose object is not in the bucket is re-checked
 //     (HEAD, and the row read again) and, if still missing, reported and
 //     audited as storage.missing_object.
+//   - Under exports/, an object no export names (Bundles) is destroyed once
+//     older than Grace, as above; the objects of bundles built, being built,
+//     or retired and still to be destroyed by the exports' sweep are kept.
 type Reconciler struct {
-	Store  casefile.DocumentStore
-	Audit  casefile.AuditService
-	Blobs  Blobs
-	Lister Lister
+	Store casefile.DocumentStore
+	// Bundles names the export bundles' objects; nil leaves exports/ alone.
+	Bundles BundleKeys
+	Audit   casefile.AuditService
+	Blobs   Blobs
+	Lister  Lister
 	// Grace is how old an unreferenced object must be before it is destroyed.
 	Grace time.Duration
 	Now   func() time.Time
 	Log   *slog.Logger
+}
+
+// BundleKeys says which objects under exports/ belong to an export.
+type BundleKeys interface {
+	KnownBundleKeys(ctx context.Context, keys []string) (map[string]bool, error)
 }
 
 // Report is what one sweep found and did.
@@ -102,16 +112,51 @@ func (r *Reconciler) Sweep(ctx context.Context) (*Report, error) {
 			return rep, err
 		}
 	}
-	return rep, nil
+	return rep, r.sweepBundles(ctx, rep, now)
+}
+
+// BundlePrefix is where disclosure bundles are written.
+const BundlePrefix = "exports/"
+
+// sweepBundles destroys the objects under exports/ that no export names,
+// once older than Grace: a bundle whose build failed after writing it, or
+// anything else left there. Bundles built, being built, or retired and
+// waiting for the exports' sweep are kept.
+func (r *Reconciler) sweepBundles(ctx context.Context, rep *Report, now func() time.Time) error {
+	if r.Bundles == nil {
+		return nil
+	}
+	var orphans []string
+	err := r.Lister.List(ctx, BundlePrefix, func(key string, modified time.Time) error {
+		rep.Inspected++
+		if now().Sub(modified) < r.Grace {
+			return nil
+		}
+		if orphans = append(orphans, key); len(orphans) == reconcilePage {
+			return r.destroyUnnamed(ctx, rep, &orphans, r.Bundles.KnownBundleKeys)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return r.destroyUnnamed(ctx, rep, &orphans, r.Bundles.KnownBundleKeys)
 }
 
 // destroyOrphans destroys the objects of keys that, read again now, no
 // active document names.
 func (r *Reconciler) destroyOrphans(ctx context.Context, rep *Report, keys *[]string) error {
+	return r.destroyUnnamed(ctx, rep, keys, r.Store.ActiveObjectKeys)
+}
+
+// destroyUnnamed destroys the objects of keys that, read again now, named
+// does not name, auditing each.
+func (r *Reconciler) destroyUnnamed(ctx context.Context, rep *Report, keys *[]string,
+	namedBy func(context.Context, []string) (map[string]bool, error)) error {
 	if len(*keys) == 0 {
 		return nil
 	}
-	named, err := r.Store.ActiveObjectKeys(ctx, *keys)
+	named, err := namedBy(ctx, *keys)
 	if err != nil {
 		return err
 	}
@@ -125,7 +170,7 @@ func (r *Reconciler) destroyOrphans(ctx context.Context, rep *Report, keys *[]st
 			}
 			rep.Kept = append(rep.Kept, k)
 			if r.Log != nil {
-				r.Log.Warn("reconcile: could not destroy an object no document names", "key", k, "err", err)
+				r.Log.Warn("reconcile: could not destroy an object nothing names", "key", k, "err", err)
 			}
 			continue
 		}

@@ -141,6 +141,9 @@ func TestOneLiveTicketOfAnyKindPerTarget(t *testing.T) {
 	}
 	exists(raise(&casefile.Ticket{Kind: casefile.TicketReindex, TargetType: "note", TargetID: v, ToPersonID: &f.bob, Reason: "wrong child"}), rm.ID)
 	exists(raise(&casefile.Ticket{Kind: casefile.TicketReopen, TargetType: "note", TargetID: v, Reason: "amend"}), rm.ID)
+	if id, err := f.db.BlockingTicket(f.ctx, "note", v); err != nil || id != rm.ID {
+		t.Fatalf("the ticket in the way: %q %v", id, err)
+	}
 
 	// The removal fails (a hold); a re-index is then allowed, and the
 	// removal's retry is refused while the re-index is live.
@@ -160,6 +163,10 @@ func TestOneLiveTicketOfAnyKindPerTarget(t *testing.T) {
 	}
 	_, err := f.db.RetryTicket(f.ict, rm.ID)
 	exists(err, ri.ID)
+	// What a scan raising the removal again is told: the re-index is in the way.
+	if id, err := f.db.BlockingTicket(f.ctx, "note", v); err != nil || id != ri.ID {
+		t.Fatalf("the ticket in the way of a new removal: %q %v", id, err)
+	}
 	if got := f.ticket(rm.ID); got.State != casefile.TicketFailed {
 		t.Fatalf("refused retry left the removal %s", got.State)
 	}

@@ -121,7 +121,10 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 					t.Fatalf("member's list item: %s", r.Body)
 				}
 			}},
-		"GET /v1/persons/:id":                {role: "practitioner", method: "GET", path: "/v1/persons/" + p, member: 200},
+		"GET /v1/persons/:id": {role: "practitioner", method: "GET", path: "/v1/persons/" + p, member: 200},
+		"POST /v1/persons/:id/relationships": {role: "practitioner", method: "POST", path: "/v1/persons/" + p + "/relationships",
+			body: map[string]any{"to_person_id": q, "kind": "sibling"}, member: 201},
+		"GET /v1/persons/:id/relationships":  {role: "practitioner", method: "GET", path: "/v1/persons/" + p + "/relationships", member: 200},
 		"PATCH /v1/persons/:id":              {role: "practitioner", method: "PATCH", path: "/v1/persons/" + p, body: map[string]any{"given_name": "Tess"}, member: 200},
 		"POST /v1/persons/:id/involvements":  {role: "practitioner", method: "POST", path: "/v1/persons/" + p + "/involvements", body: map[string]any{"kind": "early_help", "started_on": "2025-02-01"}, member: 201},
 		"POST /v1/involvements/:id/close":    {role: "practitioner", method: "POST", path: "/v1/involvements/" + iP + "/close", body: map[string]any{"ended_on": "2025-06-01"}, member: 200},

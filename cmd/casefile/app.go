@@ -39,6 +39,20 @@ type app struct {
 
 	ingestOnce sync.Once
 	ingest     *ingest.Service
+	// schedule is the retention schedule in force (its sha256 guards changes).
+	schedule *retention.Schedule
+}
+
+// guardSchedule refuses to start with a changed schedule that would make
+// more than 1% of the records due at once, unless
+// CASEFILE_RETENTION_SCHEDULE_CONFIRM names its sha256.
+func (a *app) guardSchedule(ctx context.Context) error {
+	err := retention.GuardScheduleChange(ctx, a.db, a.schedule, a.cfg.ScheduleConfirm, casefile.Today())
+	var refused *retention.ScheduleRefused
+	if errors.As(err, &refused) {
+		return &configError{"CASEFILE_RETENTION_SCHEDULE", err.Error()}
+	}
+	return err
 }
 
 // loadSchedule returns the retention schedule in force: the file named by
@@ -111,6 +125,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	}
 	db.SetRetentionPolicy(retention.Policy{S: schedule})
 	db.SetResidualCopies(cfg.BackupNote)
+	db.SetDisposal(cfg.disposal())
 	// Spool files are unlinked as soon as they are made; whatever is in the
 	// directory was left by something else (an older version) and goes.
 	if n, err := ingest.PrepareSpool(cfg.SpoolDir); err != nil {
@@ -120,7 +135,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		log.Warn("removed files left in the spool directory", "dir", cfg.SpoolDir, "files", n)
 	}
 	db.SetAdoptionTeam(cfg.AdoptionTeam)
-	a := &app{cfg: cfg, log: log, db: db, s3: store, anchorS3: anchors, workers: w, policy: retention.Policy{S: schedule}}
+	a := &app{cfg: cfg, log: log, db: db, s3: store, anchorS3: anchors, workers: w, policy: retention.Policy{S: schedule}, schedule: schedule}
 	return a, nil
 }
 
@@ -161,6 +176,7 @@ func (a *app) api() *httpapi.Server {
 		Tickets:        a.db,
 		Retention:      a.db,
 		Access:         a.db,
+		Relationships:  a.db,
 		Teams:          a.db,
 		Policy:         a.policy,
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
@@ -219,6 +235,9 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		return err
 	}
 	defer a.close()
+	if err := a.guardSchedule(ctx); err != nil {
+		return err
+	}
 	if m == modeRun {
 		if err := bootstrapToken(ctx, a, stdout); err != nil {
 			return err
@@ -251,7 +270,11 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		if err != nil {
 			return err
 		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		// Headers must arrive within 10 s, and a body must keep arriving
+		// (BodyIdleTimeout), so that slow or stalled clients cannot hold
+		// every upload slot; a slow but live upload of any size goes through.
+		handler := httpapi.BodyIdleTimeout(h, time.Duration(cfg.BodyIdleSeconds)*time.Second)
+		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		log.Info("casefile API listening", "addr", ln.Addr().String())
 		running++

@@ -39,6 +39,11 @@ type config struct {
 	RetentionCron     string
 	ReconcileCron     string
 	RetentionSchedule string
+	// Disposal approval (docs/retention.md).
+	DisposalApproval  string // required (default) or automatic
+	DisposalApprovers int
+	SettleDays        int
+	ScheduleConfirm   string // the sha256 of a changed schedule a person has checked
 	WorkerQueue       string
 	WorkerConcurrency int
 	LogLevel          string
@@ -74,6 +79,7 @@ type config struct {
 	SessionIdle      time.Duration
 	SessionMax       time.Duration
 	AccessContact    string // whom a user without a role is told to ask
+	BodyIdleSeconds  int    // a request body that sends nothing for this long is cut
 }
 
 // configError names the variable that is wrong, so that start-up fails with
@@ -157,7 +163,24 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	if c.ExportKeepDays, err = intSetting(get, "CASEFILE_EXPORT_KEEP_DAYS", "30", 0, 36500); err != nil {
 		return nil, err
 	}
+	c.DisposalApproval = strings.ToLower(get("CASEFILE_DISPOSAL_APPROVAL", casefile.ApprovalRequired))
+	if c.DisposalApproval != casefile.ApprovalRequired && c.DisposalApproval != casefile.ApprovalAutomatic {
+		return nil, &configError{"CASEFILE_DISPOSAL_APPROVAL", fmt.Sprintf("must be required (a records officer approves every disposal list) or automatic (a person's request is their approval), got %q", getenv("CASEFILE_DISPOSAL_APPROVAL"))}
+	}
+	if c.DisposalApprovers, err = intSetting(get, "CASEFILE_DISPOSAL_APPROVERS", "1", 1, 5); err != nil {
+		return nil, err
+	}
+	if c.SettleDays, err = intSetting(get, "CASEFILE_RETENTION_SETTLE_DAYS", "30", 0, 3650); err != nil {
+		return nil, err
+	}
+	c.ScheduleConfirm = strings.ToLower(get("CASEFILE_RETENTION_SCHEDULE_CONFIRM", ""))
+	if c.ScheduleConfirm != "" && !sha256Hex(c.ScheduleConfirm) {
+		return nil, &configError{"CASEFILE_RETENTION_SCHEDULE_CONFIRM", fmt.Sprintf("must be the 64-hex-digit sha256 of the schedule file casefile printed when it refused it, got %q", c.ScheduleConfirm)}
+	}
 	if c.WorkerConcurrency, err = intSetting(get, "CASEFILE_WORKER_CONCURRENCY", "4", 1, 256); err != nil {
+		return nil, err
+	}
+	if c.BodyIdleSeconds, err = intSetting(get, "CASEFILE_HTTP_BODY_IDLE_SECONDS", "60", 1, 3600); err != nil {
 		return nil, err
 	}
 	max, err := intSetting(get, "CASEFILE_MAX_UPLOAD_BYTES", "1073741824", 1, 1<<40)
@@ -213,6 +236,25 @@ func intSetting(get func(string, string) string, name, def string, lo, hi int) (
 		return 0, &configError{name, fmt.Sprintf("must be a whole number from %d to %d, got %q", lo, hi, v)}
 	}
 	return n, nil
+}
+
+func sha256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// disposal is the disposal approval configuration.
+func (c *config) disposal() casefile.DisposalSettings {
+	d := casefile.DefaultDisposal()
+	d.Approval, d.Approvers, d.SettleDays = c.DisposalApproval, c.DisposalApprovers, c.SettleDays
+	return d
 }
 
 func checkHostPort(name, v string) error {

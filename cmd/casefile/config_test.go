@@ -34,6 +34,11 @@ func TestBadSettingsFailWithOneLineNamingTheVariable(t *testing.T) {
 		"CASEFILE_SESSION_IDLE":       "forever",
 		"CASEFILE_SESSION_MAX":        "0s",
 		"CASEFILE_REDIS_SENTINELS":    "sentinel-a:26379,sentinel-b",
+		// Disposal approval: a typo must not quietly mean "no approval".
+		"CASEFILE_DISPOSAL_APPROVAL":          "off",
+		"CASEFILE_DISPOSAL_APPROVERS":         "0",
+		"CASEFILE_RETENTION_SETTLE_DAYS":      "-1",
+		"CASEFILE_RETENTION_SCHEDULE_CONFIRM": "yes",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -29,6 +29,9 @@ var readsOfARecord = map[string]string{
 	"GET /v1/exports/:id":              "export.read",
 	"GET /v1/exports/:id/content":      "export.download",
 	"GET /v1/persons/:id/restriction":  "access.restriction_read",
+	// Records past their date but kept: the hold on the person keeps hers.
+	"GET /v1/retention/review":          "retention.read",
+	"GET /v1/persons/:id/relationships": "relationship.list",
 }
 
 var notPersonData = map[string]string{

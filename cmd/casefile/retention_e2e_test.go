@@ -45,7 +45,9 @@ func (s *service) runItemsByState(t *testing.T, token, id string) map[string][]s
 }
 
 func TestRetentionEndToEnd(t *testing.T) {
-	s := startService(t, nil)
+	// The records here are all made today: no settle period, so that what
+	// is due by its dates is listed at once (settling is tested on its own).
+	s := startService(t, map[string]string{"CASEFILE_RETENTION_SETTLE_DAYS": "0"})
 	prac, ro := s.token("practitioner"), s.token("records_officer")
 	today := time.Now().UTC()
 	dob := func(days int) string { return today.AddDate(-30, 0, days).Format("2006-01-02") }
@@ -103,8 +105,17 @@ func TestRetentionEndToEnd(t *testing.T) {
 		t.Fatalf("what-if tomorrow: due %v", r["due"])
 	}
 
-	// The real run destroys exactly what is due today.
+	// The real run lists exactly what is due today and waits for a records
+	// officer; approved, it destroys that.
 	real := s.must(202, "POST", "/v1/retention/runs", ro, map[string]any{"dry_run": false})
+	s.waitState(t, ro, real["id"].(string), "awaiting_approval")
+	if st := s.runItemsByState(t, ro, real["id"].(string)); len(st["due"]) != 4 || len(st["destroyed"]) != 0 {
+		t.Fatalf("disposal list = %v", st)
+	}
+	if r := s.do("GET", "/v1/documents/"+due.doc+"/content", prac, nil); r.Status != 200 {
+		t.Fatalf("a listed document before approval: %d", r.Status)
+	}
+	s.must(202, "POST", "/v1/retention/runs/"+real["id"].(string)+"/approve", ro, nil)
 	run := s.waitRun(t, ro, real["id"].(string))
 	cert := run["certificate"].(map[string]any)
 	var certIDs []string
@@ -171,6 +182,8 @@ func TestRetentionEndToEnd(t *testing.T) {
 	// Releasing the hold lets the next run destroy the held record.
 	s.must(200, "POST", "/v1/holds/"+hold["id"].(string)+"/release", ro, map[string]any{"reason": "Inquiry closed"})
 	again := s.must(202, "POST", "/v1/retention/runs", ro, map[string]any{"dry_run": false})
+	s.waitState(t, ro, again["id"].(string), "awaiting_approval")
+	s.must(202, "POST", "/v1/retention/runs/"+again["id"].(string)+"/approve", ro, nil)
 	run2 := s.waitRun(t, ro, again["id"].(string))
 	if run2["destroyed"] != float64(4) {
 		t.Fatalf("run after release = %v", run2)

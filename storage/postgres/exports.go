@@ -380,3 +380,25 @@ func (db *DB) destroyExportsOf(ctx context.Context, tx pgx.Tx, persons []string,
 	_, err = tx.Exec(ctx, "UPDATE exports SET object_key = NULL, size = NULL WHERE object_key = ANY($1)", keys)
 	return err
 }
+
+// KnownBundleKeys returns which of keys belong to an export: the object of a
+// bundle (built, or retired and still to destroy), or the key a queued or
+// running export is being written under. The reconciliation keeps those and
+// destroys any other object under exports/.
+func (db *DB) KnownBundleKeys(ctx context.Context, keys []string) (map[string]bool, error) {
+	rows, err := db.pool.Query(ctx, `SELECT k FROM unnest($1::text[]) k WHERE
+		EXISTS (SELECT 1 FROM exports WHERE object_key = k)
+		OR EXISTS (SELECT 1 FROM exports WHERE state IN ('queued', 'running') AND 'exports/' || id::text || '.zip' = k)`, keys)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	known, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, mapError(err)
+	}
+	out := make(map[string]bool, len(known))
+	for _, k := range known {
+		out[k] = true
+	}
+	return out, nil
+}

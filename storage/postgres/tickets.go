@@ -254,11 +254,13 @@ func lockTicket(ctx context.Context, tx pgx.Tx, id string) (*casefile.Ticket, er
 	return t, err
 }
 
-// LiveRemovalTicket returns the id of the live removal ticket on a target.
-func (db *DB) LiveRemovalTicket(ctx context.Context, targetType, targetID string) (string, error) {
+// BlockingTicket returns the id of the ticket that stops a new one on the
+// target: one of any kind open or approved, or a removal done.
+func (db *DB) BlockingTicket(ctx context.Context, targetType, targetID string) (string, error) {
 	var id string
 	err := db.pool.QueryRow(ctx, `SELECT id FROM tickets WHERE target_type = $1 AND target_id = $2
-		AND kind = 'removal' AND state IN ('open','approved','done')`, targetType, targetID).Scan(&id)
+		AND (state IN ('open','approved') OR kind = 'removal' AND state = 'done') ORDER BY state = 'done', id LIMIT 1`,
+		targetType, targetID).Scan(&id)
 	if err == pgx.ErrNoRows {
 		return "", notFound("Ticket")
 	}

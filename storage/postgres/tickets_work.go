@@ -93,6 +93,14 @@ func (db *DB) ticketStep(ctx context.Context, id string, fn func(tx pgx.Tx, t *c
 		if t.State != casefile.TicketApproved {
 			return nil
 		}
+		// A removal checks holds under the hold lock. Take it before the
+		// target's row: a new hold takes it first and then the rows of the
+		// documents it covers, so the other order could deadlock.
+		if t.Kind == casefile.TicketRemoval {
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", holdLockKey); err != nil {
+				return err
+			}
+		}
 		if err := db.followTarget(ctx, tx, t); err != nil {
 			return err
 		}
