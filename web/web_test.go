@@ -317,7 +317,7 @@ func TestRestrictedRecord(t *testing.T) {
 	e := newEnv(t, casefile.RolePractitioner)
 	ctx := casefile.WithActor(context.Background(), casefile.Actor{ID: "00000000-0000-4000-8000-000000000001", Kind: casefile.ActorUser,
 		Name: "Manager", Role: casefile.RoleManager})
-	if _, err := e.db.Restrict(ctx, e.person, casefile.RestrictionInput{Reason: "Adoption placement", UserIDs: []string{"00000000-0000-4000-8000-000000000001"}}); err != nil {
+	if _, err := e.db.Restrict(ctx, e.person, casefile.RestrictionInput{Reason: "Adoption placement"} /* the manager is its owner */); err != nil {
 		t.Fatal(err)
 	}
 	resp, body := e.do("GET", "/persons/"+e.person, "", nil)

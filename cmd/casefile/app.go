@@ -184,6 +184,7 @@ func (a *app) api() *httpapi.Server {
 		Tickets:        a.db,
 		Retention:      a.db,
 		Access:         a.db,
+		Relationships:  a.db,
 		Teams:          a.db,
 		Policy:         a.policy,
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
@@ -275,7 +276,11 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		if err != nil {
 			return err
 		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		// Headers must arrive within 10 s, and a body must keep arriving
+		// (BodyIdleTimeout), so that slow or stalled clients cannot hold
+		// every upload slot; a slow but live upload of any size goes through.
+		handler := httpapi.BodyIdleTimeout(h, time.Duration(cfg.BodyIdleSeconds)*time.Second)
+		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		log.Info("casefile API listening", "addr", ln.Addr().String())
 		running++

@@ -88,6 +88,7 @@ type config struct {
 	SessionIdle      time.Duration
 	SessionMax       time.Duration
 	AccessContact    string // whom a user without a role is told to ask
+	BodyIdleSeconds  int    // a request body that sends nothing for this long is cut
 }
 
 // configError names the variable that is wrong, so that start-up fails with
@@ -185,6 +186,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		return nil, &configError{"CASEFILE_RETENTION_SCHEDULE_CONFIRM", fmt.Sprintf("must be the 64-hex-digit sha256 of the schedule file casefile printed when it refused it, got %q", c.ScheduleConfirm)}
 	}
 	if c.WorkerConcurrency, err = intSetting(get, "CASEFILE_WORKER_CONCURRENCY", "4", 1, 256); err != nil {
+		return nil, err
+	}
+	if c.BodyIdleSeconds, err = intSetting(get, "CASEFILE_HTTP_BODY_IDLE_SECONDS", "60", 1, 3600); err != nil {
 		return nil, err
 	}
 	max, err := intSetting(get, "CASEFILE_MAX_UPLOAD_BYTES", "1073741824", 1, 1<<40)

@@ -11,10 +11,11 @@ import (
 // the probes and metrics as before, sign-in under /auth, and the pages at /.
 func (a *app) handler() (http.Handler, error) {
 	api := a.api()
-	signIn := newTokenSignIn(a.db)
+	authn := a.authenticator()
+	signIn := a.authHandler(authn)
 	pages, err := web.New(web.Config{
 		Log:            a.log,
-		Auth:           signIn,
+		Auth:           webAuth{authn},
 		Persons:        a.db,
 		Notes:          a.notesService(),
 		Ingest:         a.ingestService(),
@@ -31,7 +32,7 @@ func (a *app) handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	signIn.pages = pages
+	signIn.Render = pagesRender(pages)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		switch {

@@ -237,6 +237,20 @@ func checkTeams(ctx context.Context, tx pgx.Tx, ids []string) error {
 	return nil
 }
 
+// checkUsers refuses user ids that name neither a user nor a token.
+func checkUsers(ctx context.Context, tx pgx.Tx, ids []string) error {
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM unnest($1::uuid[]) AS x(id)
+		WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = x.id) OR EXISTS (SELECT 1 FROM tokens k WHERE k.id = x.id)`, ids).Scan(&n); err != nil {
+		return err
+	}
+	if n != len(ids) {
+		return casefile.Errorf(casefile.EUnprocessable, "unknown_user",
+			"An id in user_ids is neither a user's nor a token's; GET /v1/users and GET /v1/tokens list them.")
+	}
+	return nil
+}
+
 func dedupeIDs(ids []string) []string {
 	out := []string{}
 	for _, id := range ids {
@@ -277,6 +291,9 @@ func (db *DB) Restrict(ctx context.Context, personID string, in casefile.Restric
 			return err
 		}
 		if err := checkTeams(ctx, tx, in.TeamIDs); err != nil {
+			return err
+		}
+		if err := checkUsers(ctx, tx, in.UserIDs); err != nil {
 			return err
 		}
 		_, oldID, err := liveRestriction(ctx, tx, personID)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -18,6 +19,26 @@ func as(id string, role casefile.Role, teams ...string) context.Context {
 }
 
 func uid() string { return uuid.Must(uuid.NewV7()).String() }
+
+// mustUser signs a user in for the first time and returns their id.
+func mustUser(t *testing.T, db *postgres.DB) string {
+	t.Helper()
+	u, err := db.SignInUser(actorCtx(), casefile.SignIn{Issuer: "https://idp.test", Subject: uid(), Name: "A User"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
+}
+
+// mustToken makes a token and returns its id.
+func mustToken(t *testing.T, db *postgres.DB) string {
+	t.Helper()
+	tk, _, err := db.CreateToken(actorCtx(), "integration", casefile.RolePractitioner, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk.ID
+}
 
 func mustTeam(t *testing.T, db *postgres.DB, name string) *casefile.Team {
 	t.Helper()
@@ -50,7 +71,7 @@ func TestRestrictedRecordIsOpenOnlyToNamedTeamsUsersOwnerAndBreakGlass(t *testin
 	p := mustPerson(t, db, "R1")
 	open := mustPerson(t, db, "R2")
 	fostering, lado := mustTeam(t, db, "Fostering"), mustTeam(t, db, "LADO")
-	member, memberByActor, named, owner, outsider, admin, auditor, tok := uid(), uid(), uid(), uid(), uid(), uid(), uid(), uid()
+	member, memberByActor, named, owner, outsider, admin, auditor, tok := mustUser(t, db), uid(), mustUser(t, db), uid(), uid(), uid(), uid(), mustToken(t, db)
 	if err := db.SetUserTeams(actorCtx(), member, []string{fostering.ID}); err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +221,7 @@ func TestBreakGlassOpensForAnHourAndIsListedForOwners(t *testing.T) {
 func TestAdoptionInvolvementRestrictsToTheAdoptionTeam(t *testing.T) {
 	db := testenv.Postgres(t)
 	adoption := mustTeam(t, db, "Adoption Team")
-	member, outsider := uid(), uid()
+	member, outsider := mustUser(t, db), uid()
 	if err := db.SetUserTeams(actorCtx(), member, []string{adoption.ID}); err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +263,7 @@ func TestAdoptionInvolvementRestrictsToTheAdoptionTeam(t *testing.T) {
 	}
 	// A record already restricted keeps its restriction and gains the team.
 	p := mustPerson(t, db, "AD-R")
-	named := uid()
+	named := mustToken(t, db)
 	if _, err := db.Restrict(as(uid(), casefile.RoleAdmin), p.ID, casefile.RestrictionInput{Reason: "staff relative", UserIDs: []string{named}}); err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +289,10 @@ func TestTeams(t *testing.T) {
 	if err != nil || len(ts) != 2 || ts[0].Name != "Adoption" {
 		t.Fatalf("teams %+v %v", ts, err)
 	}
-	u := uid()
+	u := mustUser(t, db)
+	if err := db.SetUserTeams(actorCtx(), uid(), []string{a.ID}); casefile.ErrorKind(err) != casefile.ENotFound {
+		t.Fatalf("teams of a user who does not exist: %v", err)
+	}
 	if err := db.SetUserTeams(actorCtx(), u, []string{a.ID, uid()}); casefile.ErrorCode(err) != "unknown_team" {
 		t.Fatalf("unknown team: %v", err)
 	}
@@ -284,5 +308,8 @@ func TestTeams(t *testing.T) {
 	}
 	if _, err := db.Restrict(actorCtx(), mustPerson(t, db, "T1").ID, casefile.RestrictionInput{Reason: "x", TeamIDs: []string{uid()}}); casefile.ErrorCode(err) != "unknown_team" {
 		t.Fatalf("restricting to an unknown team: %v", err)
+	}
+	if _, err := db.Restrict(actorCtx(), mustPerson(t, db, "T2").ID, casefile.RestrictionInput{Reason: "x", UserIDs: []string{uid()}}); casefile.ErrorCode(err) != "unknown_user" {
+		t.Fatalf("naming someone who is neither a user nor a token: %v", err)
 	}
 }

@@ -64,6 +64,12 @@ func (db *DB) SetUserTeams(ctx context.Context, userID string, teamIDs []string)
 		if err := checkTeams(ctx, tx, teamIDs); err != nil {
 			return err
 		}
+		var one int
+		if err := tx.QueryRow(ctx, "SELECT 1 FROM users WHERE id = $1", userID).Scan(&one); err == pgx.ErrNoRows {
+			return notFound("User")
+		} else if err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, "DELETE FROM team_members WHERE user_id = $1 AND NOT team_id = ANY($2::uuid[])", userID, teamIDs); err != nil {
 			return err
 		}
