@@ -216,6 +216,10 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) (*Caller, bool
 		http.Redirect(w, r, s.cfg.Auth.LoginURL(r.URL.RequestURI()), http.StatusSeeOther)
 		return nil, false
 	}
+	if casefile.ErrorCode(err) == "no_role" {
+		s.NoRolePage(w, r, "", "your manager, who can ask the ICT service desk to give you a role")
+		return nil, false
+	}
 	s.errorPage(w, r, nil, err)
 	return nil, false
 }

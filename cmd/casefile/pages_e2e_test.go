@@ -63,6 +63,9 @@ func TestPagesJourney(t *testing.T) {
 		t.Errorf("identity bar = %q, want name, reference and date of birth", got)
 	}
 
+	// The drop zone has a file input behind it that the keyboard reaches.
+	b.TabTo("#files")
+
 	// Drop an .msg and an .eml on the record: a real drop event with files.
 	b.Drop("[data-casefile-dropzone]", browser.File{Name: "quick.msg", Type: "application/vnd.ms-outlook", Data: msg},
 		browser.File{Name: "attachment.eml", Type: "message/rfc822", Data: eml})

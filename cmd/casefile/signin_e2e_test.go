@@ -293,8 +293,10 @@ func TestTokenSignInFormWithoutAProvider(t *testing.T) {
 	ict := s.token("ict")
 	b := newBrowser(t)
 	form := b.get(s.Base + "/auth/login?next=/v1/me")
-	// The form in the pages' layout (auth.Handler.Render), with its label.
-	if form.Status != 200 || !strings.Contains(form.Body, `for="token"`) || !strings.Contains(form.Body, "govuk-template") {
+	// The form in the pages' layout (auth.Handler.Render), with its label:
+	// scripts only from files of ours, no inline script or style.
+	if form.Status != 200 || !strings.Contains(form.Body, `for="token"`) || !strings.Contains(form.Body, "govuk-template") ||
+		regexp.MustCompile(`<script(?:\s+type="module")?>`).MatchString(form.Body) || strings.Contains(form.Body, "style=") {
 		t.Fatalf("token form: %d %s", form.Status, form.Body)
 	}
 	formToken := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
