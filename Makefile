@@ -1,7 +1,11 @@
 # casefile: `make run` and `make test` do all the set-up on a Debian machine with Go (docs/setup.md).
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
-FUZZTIME ?= 30s
+# make fuzz runs each fuzz target for FUZZTIME; make test runs each for TESTFUZZTIME after the tests.
+# FUZZFLAGS is passed on (e.g. FUZZFLAGS='-parallel 1' on a shared machine).
+FUZZTIME ?= 10m
+TESTFUZZTIME ?= 20s
+FUZZFLAGS ?=
 
 # The tests use the services scripts/services.sh starts, with the S3 endpoint and credentials it started the
 # S3 server with: CASEFILE_S3_ENDPOINT, CASEFILE_S3_ACCESS_KEY and CASEFILE_S3_SECRET_KEY, or their defaults.
@@ -27,6 +31,7 @@ test: services-up assets
 	@scripts/services.sh test-deps
 	@$(MAKE) --no-print-directory vet fmt-check
 	go test -race -count=1 -timeout 40m ./...
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TESTFUZZTIME)
 
 vet:
 	go vet ./...
@@ -40,14 +45,16 @@ fmt-check:
 bench: services-up
 	go run ./bench
 
-# Each fuzz target in the module for FUZZTIME (go test fuzzes one target of one package at a time).
-# New failing inputs are kept under the package's testdata/fuzz.
+# Each fuzz target in the module for FUZZTIME (go test fuzzes one target of one package at a time); it fails
+# on the first target that finds a failing input, which go test keeps under the package's testdata/fuzz (commit
+# it with the fix: every later go test run replays it). What a target learns goes to go's cache, so that the
+# next run starts from there.
 fuzz:
 	@targets=$$(go test -list '^Fuzz' ./... | awk '/^Fuzz/ { names = names " " $$1 } /^ok/ { if (names != "") print $$2 names; names = "" }'); \
 	while read -r pkg names; do \
 		for name in $$names; do \
 			echo "fuzz: $$pkg $$name for $(FUZZTIME)"; \
-			go test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) "$$pkg" </dev/null; \
+			go test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) "$$pkg" </dev/null; \
 		done; \
 	done <<<"$$targets"
 

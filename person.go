@@ -67,6 +67,11 @@ type Involvement struct {
 // PersonFilter selects persons in a list.
 type PersonFilter struct {
 	ExternalRef string
+	// Query finds persons by name (every word, in part, whatever the case
+	// and accents), by reference (its beginning) or by date of birth
+	// (YYYY-MM-DD or DD/MM/YYYY). A restricted record the caller may not see
+	// is left out, unless the query is its reference.
+	Query string
 	Page
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -67,9 +68,10 @@ type Handler struct {
 	Provider *Provider
 	// Contact is whom a user without a role should ask (DefaultContact).
 	Contact string
-	// Render, when set, writes a page (status included) instead of the
-	// built-in templates: the web pages use it to restyle sign-in.
-	Render func(w http.ResponseWriter, r *http.Request, name string, p *Page)
+	// Render, when set, may write a page (status included) instead of the
+	// built-in templates, and says whether it did: the web pages use it to
+	// restyle sign-in (the pages they have no design for fall back).
+	Render func(w http.ResponseWriter, r *http.Request, name string, p *Page) bool
 	Log    *slog.Logger
 }
 
@@ -116,8 +118,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request, name string, p *P
 	if p.Status == 0 {
 		p.Status = http.StatusOK
 	}
-	if h.Render != nil {
-		h.Render(w, r, name, p)
+	if h.Render != nil && h.Render(w, r, name, p) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -308,11 +309,14 @@ func (h *Handler) tokenSignIn(w http.ResponseWriter, r *http.Request) {
 	next := LocalPath(r.PostFormValue("next"))
 	c, err := r.Cookie(loginCookie)
 	ft := r.PostFormValue("form_token")
+	if ft == "" {
+		ft = r.PostFormValue(CSRFField) // the web pages' forms name it so
+	}
 	if err != nil || ft == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(ft)) != 1 {
 		h.tokenForm(w, r, next, "The form had expired or came from another page; enter the token again.", http.StatusForbidden)
 		return
 	}
-	token := r.PostFormValue("token")
+	token := strings.TrimSpace(r.PostFormValue("token"))
 	if token == "" {
 		h.tokenForm(w, r, next, "Enter an API token.", http.StatusBadRequest)
 		return

@@ -68,6 +68,8 @@ var wantRoles = map[string]string{
 	"POST /v1/persons":                       "practitioner manager admin",
 	"GET /v1/persons":                        "practitioner manager ict records_officer auditor admin",
 	"GET /v1/persons/:id":                    "practitioner manager ict records_officer auditor admin",
+	"POST /v1/persons/:id/relationships":     "practitioner manager admin",
+	"GET /v1/persons/:id/relationships":      "practitioner manager ict records_officer auditor admin",
 	"PATCH /v1/persons/:id":                  "practitioner manager admin",
 	"POST /v1/persons/:id/involvements":      "practitioner manager admin",
 	"POST /v1/involvements/:id/close":        "practitioner manager admin",

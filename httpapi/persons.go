@@ -16,6 +16,55 @@ func (s *Server) registerPersons(g *gin.RouterGroup) {
 	s.handle(g, http.MethodPatch, "/persons/:id", permPersonsWrite, s.updatePerson)
 	s.handle(g, http.MethodPost, "/persons/:id/involvements", permPersonsWrite, s.addInvolvement)
 	s.handle(g, http.MethodPost, "/involvements/:id/close", permPersonsWrite, s.closeInvolvement)
+	s.handle(g, http.MethodPost, "/persons/:id/relationships", permPersonsWrite, s.addRelationship)
+	s.handle(g, http.MethodGet, "/persons/:id/relationships", permPersonsRead, s.listRelationships)
+}
+
+type relationshipRequest struct {
+	ToPersonID string `json:"to_person_id"`
+	Kind       string `json:"kind"`
+}
+
+// addRelationship records that to_person_id is the person's kind; the caller
+// must be able to see both records.
+func (s *Server) addRelationship(c *gin.Context) {
+	if s.cfg.Relationships == nil {
+		s.unwired(c, "relationships")
+		return
+	}
+	var req relationshipRequest
+	if err := decodeJSON(c, &req); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	to := strings.ToLower(strings.TrimSpace(req.ToPersonID))
+	if to == "" {
+		s.respondError(c, unprocessable("missing_to_person_id", "to_person_id is required: the id of the related person's record."))
+		return
+	}
+	if err := s.canAccess(c, to); err != nil && casefile.ErrorKind(err) != casefile.ENotFound {
+		s.respondError(c, err)
+		return
+	}
+	r, err := s.cfg.Relationships.AddRelationship(c.Request.Context(), strings.ToLower(c.Param("id")), to, req.Kind)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, r)
+}
+
+func (s *Server) listRelationships(c *gin.Context) {
+	if s.cfg.Relationships == nil {
+		s.unwired(c, "relationships")
+		return
+	}
+	rs, err := s.cfg.Relationships.Relationships(c.Request.Context(), strings.ToLower(c.Param("id")))
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"items": rs, "next_cursor": ""})
 }
 
 type personRequest struct {
@@ -94,7 +143,7 @@ func (s *Server) listPersons(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	ps, next, err := s.cfg.Persons.FindPersons(c.Request.Context(), casefile.PersonFilter{ExternalRef: c.Query("external_ref"), Page: page})
+	ps, next, err := s.cfg.Persons.FindPersons(c.Request.Context(), casefile.PersonFilter{ExternalRef: c.Query("external_ref"), Query: c.Query("q"), Page: page})
 	if err != nil {
 		s.respondError(c, err)
 		return

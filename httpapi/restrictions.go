@@ -47,7 +47,9 @@ const (
 // restrictionDecisions gives every registered route its decision. A route
 // missing here fails TestEveryRouteHasARestrictionDecision.
 var restrictionDecisions = map[string]scope{
-	"POST /v1/persons":                   scopeNone, // a new record is not restricted yet
+	"POST /v1/persons":                   scopeNone,   // a new record is not restricted yet
+	"POST /v1/persons/:id/relationships": scopePerson, // and the handler checks the related record
+	"GET /v1/persons/:id/relationships":  scopePerson, // related records the caller may not see: {id, restricted}
 	"GET /v1/persons":                    scopeFiltered,
 	"GET /v1/persons/:id":                scopePerson,
 	"PATCH /v1/persons/:id":              scopePerson,

@@ -50,8 +50,10 @@ type Config struct {
 	// Access decides who may see which person's record (restricted
 	// records); Teams stores teams.
 	Access casefile.AccessService
-	Teams  casefile.TeamService
-	Policy casefile.RetentionPolicy
+	// Relationships records and lists relationships between records.
+	Relationships casefile.RelationshipService
+	Teams         casefile.TeamService
+	Policy        casefile.RetentionPolicy
 	// Ready lists the backing services /readyz checks, by name.
 	Ready map[string]casefile.Pinger
 	// Registry collects metrics; nil makes a fresh one.

@@ -121,7 +121,10 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 					t.Fatalf("member's list item: %s", r.Body)
 				}
 			}},
-		"GET /v1/persons/:id":                {role: "practitioner", method: "GET", path: "/v1/persons/" + p, member: 200},
+		"GET /v1/persons/:id": {role: "practitioner", method: "GET", path: "/v1/persons/" + p, member: 200},
+		"POST /v1/persons/:id/relationships": {role: "practitioner", method: "POST", path: "/v1/persons/" + p + "/relationships",
+			body: map[string]any{"to_person_id": q, "kind": "sibling"}, member: 201},
+		"GET /v1/persons/:id/relationships":  {role: "practitioner", method: "GET", path: "/v1/persons/" + p + "/relationships", member: 200},
 		"PATCH /v1/persons/:id":              {role: "practitioner", method: "PATCH", path: "/v1/persons/" + p, body: map[string]any{"given_name": "Tess"}, member: 200},
 		"POST /v1/persons/:id/involvements":  {role: "practitioner", method: "POST", path: "/v1/persons/" + p + "/involvements", body: map[string]any{"kind": "early_help", "started_on": "2025-02-01"}, member: 201},
 		"POST /v1/involvements/:id/close":    {role: "practitioner", method: "POST", path: "/v1/involvements/" + iP + "/close", body: map[string]any{"ended_on": "2025-06-01"}, member: 200},
@@ -200,7 +203,11 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 		"GET /v1/note-types": true, "POST /v1/notes/scan": true, "GET /v1/retention/schedule": true, "POST /v1/holds": true,
 		"GET /v1/holds": true, "POST /v1/holds/:id/release": true, "POST /v1/retention/runs": true,
 		"GET /v1/retention/runs/:id": true, "GET /v1/retention/runs/:id/items": true, "GET /v1/audit/verify": true,
-		"GET /v1/exports/signing-key": true}
+		"GET /v1/exports/signing-key": true, "GET /v1/me": true, "GET /v1/users": true, "PATCH /v1/users/:id": true,
+		"GET /v1/tokens": true, "DELETE /v1/tokens/:id": true,
+		// Disposal decisions: ids and dates of a list a records officer decides whole.
+		"POST /v1/retention/runs/:id/exclusions": true, "POST /v1/retention/runs/:id/approve": true,
+		"POST /v1/retention/runs/:id/reject": true, "GET /v1/retention/review": true}
 	var keys []string
 	for _, r := range httpapi.New(httpapi.Config{}).Routes() {
 		key := r.Method + " " + r.Path

@@ -23,6 +23,22 @@ func newAnchorer(cfg *config, db *postgres.DB, store *s3.Store) *anchor.Anchorer
 		Retention: cfg.AnchorLock}
 }
 
+// openRecordsStore opens the bucket with the records credential (which may
+// destroy objects and lift legal holds), or returns fallback when there is
+// none.
+func openRecordsStore(ctx context.Context, cfg *config, fallback *s3.Store) (*s3.Store, error) {
+	if cfg.S3RecordsAccessKey == "" {
+		return fallback, nil
+	}
+	sc := cfg.s3Config()
+	sc.AccessKey, sc.SecretKey = cfg.S3RecordsAccessKey, cfg.S3RecordsSecretKey
+	st, err := s3.Open(ctx, sc, nil)
+	if err != nil {
+		return nil, fmt.Errorf("CASEFILE_S3_RECORDS_ACCESS_KEY: %w", err)
+	}
+	return st, nil
+}
+
 // openAnchorStore opens the bucket with the anchor credential, or returns
 // fallback when there is none.
 func openAnchorStore(ctx context.Context, cfg *config, fallback *s3.Store) (*s3.Store, error) {

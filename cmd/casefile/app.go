@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/council/casefile"
-	"github.com/council/casefile/auth"
 	"github.com/council/casefile/httpapi"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
@@ -35,13 +34,15 @@ type app struct {
 	// anchorS3 is the bucket as the anchor credential sees it (s3 when
 	// there is no separate one).
 	anchorS3 *s3.Store
-	workers  *workers.Workers
-	policy   retention.Policy
+	// records is the bucket as the records credential sees it: destruction,
+	// legal holds and retention changes, the workers' work (s3 when there is
+	// no separate credential).
+	records *s3.Store
+	workers *workers.Workers
+	policy  retention.Policy
 
 	ingestOnce sync.Once
 	ingest     *ingest.Service
-	// signInPages renders the sign-in pages in the web pages' layout.
-	signInPages func(w http.ResponseWriter, r *http.Request, name string, p *auth.Page)
 	// schedule is the retention schedule in force (its sha256 guards changes).
 	schedule *retention.Schedule
 }
@@ -72,11 +73,11 @@ func loadSchedule(cfg *config) (*retention.Schedule, error) {
 }
 
 func (a *app) retentionRunner() *retention.Runner {
-	return &retention.Runner{Store: a.db, Blobs: a.s3, Log: a.log, FinalAttempt: workers.FinalAttempt}
+	return &retention.Runner{Store: a.db, Blobs: a.records, Log: a.log, FinalAttempt: workers.FinalAttempt}
 }
 
 func (a *app) retentionSweeper() *retention.Sweeper {
-	return &retention.Sweeper{Store: a.db, Blobs: a.s3, Log: a.log}
+	return &retention.Sweeper{Store: a.db, Blobs: a.records, Log: a.log}
 }
 
 func newLogger(cfg *config, w io.Writer) *slog.Logger {
@@ -114,6 +115,11 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		db.Close()
 		return nil, err
 	}
+	records, err := openRecordsStore(cctx, cfg, store)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	w := workers.New(workers.Config{
 		Redis:       cfg.redisOpt(),
 		Queue:       cfg.WorkerQueue,
@@ -137,7 +143,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		log.Warn("removed files left in the spool directory", "dir", cfg.SpoolDir, "files", n)
 	}
 	db.SetAdoptionTeam(cfg.AdoptionTeam)
-	a := &app{cfg: cfg, log: log, db: db, s3: store, anchorS3: anchors, workers: w, policy: retention.Policy{S: schedule}, schedule: schedule}
+	a := &app{cfg: cfg, log: log, db: db, s3: store, anchorS3: anchors, records: records, workers: w, policy: retention.Policy{S: schedule}, schedule: schedule}
 	return a, nil
 }
 
@@ -178,6 +184,7 @@ func (a *app) api() *httpapi.Server {
 		Tickets:        a.db,
 		Retention:      a.db,
 		Access:         a.db,
+		Relationships:  a.db,
 		Teams:          a.db,
 		Policy:         a.policy,
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
@@ -204,13 +211,7 @@ const (
 )
 
 func cmdMigrate(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
-	log := newLogger(cfg, stderr)
-	db, err := openDB(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	applied, err := db.Migrate(ctx)
+	applied, err := migrateDB(ctx, cfg, newLogger(cfg, stderr))
 	if err != nil {
 		return err
 	}
@@ -236,6 +237,10 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		return err
 	}
 	defer a.close()
+	if risk, err := a.db.RoleRisk(ctx); err == nil && risk != "" {
+		log.Warn("CASEFILE_DATABASE_URL: " + risk + "; run the service as a role that owns nothing, and migrations as the owner " +
+			"(CASEFILE_MIGRATE_DATABASE_URL; docs/setup.md)")
+	}
 	if err := a.guardSchedule(ctx); err != nil {
 		return err
 	}
@@ -271,7 +276,11 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		if err != nil {
 			return err
 		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		// Headers must arrive within 10 s, and a body must keep arriving
+		// (BodyIdleTimeout), so that slow or stalled clients cannot hold
+		// every upload slot; a slow but live upload of any size goes through.
+		handler := httpapi.BodyIdleTimeout(h, time.Duration(cfg.BodyIdleSeconds)*time.Second)
+		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		log.Info("casefile API listening", "addr", ln.Addr().String())
 		running++

@@ -63,6 +63,16 @@ type config struct {
 	AnchorS3AccessKey string
 	AnchorS3SecretKey string
 
+	// The records credential destroys objects, bypassing governance, and
+	// places and lifts legal holds (the workers' work); empty: the app's
+	// credential does it too (CASEFILE_S3_RECORDS_ACCESS_KEY).
+	S3RecordsAccessKey string
+	S3RecordsSecretKey string
+
+	// MigrateDatabaseURL is the owner's URL that migrations run as (and
+	// that creates the application role of DatabaseURL when they differ).
+	MigrateDatabaseURL string
+
 	// ExportSigningKeyFile is a PEM Ed25519 private key that signs bundles'
 	// manifests; empty: a key casefile generates and keeps in the database.
 	ExportSigningKeyFile string
@@ -78,6 +88,7 @@ type config struct {
 	SessionIdle      time.Duration
 	SessionMax       time.Duration
 	AccessContact    string // whom a user without a role is told to ask
+	BodyIdleSeconds  int    // a request body that sends nothing for this long is cut
 }
 
 // configError names the variable that is wrong, so that start-up fails with
@@ -95,7 +106,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	c := &config{
 		HTTPAddr:          get("CASEFILE_HTTP_ADDR", "127.0.0.1:8080"),
-		DatabaseURL:       get("CASEFILE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/casefile?sslmode=disable"),
+		DatabaseURL:       get("CASEFILE_DATABASE_URL", defaultAppDatabaseURL),
 		RedisAddr:         get("CASEFILE_REDIS_ADDR", "127.0.0.1:6379"),
 		S3Endpoint:        get("CASEFILE_S3_ENDPOINT", "127.0.0.1:9000"),
 		S3AccessKey:       get("CASEFILE_S3_ACCESS_KEY", "casefile"),
@@ -175,6 +186,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		return nil, &configError{"CASEFILE_RETENTION_SCHEDULE_CONFIRM", fmt.Sprintf("must be the 64-hex-digit sha256 of the schedule file casefile printed when it refused it, got %q", c.ScheduleConfirm)}
 	}
 	if c.WorkerConcurrency, err = intSetting(get, "CASEFILE_WORKER_CONCURRENCY", "4", 1, 256); err != nil {
+		return nil, err
+	}
+	if c.BodyIdleSeconds, err = intSetting(get, "CASEFILE_HTTP_BODY_IDLE_SECONDS", "60", 1, 3600); err != nil {
 		return nil, err
 	}
 	max, err := intSetting(get, "CASEFILE_MAX_UPLOAD_BYTES", "1073741824", 1, 1<<40)

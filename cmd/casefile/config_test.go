@@ -56,6 +56,67 @@ func TestBadSettingsFailWithOneLineNamingTheVariable(t *testing.T) {
 	}
 }
 
+// Secrets left at their development defaults are refused unless the service
+// they reach is on loopback: one line naming the variable.
+func TestDevelopmentSecretsAreRefusedOffLoopback(t *testing.T) {
+	refused := []struct {
+		name string
+		env  map[string]string
+	}{
+		{"CASEFILE_S3_SECRET_KEY", map[string]string{"CASEFILE_S3_ENDPOINT": "s3.council.example:9000"}},
+		{"CASEFILE_S3_SECRET_KEY", map[string]string{"CASEFILE_S3_ENDPOINT": "10.0.0.5:9000", "CASEFILE_S3_SECRET_KEY": "casefile-dev-secret"}},
+		{"CASEFILE_ANCHOR_S3_SECRET_KEY", map[string]string{"CASEFILE_S3_ENDPOINT": "s3:9000", "CASEFILE_S3_SECRET_KEY": "a-real-secret",
+			"CASEFILE_ANCHOR_S3_ACCESS_KEY": "anchors", "CASEFILE_ANCHOR_S3_SECRET_KEY": "casefile-dev-secret"}},
+		{"CASEFILE_DATABASE_URL", map[string]string{"CASEFILE_DATABASE_URL": "postgres://casefile_app:casefile-dev-password@postgres:5432/casefile"}},
+		{"CASEFILE_MIGRATE_DATABASE_URL", map[string]string{"CASEFILE_DATABASE_URL": "postgres://casefile_app:real@db.example:5432/casefile",
+			"CASEFILE_MIGRATE_DATABASE_URL": "postgres://postgres:casefile-dev-password@db.example:5432/casefile"}},
+	}
+	for _, c := range refused {
+		_, err := loadConfig(func(k string) string { return c.env[k] })
+		if err == nil || !strings.HasPrefix(err.Error(), c.name+": ") || strings.Contains(err.Error(), "\n") ||
+			!strings.Contains(err.Error(), "development default") || !strings.Contains(err.Error(), "loopback") {
+			t.Errorf("%v: %v, want one line naming %s", c.env, err, c.name)
+		}
+	}
+	allowed := []map[string]string{
+		{}, // make run: everything on this machine
+		{"CASEFILE_S3_ENDPOINT": "localhost:9000", "CASEFILE_DATABASE_URL": "postgres://casefile_app:casefile-dev-password@[::1]:5432/casefile"},
+		{"CASEFILE_S3_ENDPOINT": "s3.council.example:443", "CASEFILE_S3_SECRET_KEY": "a-real-secret",
+			"CASEFILE_DATABASE_URL": "postgres://casefile_app:real@db.example:5432/casefile"},
+		{"CASEFILE_DATABASE_URL": "postgres://casefile_app@/casefile?host=/var/run/postgresql"},
+	}
+	for _, env := range allowed {
+		if _, err := loadConfig(func(k string) string { return env[k] }); err != nil {
+			t.Errorf("%v: %v", env, err)
+		}
+	}
+}
+
+// Out of the box the service runs as casefile_app, which migrations (as
+// postgres, the owner) make; one URL given does both, as before.
+func TestTheServiceAndMigrationsRunAsDifferentRoles(t *testing.T) {
+	c, err := loadConfig(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user, pw := c.appRole(); user != "casefile_app" || pw != "casefile-dev-password" || !strings.HasPrefix(c.MigrateDatabaseURL, "postgres://postgres@") {
+		t.Errorf("defaults: app role %q/%q, migrations as %s", user, pw, c.MigrateDatabaseURL)
+	}
+	one := "postgres://postgres@127.0.0.1:5432/other?sslmode=disable"
+	c, err = loadConfig(func(k string) string {
+		if k == "CASEFILE_DATABASE_URL" {
+			return one
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user, _ := c.appRole(); user != "" || c.MigrateDatabaseURL != one {
+		t.Errorf("one URL: app role %q, migrations as %s", user, c.MigrateDatabaseURL)
+	}
+}
+
 func TestOIDCNeedsClientIDAndSecret(t *testing.T) {
 	for _, c := range []struct {
 		env  map[string]string

@@ -25,7 +25,7 @@ func (a *app) openRange(ctx context.Context, key string, start, end int64) (io.R
 
 // reconcile is the periodic storage:reconcile task.
 func (a *app) reconcile(ctx context.Context, _ []byte) error {
-	r := &ingest.Reconciler{Store: a.db, Bundles: a.db, Audit: a.db, Blobs: s3.Blobs{S: a.s3}, Lister: s3.Blobs{S: a.s3}, Grace: time.Hour, Log: a.log}
+	r := &ingest.Reconciler{Store: a.db, Bundles: a.db, Audit: a.db, Blobs: s3.Blobs{S: a.records}, Lister: s3.Blobs{S: a.records}, Grace: time.Hour, Log: a.log}
 	rep, err := r.Sweep(ctx)
 	if err != nil {
 		return err

@@ -23,7 +23,7 @@ func (a *app) exportService() *export.Service {
 		Exports:      a.db,
 		KeepFor:      time.Duration(a.cfg.ExportKeepDays) * 24 * time.Hour,
 		FinalAttempt: workers.FinalAttempt,
-		Destroy:      a.s3.Destroy,
+		Destroy:      a.records.Destroy,
 		Builder: &export.Builder{Source: a.db, FontDir: a.cfg.PDFFontDir, SigningKey: a.signingKey,
 			Open: func(ctx context.Context, key string) (io.ReadCloser, error) {
 				rc, _, err := a.s3.Get(ctx, key, nil)

@@ -46,7 +46,7 @@ func cmdNotesImport(ctx context.Context, cfg *config, args []string, stdout, std
 		return err
 	}
 	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
+	if _, err := migrateDB(ctx, cfg, newLogger(cfg, stderr)); err != nil {
 		return err
 	}
 	ctx = casefile.WithActor(ctx, cliActor())
@@ -94,7 +94,7 @@ func cmdNotesScan(ctx context.Context, cfg *config, args []string, stdout, stder
 		return err
 	}
 	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
+	if _, err := migrateDB(ctx, cfg, newLogger(cfg, stderr)); err != nil {
 		return err
 	}
 	ctx = casefile.WithActor(ctx, cliActor())

@@ -25,7 +25,7 @@ func (a *app) authenticator() *auth.Authenticator {
 // authHandler serves /auth/*: single sign-on when a provider is configured,
 // else the form that takes an API token.
 func (a *app) authHandler(authn *auth.Authenticator) *auth.Handler {
-	h := &auth.Handler{Auth: authn, Contact: a.cfg.AccessContact, Log: a.log, Render: a.signInPages}
+	h := &auth.Handler{Auth: authn, Contact: a.cfg.AccessContact, Log: a.log}
 	if a.cfg.OIDCIssuer != "" {
 		h.Provider = auth.NewProvider(auth.ProviderConfig{Issuer: a.cfg.OIDCIssuer, ClientID: a.cfg.OIDCClientID,
 			ClientSecret: a.cfg.OIDCClientSecret, RedirectURL: a.cfg.PublicURL.String() + "/auth/callback",
@@ -123,7 +123,7 @@ func cmdTokenCreate(ctx context.Context, cfg *config, args []string, stdout, std
 		return err
 	}
 	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
+	if _, err := migrateDB(ctx, cfg, newLogger(cfg, stderr)); err != nil {
 		return err
 	}
 	ctx = casefile.WithActor(ctx, cliActor())

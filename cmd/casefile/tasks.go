@@ -30,6 +30,6 @@ func (a *app) registerTasks() {
 }
 
 func (a *app) ticketProcessor() *tickets.Processor {
-	return &tickets.Processor{Store: a.db, Blobs: s3.Blobs{S: a.s3}, FinalAttempt: workers.FinalAttempt, Log: a.log,
+	return &tickets.Processor{Store: a.db, Blobs: s3.Blobs{S: a.records}, FinalAttempt: workers.FinalAttempt, Log: a.log,
 		AfterWithdrawal: a.exportService().DestroyRetired}
 }

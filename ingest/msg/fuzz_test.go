@@ -2,6 +2,7 @@ package msg
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -36,22 +37,35 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		n := 0
+		n, held := 0, 0
 		var walk func(*Message, int)
 		walk = func(m *Message, depth int) {
 			if depth > MaxDepth {
 				t.Fatalf("embedded message at depth %d", depth)
 			}
+			for _, s := range []string{m.Subject, m.From.Name, m.From.Email, m.MessageID, m.InReplyTo, m.MessageClass} {
+				if len(s) > MaxTextBytes {
+					t.Fatalf("a text field of %d bytes", len(s))
+				}
+			}
 			for _, a := range m.Attachments {
 				n++
+				held += len(a.Data)
+				if a.Open != nil {
+					// Read from the file: ends, and never yields more than the file.
+					k, _ := io.Copy(io.Discard, io.LimitReader(a.Open(), int64(len(data))+1))
+					if k > int64(len(data)) {
+						t.Fatalf("an attachment reader gave more than the %d-byte file", len(data))
+					}
+				}
 				if a.Message != nil {
 					walk(a.Message, depth+1)
 				}
 			}
 		}
 		walk(m, 0)
-		if n > MaxAttachments {
-			t.Fatalf("%d attachments", n)
+		if n > MaxAttachments || held > MaxInMemory {
+			t.Fatalf("%d attachments, %d bytes of them held", n, held)
 		}
 	})
 }

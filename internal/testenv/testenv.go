@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/council/casefile/storage/postgres"
 	"github.com/council/casefile/storage/s3"
@@ -39,14 +41,99 @@ func AdminURL() string {
 func RedisAddr() string { return env("CASEFILE_TEST_REDIS_ADDR", "127.0.0.1:6379") }
 
 // S3Config returns the test S3 server's settings with a fresh bucket name.
+// The bucket, if the test makes it, is removed with everything in it when
+// the test ends (DropBucket).
 func S3Config(t testing.TB) s3.Config {
-	return s3.Config{
+	cfg := s3.Config{
 		Endpoint:  env("CASEFILE_TEST_S3_ENDPOINT", "127.0.0.1:9000"),
 		AccessKey: env("CASEFILE_TEST_S3_ACCESS_KEY", "casefile"),
 		SecretKey: env("CASEFILE_TEST_S3_SECRET_KEY", "casefile-dev-secret"),
 		Bucket:    "t-" + strings.ToLower(RandomName(12)),
 		Secure:    false,
 	}
+	staleOnce.Do(func() { dropStaleBuckets(cfg, "t-", 48*time.Hour, 20) })
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("test S3 bucket %s kept for a look at what failed", cfg.Bucket)
+			return
+		}
+		if left, err := DropBucket(cfg); err != nil {
+			t.Logf("test S3 bucket %s left behind (%v); objects not removed: %q", cfg.Bucket, err, left)
+		}
+	})
+	return cfg
+}
+
+var staleOnce sync.Once
+
+// dropStaleBuckets removes up to max buckets named with prefix and made
+// more than age ago. Each test process drops up to 20 test buckets over
+// two days old (S3Config): those a test left behind because it failed, or
+// because they held audit anchors locked in compliance mode (for a day in
+// the tests), which no credential can remove earlier. No test runs that
+// long, so none is in use.
+func dropStaleBuckets(cfg s3.Config, prefix string, age time.Duration, max int) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := minio.New(cfg.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""), Secure: cfg.Secure})
+	if err != nil {
+		return
+	}
+	buckets, err := c.ListBuckets(ctx)
+	if err != nil {
+		return
+	}
+	dropped := 0
+	for _, b := range buckets {
+		if dropped == max {
+			break
+		}
+		if strings.HasPrefix(b.Name, prefix) && !b.CreationDate.IsZero() && time.Since(b.CreationDate) > age {
+			old := cfg
+			old.Bucket = b.Name
+			DropBucket(old) //nolint:errcheck // best effort: what stays is tried again by the next test run
+			dropped++
+		}
+	}
+}
+
+// DropBucket removes a bucket of the test S3 server with everything in it:
+// every version of every object (released from any legal hold, removed with
+// governance bypass, which the test credential may do), then the bucket. A
+// bucket that is not there is no error. What could not be removed (an
+// object under compliance-mode retention, which nobody can shorten) is
+// returned, and the bucket then stays.
+func DropBucket(cfg s3.Config) (left []string, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := minio.New(cfg.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""), Secure: cfg.Secure})
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := c.BucketExists(ctx, cfg.Bucket); err != nil || !ok {
+		return nil, err
+	}
+	var versions []minio.ObjectInfo
+	for o := range c.ListObjects(ctx, cfg.Bucket, minio.ListObjectsOptions{Recursive: true, WithVersions: true}) {
+		if o.Err != nil {
+			return nil, o.Err
+		}
+		versions = append(versions, o)
+	}
+	for _, o := range versions {
+		opts := minio.RemoveObjectOptions{VersionID: o.VersionID, GovernanceBypass: true}
+		if err := c.RemoveObject(ctx, cfg.Bucket, o.Key, opts); err != nil && !o.IsDeleteMarker {
+			off := minio.LegalHoldDisabled
+			if herr := c.PutObjectLegalHold(ctx, cfg.Bucket, o.Key, minio.PutObjectLegalHoldOptions{VersionID: o.VersionID, Status: &off}); herr != nil {
+				left = append(left, fmt.Sprintf("%s (%v)", o.Key, err))
+				continue
+			}
+			if err := c.RemoveObject(ctx, cfg.Bucket, o.Key, opts); err != nil {
+				left = append(left, fmt.Sprintf("%s (%v)", o.Key, err))
+			}
+		}
+	}
+	return left, c.RemoveBucket(ctx, cfg.Bucket)
 }
 
 // S3 opens a store on a fresh Object-Lock bucket.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -174,6 +175,9 @@ func scanInvolvement(row pgx.Row) (*casefile.Involvement, error) {
 // FindPersons lists persons in creation order. Each person listed is a read
 // of their record and is audited.
 func (db *DB) FindPersons(ctx context.Context, f casefile.PersonFilter) ([]*casefile.Person, string, error) {
+	if strings.TrimSpace(f.Query) != "" {
+		return db.searchPersons(ctx, f)
+	}
 	limit := clampLimit(f.Limit)
 	if f.Cursor != "" && !validUUID(f.Cursor) {
 		return nil, "", casefile.Errorf(casefile.EInvalid, "invalid_cursor", "The cursor is not one this service gave out.")
@@ -192,30 +196,7 @@ func (db *DB) FindPersons(ctx context.Context, f casefile.PersonFilter) ([]*case
 		if len(out) > limit {
 			out = out[:limit+1]
 		}
-		page := out[:min(len(out), limit)]
-		vis, err := db.visibleTx(ctx, tx, personIDs(page))
-		if err != nil {
-			return err
-		}
-		for i, p := range page {
-			if !vis[p.ID] {
-				// A restricted record the caller may not see: its id only.
-				page[i] = &casefile.Person{ID: p.ID, Restricted: true}
-				if err := db.appendAudit(ctx, tx, auditEntry{Action: "access.denied", TargetType: "person", TargetID: p.ID,
-					PersonID: p.ID, Details: map[string]string{"via": "list"}}); err != nil {
-					return err
-				}
-				continue
-			}
-			if p.Involvements, err = involvementsOf(ctx, tx, p.ID); err != nil {
-				return err
-			}
-			if err := db.appendAudit(ctx, tx, auditEntry{Action: "person.read", TargetType: "person", TargetID: p.ID,
-				PersonID: p.ID, Details: map[string]string{"via": "list"}}); err != nil {
-				return err
-			}
-		}
-		return nil
+		return db.auditListed(ctx, tx, out[:min(len(out), limit)], func(*casefile.Person) bool { return true })
 	})
 	if err != nil {
 		return nil, "", err
@@ -229,6 +210,39 @@ func (db *DB) FindPersons(ctx context.Context, f casefile.PersonFilter) ([]*case
 		out = []*casefile.Person{}
 	}
 	return out, next, nil
+}
+
+// auditListed fills in the involvements of the listed persons the caller may
+// see and audits each read; a restricted record the caller may not see is
+// cut to its id when shown is true for it (looked up by its reference), and
+// marked for leaving out (nil) otherwise. Refusals are audited too.
+func (db *DB) auditListed(ctx context.Context, tx pgx.Tx, page []*casefile.Person, shown func(*casefile.Person) bool) error {
+	vis, err := db.visibleTx(ctx, tx, personIDs(page))
+	if err != nil {
+		return err
+	}
+	for i, p := range page {
+		if !vis[p.ID] {
+			if shown(p) {
+				page[i] = &casefile.Person{ID: p.ID, Restricted: true} // that a restricted record exists: its id only
+			} else {
+				page[i] = nil
+			}
+			if err := db.appendAudit(ctx, tx, auditEntry{Action: "access.denied", TargetType: "person", TargetID: p.ID,
+				PersonID: p.ID, Details: map[string]string{"via": "list"}}); err != nil {
+				return err
+			}
+			continue
+		}
+		if p.Involvements, err = involvementsOf(ctx, tx, p.ID); err != nil {
+			return err
+		}
+		if err := db.appendAudit(ctx, tx, auditEntry{Action: "person.read", TargetType: "person", TargetID: p.ID,
+			PersonID: p.ID, Details: map[string]string{"via": "list"}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func personIDs(ps []*casefile.Person) []string {
