@@ -110,6 +110,10 @@ type DocumentStore interface {
 	CreateDocument(ctx context.Context, d *Document, idempotencyKey string) error
 	// Document returns a document with its attachments. ENotFound.
 	Document(ctx context.Context, id string) (*Document, error)
+	// ShowDocument is Document for an answer that shows a stored document
+	// other than a read of it (an upload's duplicate, an idempotent
+	// replay): the read is audited with via saying which.
+	ShowDocument(ctx context.Context, id, via string) (*Document, error)
 	// Documents lists a person's top-level documents, newest first.
 	Documents(ctx context.Context, personID string, p Page) ([]*Document, string, error)
 	// OpenDocument audits a download and returns the document. Returns

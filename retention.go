@@ -143,6 +143,11 @@ type Certificate struct {
 	Approvers []*Approval `json:"approvers"`
 	Items     []*RunItem  `json:"items"`
 	SHA256    string      `json:"sha256"` // of the canonical JSON of the items
+	// ResidualCopies says where copies of the destroyed content remain
+	// outside the service's reach, and for how long: PostgreSQL's
+	// write-ahead log, database and object-store backups (the operator's
+	// statement, CASEFILE_BACKUP_NOTE).
+	ResidualCopies string `json:"residual_copies"`
 }
 
 // RetentionPolicy computes where a person's record stands against the schedule

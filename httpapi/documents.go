@@ -68,7 +68,13 @@ func (s *Server) uploadDocument(c *gin.Context) {
 			case sum != d.SHA256:
 				s.respondError(c, unprocessable("idempotency_key_reused", "This Idempotency-Key was used for a different file; nothing was kept. Use a new key for a new upload."))
 			default:
-				c.JSON(http.StatusCreated, d)
+				// The answer shows the stored document: an audited read.
+				shown, err := s.cfg.Ingest.Store.ShowDocument(ctx, d.ID, "idempotent_replay")
+				if err != nil {
+					s.respondError(c, err)
+					return
+				}
+				c.JSON(http.StatusCreated, shown)
 			}
 			return
 		} else if casefile.ErrorKind(err) != casefile.ENotFound {

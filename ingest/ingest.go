@@ -423,14 +423,24 @@ func interrupted(counted *countingReader) error {
 	return Interrupted()
 }
 
+// showDuplicate answers an upload of bytes already on the record with the
+// stored document: that shows it, so the read is audited.
+func (s *Service) showDuplicate(ctx context.Context, id string) (*casefile.Document, bool, error) {
+	d, err := s.Store.ShowDocument(ctx, id, "duplicate")
+	if err != nil {
+		return nil, false, err
+	}
+	d.Duplicate = true
+	return d, true, nil
+}
+
 // Commit records a staged upload. Title and category come from the form,
 // which may arrive after the file. It returns the document and whether it
 // was already on the record.
 func (s *Service) Commit(ctx context.Context, st *Staged, title, category, idempotencyKey string) (*casefile.Document, bool, error) {
 	if st.duplicate != nil {
 		s.Discard(ctx, st)
-		st.duplicate.Duplicate = true
-		return st.duplicate, true, nil
+		return s.showDuplicate(ctx, st.duplicate.ID)
 	}
 	d := st.Doc
 	d.Title, d.Category = title, category
@@ -460,8 +470,7 @@ func (s *Service) Commit(ctx context.Context, st *Staged, title, category, idemp
 		if derr != nil {
 			return nil, false, derr
 		}
-		dup.Duplicate = true
-		return dup, true, nil
+		return s.showDuplicate(ctx, dup.ID)
 	}
 	if errors.Is(err, casefile.ErrOutcomeUnknown) {
 		// The rows may be committed: the objects stay. If no row names them,

@@ -1,7 +1,9 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -19,6 +21,9 @@ func spoolFile(dir string) (*os.File, error) {
 	if dir == "" {
 		dir = DefaultSpoolDir()
 	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("spool for parsing: %w", err)
+	}
 	f, err := os.CreateTemp(dir, "msg-*")
 	if err != nil {
 		return nil, fmt.Errorf("spool for parsing: %w", err)
@@ -30,16 +35,17 @@ func spoolFile(dir string) (*os.File, error) {
 	return f, nil
 }
 
-// PrepareSpool makes dir (only casefile's user may read it) and removes
-// whatever is in it: spool files that a process on a system that cannot
-// unlink open files, or an older version, left behind. It returns how many
-// it removed. Call it at start.
+// PrepareSpool removes whatever is in dir (spool files that a process on a
+// system that cannot unlink open files, or an older version, left behind)
+// and makes it casefile's user's only; a dir that does not exist yet is
+// left so (spoolFile makes it, mode 0700, when an email first needs it). It
+// returns how many entries it removed. Call it at start.
 func PrepareSpool(dir string) (int, error) {
 	if dir == "" {
 		dir = DefaultSpoolDir()
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return 0, fmt.Errorf("spool directory %s: %w", dir, err)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
 	}
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return 0, fmt.Errorf("spool directory %s: %w", dir, err)

@@ -55,8 +55,11 @@ func TestSpooledEmailLeavesNothingAfterACrash(t *testing.T) {
 // start of anything an older process left, and is casefile's user's only.
 func TestSpoolFileAndPrepareSpool(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "spool")
-	if _, err := ingest.PrepareSpool(dir); err != nil {
-		t.Fatal(err)
+	if n, err := ingest.PrepareSpool(dir); err != nil || n != 0 {
+		t.Fatal(n, err)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Fatal("PrepareSpool made the directory before any email needed it")
 	}
 	f, err := ingest.SpoolFile(dir)
 	if err != nil {

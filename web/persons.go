@@ -27,14 +27,14 @@ func (s *Server) findPerson(w http.ResponseWriter, r *http.Request, c *Caller) {
 	p := &page{Title: "Find a person", Nav: "persons"}
 	d := findData{Q: q, Cursor: r.URL.Query().Get("cursor")}
 	if len(q) > 200 {
-		p.Errors = append(p.Errors, fieldError{"q", "Enter a reference of at most 200 characters"})
+		p.Errors = append(p.Errors, fieldError{"q", "Enter a name, reference or date of birth of at most 200 characters"})
 	} else if q != "" {
-		found, _, err := s.cfg.Persons.FindPersons(ctx, casefile.PersonFilter{ExternalRef: q, Page: casefile.Page{Limit: 20}})
+		found, _, err := s.cfg.Persons.FindPersons(ctx, casefile.PersonFilter{Query: q, Page: casefile.Page{Limit: 20}})
 		if err != nil {
 			s.errorPage(w, r, c, err)
 			return
 		}
-		if len(found) == 1 && found[0].Status != casefile.StatusDestroyed {
+		if len(found) == 1 && found[0].Status != casefile.StatusDestroyed && strings.EqualFold(found[0].ExternalRef, q) {
 			http.Redirect(w, r, "/persons/"+found[0].ID, http.StatusSeeOther)
 			return
 		}
@@ -43,7 +43,7 @@ func (s *Server) findPerson(w http.ResponseWriter, r *http.Request, c *Caller) {
 			return
 		}
 		if len(found) == 0 {
-			p.Errors = append(p.Errors, fieldError{"q", "No person has the reference " + q + ". Check the reference and try again."})
+			p.Errors = append(p.Errors, fieldError{"q", "No one on file matches " + q + ". Check the spelling, the reference or the date of birth."})
 		}
 	}
 	persons, next, err := s.cfg.Persons.FindPersons(ctx, casefile.PersonFilter{Page: casefile.Page{Limit: 25, Cursor: d.Cursor}})

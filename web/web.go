@@ -217,7 +217,7 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) (*Caller, bool
 		return nil, false
 	}
 	if casefile.ErrorCode(err) == "no_role" {
-		s.NoRolePage(w, r, "", "your manager, who can ask the ICT service desk to give you a role")
+		s.NoRolePage(w, r, "")
 		return nil, false
 	}
 	s.errorPage(w, r, nil, err)

@@ -133,6 +133,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	db.SetRetentionPolicy(retention.Policy{S: schedule})
+	db.SetResidualCopies(cfg.BackupNote)
 	db.SetDisposal(cfg.disposal())
 	// Spool files are unlinked as soon as they are made; whatever is in the
 	// directory was left by something else (an older version) and goes.

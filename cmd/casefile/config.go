@@ -55,6 +55,7 @@ type config struct {
 	Timezone          *time.Location
 	Phase             string // a phase banner on the pages ("beta"), or none
 	SpoolDir          string // large emails spooled for parsing (unlinked at once); cleaned at start
+	BackupNote        string // the operator's statement of how long backups and archived WAL keep content (on certificates)
 
 	// Audit anchors (package anchor): locked in compliance mode unless
 	// governance is chosen, written with their own credential when one is set.
@@ -124,6 +125,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		CouncilColour:     get("CASEFILE_COUNCIL_COLOUR", "#0b0c0c"),
 		Phase:             get("CASEFILE_PHASE", ""),
 		SpoolDir:          get("CASEFILE_SPOOL_DIR", ingest.DefaultSpoolDir()),
+		BackupNote:        get("CASEFILE_BACKUP_NOTE", ""),
 		AdoptionTeam:      get("CASEFILE_ADOPTION_TEAM", ""),
 	}
 	if !web.ValidColour(c.CouncilColour) {

@@ -49,11 +49,15 @@ func pagesRender(pages *web.Server) func(w http.ResponseWriter, r *http.Request,
 	return func(w http.ResponseWriter, r *http.Request, name string, p *auth.Page) bool {
 		switch name {
 		case auth.PageLogin:
-			pages.SignInPage(w, r, p.Status, web.SignInForm{Action: "/auth/login", Next: p.Next, Error: p.Error, FormToken: p.FormToken})
+			pages.SignInPage(w, r, p.Status, web.SignInForm{Action: "/auth/login", Next: p.Next, Error: p.Error, CSRF: p.FormToken})
 			return true
 		case auth.PageNoRole:
-			pages.NoRolePage(w, r, p.Name, p.Contact)
-			return true
+			// The pages' own page names the service desk; a contact set in
+			// CASEFILE_ACCESS_CONTACT is named by auth's plain page instead.
+			if p.Contact == auth.DefaultContact {
+				pages.NoRolePage(w, r, p.Name)
+				return true
+			}
 		}
 		return false
 	}

@@ -43,6 +43,10 @@ type DB struct {
 	// adoptionTeam names the team (by name or id) that a record is
 	// restricted to when an adoption involvement is recorded; empty: none.
 	adoptionTeam string
+
+	// residual is the operator's statement of how long backups keep
+	// content, written on destruction certificates.
+	residual string
 }
 
 // Open connects to the database named by url, creating it when missing.

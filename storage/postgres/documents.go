@@ -339,6 +339,13 @@ func nullIfEmpty(s string) *string {
 
 // Document returns a document with its attachments, and audits the read.
 func (db *DB) Document(ctx context.Context, id string) (*casefile.Document, error) {
+	return db.ShowDocument(ctx, id, "")
+}
+
+// ShowDocument returns a document with its attachments and audits the read
+// (document.read), naming via when the document is shown as the answer to
+// something other than a read (a duplicate upload, an idempotent replay).
+func (db *DB) ShowDocument(ctx context.Context, id, via string) (*casefile.Document, error) {
 	if !validUUID(id) {
 		return nil, notFound("Document")
 	}
@@ -356,7 +363,12 @@ func (db *DB) Document(ctx context.Context, id string) (*casefile.Document, erro
 			return err
 		}
 		db.enrichTombstone(ctx, d.Tombstone)
-		return db.appendAudit(ctx, tx, auditEntry{Action: "document.read", TargetType: "document", TargetID: id, PersonID: d.PersonID})
+		var details any
+		if via != "" {
+			details = map[string]string{"via": via}
+		}
+		return db.appendAudit(ctx, tx, auditEntry{Action: "document.read", TargetType: "document", TargetID: id, PersonID: d.PersonID,
+			Details: details})
 	})
 	return d, err
 }

@@ -58,11 +58,21 @@ func (db *DB) Export(ctx context.Context, id string) (*casefile.Export, error) {
 	if !validUUID(id) {
 		return nil, notFound("Export")
 	}
-	e, err := scanExport(db.pool.QueryRow(ctx, "SELECT "+exportColumns+" FROM exports WHERE id = $1", id))
-	if err == pgx.ErrNoRows {
-		return nil, notFound("Export")
-	}
-	return e, mapError(err)
+	var e *casefile.Export
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		e, err = scanExport(tx.QueryRow(ctx, "SELECT "+exportColumns+" FROM exports WHERE id = $1", id))
+		if err == pgx.ErrNoRows {
+			return notFound("Export")
+		}
+		if err != nil {
+			return err
+		}
+		// That a disclosure of the person's record was asked for, by whom
+		// and when, is about the person.
+		return db.auditShown(ctx, tx, "export.read", map[string]any{"export_id": e.ID}, []string{e.PersonID}, map[string]int{e.PersonID: 1})
+	})
+	return e, err
 }
 
 // StartExport marks an export running. A done export is not built again.

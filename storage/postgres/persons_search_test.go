@@ -1,9 +1,11 @@
 package postgres_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/council/casefile"
 	"github.com/council/casefile/internal/testenv"
@@ -87,7 +89,12 @@ func TestPersonFinder(t *testing.T) {
 
 	// A restricted record the caller may not see: left out of a search by
 	// name, shown as its id alone when looked up by its reference.
-	manager, outsider := as(uid(), casefile.RoleManager), as(uid(), casefile.RolePractitioner)
+	tk, _, err := db.CreateToken(ctx, "a manager's token", casefile.RoleManager, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	manager := casefile.WithActor(context.Background(), casefile.Actor{ID: tk.ID, Kind: casefile.ActorToken, Name: tk.Name, Role: casefile.RoleManager})
+	outsider := as(uid(), casefile.RolePractitioner)
 	if _, err := db.Restrict(manager, amy.ID, casefile.RestrictionInput{Reason: "a staff member's relative",
 		UserIDs: []string{casefile.ActorFrom(manager).ID}}); err != nil {
 		t.Fatal(err)

@@ -138,13 +138,15 @@ func (db *DB) CreateHold(ctx context.Context, h *casefile.Hold) error {
 		if err := enqueueTx(ctx, tx, casefile.TaskRetentionSync, holdsTaskID(h.ID, "create"), map[string]string{"hold_id": h.ID}); err != nil {
 			return err
 		}
+		// A hold's name and reason are typed by a person (often naming
+		// people): the hold keeps them, the log their digests.
 		if err := db.appendAudit(ctx, tx, auditEntry{Action: "hold.create", TargetType: "hold", TargetID: h.ID,
-			Details: map[string]any{"name": h.Name, "all": h.All, "persons": len(h.PersonIDs)}}); err != nil {
+			Details: typedText(typedText(map[string]any{"all": h.All, "persons": len(h.PersonIDs)}, "name", h.Name), "reason", h.Reason)}); err != nil {
 			return err
 		}
 		for _, pid := range dedupe(h.PersonIDs) {
 			if err := db.appendAudit(ctx, tx, auditEntry{Action: "hold.cover", TargetType: "hold", TargetID: h.ID, PersonID: pid,
-				Details: map[string]string{"name": h.Name}}); err != nil {
+				Details: typedText(nil, "name", h.Name)}); err != nil {
 				return err
 			}
 		}
@@ -196,12 +198,12 @@ func (db *DB) ReleaseHold(ctx context.Context, id, reason string) (*casefile.Hol
 			return err
 		}
 		if err := db.appendAudit(ctx, tx, auditEntry{Action: "hold.release", TargetType: "hold", TargetID: id,
-			Details: map[string]any{"name": h.Name, "reason": reason}}); err != nil {
+			Details: typedText(typedText(nil, "name", h.Name), "reason", reason)}); err != nil {
 			return err
 		}
 		for _, pid := range h.PersonIDs {
 			if err := db.appendAudit(ctx, tx, auditEntry{Action: "hold.uncover", TargetType: "hold", TargetID: id, PersonID: pid,
-				Details: map[string]string{"name": h.Name}}); err != nil {
+				Details: typedText(nil, "name", h.Name)}); err != nil {
 				return err
 			}
 		}
@@ -216,14 +218,26 @@ func (db *DB) Holds(ctx context.Context, p casefile.Page) ([]*casefile.Hold, str
 	if p.Cursor != "" && !validUUID(p.Cursor) {
 		return nil, "", casefile.Errorf(casefile.EInvalid, "invalid_cursor", "The cursor is not one this service gave out.")
 	}
-	rows, err := db.pool.Query(ctx, "SELECT "+holdColumns+` FROM holds h WHERE ($1 = '' OR h.id < $1::uuid)
-		ORDER BY h.id DESC LIMIT $2`, p.Cursor, limit+1)
+	var out []*casefile.Hold
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, "SELECT "+holdColumns+` FROM holds h WHERE ($1 = '' OR h.id < $1::uuid)
+			ORDER BY h.id DESC LIMIT $2`, p.Cursor, limit+1)
+		if err != nil {
+			return err
+		}
+		if out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*casefile.Hold, error) { return scanHold(r) }); err != nil {
+			return err
+		}
+		// That a person's record is under a hold (an inquiry, litigation)
+		// is about them: a read of each record a listed hold names.
+		var s shown
+		for _, h := range out[:min(len(out), limit)] {
+			s.add(h.PersonIDs...)
+		}
+		return db.auditShown(ctx, tx, "hold.read", map[string]any{"via": "list"}, s.order, s.count)
+	})
 	if err != nil {
-		return nil, "", mapError(err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*casefile.Hold, error) { return scanHold(r) })
-	if err != nil {
-		return nil, "", mapError(err)
+		return nil, "", err
 	}
 	next := ""
 	if len(out) > limit {

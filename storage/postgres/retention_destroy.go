@@ -64,6 +64,7 @@ type reclass struct {
 func (db *DB) DestroyBatch(ctx context.Context, runID string, limit int, destroy func(ctx context.Context, keys, heldKeys []string) (map[string]error, error)) (int, error) {
 	settled := 0
 	var failedErr error
+	purge := false
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", holdLockKey); err != nil {
 			return err
@@ -149,22 +150,26 @@ func (db *DB) DestroyBatch(ctx context.Context, runID string, limit int, destroy
 				}
 			}
 		}
+		// Filenames and reasons are content too: they go with the bodies.
 		if len(docs) > 0 {
 			if _, err := tx.Exec(ctx, `UPDATE documents SET status = 'destroyed', destroyed_at = now(), destruction_run_id = $1,
-				body_text = NULL, email = NULL, parse_warnings = '[]', title = '', legal_hold = false, legal_hold_applied = false
+				body_text = NULL, email = NULL, parse_warnings = '[]', title = '', filename = `+removedFilename+`,
+				legal_hold = false, legal_hold_applied = false
 				WHERE id = ANY($2) AND status = 'active'`, runID, docs); err != nil {
 				return err
 			}
 		}
 		if len(notes) > 0 {
 			if _, err := tx.Exec(ctx, `UPDATE notes SET status = 'destroyed', destroyed_at = now(), destruction_run_id = $1,
-				reopened_by_ticket = NULL WHERE id = ANY($2) AND status = 'active'`, runID, notes); err != nil {
+				reopened_by_ticket = NULL, correction_reason = NULL WHERE id = ANY($2) AND status = 'active'`, runID, notes); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, "UPDATE note_versions SET body = NULL WHERE note_id = ANY($1) AND body IS NOT NULL", notes); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE note_versions SET body = NULL, reason = NULL WHERE note_id = ANY($1)
+				AND (body IS NOT NULL OR reason IS NOT NULL)`, notes); err != nil {
 				return err
 			}
 		}
+		purge = len(docs)+len(notes) > 0
 		destroyed := append(append(append([]string{}, docs...), notes...), done...)
 		if len(destroyed) > 0 {
 			if _, err := tx.Exec(ctx, `UPDATE retention_run_items SET state = 'destroyed', destroyed_at = now()
@@ -216,6 +221,10 @@ func (db *DB) DestroyBatch(ctx context.Context, runID string, limit int, destroy
 	if err != nil {
 		return 0, err
 	}
+	if purge {
+		// The search index is rebuilt once, when the run finishes.
+		db.purgeDead(ctx, false, "documents", "notes", "note_versions")
+	}
 	return settled, failedErr
 }
 
@@ -240,7 +249,7 @@ func reclassify(ctx context.Context, tx pgx.Tx, runID string, moved []reclass) e
 // residual record. Export bundles of their record are destroyed with them.
 // It returns how many person items it settled.
 func (db *DB) DestroyIdentities(ctx context.Context, runID string, limit int, destroy func(ctx context.Context, keys, heldKeys []string) (map[string]error, error)) (int, error) {
-	settled := 0
+	settled, identities := 0, 0
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", holdLockKey); err != nil {
 			return err
@@ -305,6 +314,10 @@ func (db *DB) DestroyIdentities(ctx context.Context, runID string, limit int, de
 				WHERE id = ANY($2) AND status = 'active'`, runID, persons); err != nil {
 				return err
 			}
+			if err := destroyTypedText(ctx, tx, persons); err != nil {
+				return err
+			}
+			identities = len(persons)
 			// An officer's reasons for keeping the record a while are
 			// about the person: they go with the identity.
 			if _, err := tx.Exec(ctx, "UPDATE retention_exclusions SET reason = '' WHERE person_id = ANY($1) AND reason <> ''", persons); err != nil {
@@ -336,12 +349,35 @@ func (db *DB) DestroyIdentities(ctx context.Context, runID string, limit int, de
 		}
 		return nil
 	})
+	if err == nil && identities > 0 {
+		db.purgeDead(ctx, false, "persons", "tickets", "holds", "exports", "retention_exclusions")
+	}
 	return settled, err
+}
+
+// destroyTypedText destroys, with the persons' records, the text people
+// typed about them that is kept beside the record rather than in it: the
+// reasons, decisions and errors of tickets on or to their records, and the
+// name and reasons of released holds that covered no one else. The log
+// kept only digests of these (typedText).
+func destroyTypedText(ctx context.Context, tx pgx.Tx, persons []string) error {
+	if _, err := tx.Exec(ctx, `UPDATE tickets SET reason = '', decision_reason = NULL, error = NULL
+		WHERE (person_id = ANY($1) OR to_person_id = ANY($1)) AND (reason <> '' OR decision_reason IS NOT NULL OR error IS NOT NULL)`,
+		persons); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `UPDATE holds h SET name = 'hold ' || h.id::text, reason = '', release_reason = NULL
+		WHERE h.released_at IS NOT NULL AND NOT h.all_records
+		AND EXISTS (SELECT 1 FROM hold_persons hp WHERE hp.hold_id = h.id AND hp.person_id = ANY($1))
+		AND NOT EXISTS (SELECT 1 FROM hold_persons hp JOIN persons p ON p.id = hp.person_id
+			WHERE hp.hold_id = h.id AND p.status = 'active' AND NOT hp.person_id = ANY($1))`, persons)
+	return err
 }
 
 // FinishRun closes a run. A real run's certificate lists every item it
 // destroyed, with no content, and is kept with the run and audited.
 func (db *DB) FinishRun(ctx context.Context, id string) (*casefile.RetentionRun, error) {
+	reindex := false
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		r, err := scanRun(tx.QueryRow(ctx, "SELECT "+runColumns+" FROM retention_runs WHERE id = $1 FOR UPDATE", id))
 		if err != nil {
@@ -385,7 +421,8 @@ func (db *DB) FinishRun(ctx context.Context, id string) (*casefile.RetentionRun,
 				names[i] = a.Name
 			}
 			cert := &casefile.Certificate{RunID: id, AsOf: r.AsOf, IssuedAt: db.now().UTC().Truncate(time.Microsecond),
-				ApprovedBy: strings.Join(names, ", "), Approvers: approvers, Items: items, SHA256: hex.EncodeToString(sum[:])}
+				ApprovedBy: strings.Join(names, ", "), Approvers: approvers, Items: items, SHA256: hex.EncodeToString(sum[:]),
+				ResidualCopies: db.residualStatement()}
 			b, err := json.Marshal(cert)
 			if err != nil {
 				return err
@@ -405,12 +442,18 @@ func (db *DB) FinishRun(ctx context.Context, id string) (*casefile.RetentionRun,
 		if _, err := tx.Exec(ctx, "UPDATE retention_runs SET state = 'done', finished_at = now() WHERE id = $1", id); err != nil {
 			return err
 		}
+		reindex = !r.DryRun && c[3] > 0
 		return db.appendAudit(ctx, tx, auditEntry{Action: "retention.run.finish", TargetType: "retention_run", TargetID: id, Details: details})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return db.RetentionRun(ctx, id)
+	if reindex {
+		// Each batch vacuumed; the search index keeps the words of destroyed
+		// notes as keys until it is rebuilt, once per run.
+		db.purgeDead(ctx, true, "note_versions")
+	}
+	return db.runByID(ctx, id)
 }
 
 // FailRun records that a run cannot go on.

@@ -102,8 +102,28 @@ func scanRun(row pgx.Row) (*casefile.RetentionRun, error) {
 	return &r, nil
 }
 
-// RetentionRun returns a run.
+// RetentionRun returns a run. A real run's certificate lists what it
+// destroyed, by person: the read is audited on each person's trail, and
+// answers only once that is kept.
 func (db *DB) RetentionRun(ctx context.Context, id string) (*casefile.RetentionRun, error) {
+	r, err := db.runByID(ctx, id)
+	if err != nil || r.Certificate == nil {
+		return r, err
+	}
+	var s shown
+	for _, it := range r.Certificate.Items {
+		s.add(it.PersonID)
+	}
+	if err := db.readTx(ctx, func(tx pgx.Tx) error {
+		return db.auditShown(ctx, tx, "retention.run.read", map[string]any{"via": "certificate", "run_id": id}, s.order, s.count)
+	}); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// runByID reads a run without auditing: for the service's own steps.
+func (db *DB) runByID(ctx context.Context, id string) (*casefile.RetentionRun, error) {
 	if !validUUID(id) {
 		return nil, notFound("Retention run")
 	}
@@ -148,7 +168,7 @@ func scanRunItem(row pgx.Row) (*casefile.RunItem, error) {
 
 // RunItems lists a run's items ordered by type and id.
 func (db *DB) RunItems(ctx context.Context, runID string, f casefile.RunItemFilter) ([]*casefile.RunItem, string, error) {
-	if _, err := db.RetentionRun(ctx, runID); err != nil {
+	if _, err := db.runByID(ctx, runID); err != nil {
 		return nil, "", err
 	}
 	limit := clampLimit(f.Limit)
@@ -160,15 +180,27 @@ func (db *DB) RunItems(ctx context.Context, runID string, f casefile.RunItemFilt
 		}
 		ctype, cid = t, id
 	}
-	rows, err := db.pool.Query(ctx, "SELECT "+runItemColumns+` FROM retention_run_items
-		WHERE run_id = $1 AND ($2 = '' OR state = $2) AND (item_type, item_id) > ($3, $4::uuid)
-		ORDER BY item_type, item_id LIMIT $5`, runID, f.State, ctype, cid, limit+1)
+	var out []*casefile.RunItem
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, "SELECT "+runItemColumns+` FROM retention_run_items
+			WHERE run_id = $1 AND ($2 = '' OR state = $2) AND (item_type, item_id) > ($3, $4::uuid)
+			ORDER BY item_type, item_id LIMIT $5`, runID, f.State, ctype, cid, limit+1)
+		if err != nil {
+			return err
+		}
+		if out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*casefile.RunItem, error) { return scanRunItem(r) }); err != nil {
+			return err
+		}
+		// Which of a person's records are due, held back (and why) or
+		// destroyed is about them.
+		var s shown
+		for _, it := range out[:min(len(out), limit)] {
+			s.add(it.PersonID)
+		}
+		return db.auditShown(ctx, tx, "retention.run.read", map[string]any{"via": "items", "run_id": runID}, s.order, s.count)
+	})
 	if err != nil {
-		return nil, "", mapError(err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*casefile.RunItem, error) { return scanRunItem(r) })
-	if err != nil {
-		return nil, "", mapError(err)
+		return nil, "", err
 	}
 	next := ""
 	if len(out) > limit {
@@ -192,7 +224,7 @@ func (db *DB) StartRun(ctx context.Context, id string) (*casefile.RetentionRun, 
 		WHERE id = $1 AND state IN ('queued','approved')`, id); err != nil {
 		return nil, mapError(err)
 	}
-	return db.RetentionRun(ctx, id)
+	return db.runByID(ctx, id)
 }
 
 // PlanRun records, once per run, every document, note and person that is

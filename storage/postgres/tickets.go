@@ -180,11 +180,32 @@ func (db *DB) Ticket(ctx context.Context, id string) (*casefile.Ticket, error) {
 	if !validUUID(id) {
 		return nil, notFound("Ticket")
 	}
-	t, err := scanTicket(db.pool.QueryRow(ctx, "SELECT "+ticketColumns+" FROM tickets WHERE id = $1", id))
-	if err == pgx.ErrNoRows {
-		return nil, notFound("Ticket")
+	var t *casefile.Ticket
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		t, err = scanTicket(tx.QueryRow(ctx, "SELECT "+ticketColumns+" FROM tickets WHERE id = $1", id))
+		if err == pgx.ErrNoRows {
+			return notFound("Ticket")
+		}
+		if err != nil {
+			return err
+		}
+		// A ticket shows why someone thinks something is wrong on a
+		// person's record (and which other person's it belongs on): a read
+		// of both records.
+		var s shown
+		s.add(ticketPersons(t)...)
+		return db.auditShown(ctx, tx, "ticket.read", map[string]any{"via": "ticket", "ticket_id": t.ID}, s.order, s.count)
+	})
+	return t, err
+}
+
+func ticketPersons(t *casefile.Ticket) []string {
+	ids := []string{t.PersonID}
+	if t.ToPersonID != nil && *t.ToPersonID != t.PersonID {
+		ids = append(ids, *t.ToPersonID)
 	}
-	return t, mapError(err)
+	return ids
 }
 
 // Tickets lists tickets oldest first.
@@ -193,15 +214,25 @@ func (db *DB) Tickets(ctx context.Context, f casefile.TicketFilter) ([]*casefile
 	if f.Cursor != "" && !validUUID(f.Cursor) {
 		return nil, "", casefile.Errorf(casefile.EInvalid, "invalid_cursor", "The cursor is not one this service gave out.")
 	}
-	rows, err := db.pool.Query(ctx, "SELECT "+ticketColumns+` FROM tickets WHERE ($1 = '' OR state = $1) AND ($2 = '' OR kind = $2)
-		AND ($3 = '' OR id > $3::uuid) AND ($5 = '' OR person_id = $5::uuid OR to_person_id = $5::uuid)
-		AND ($6 = '' OR target_id = $6::uuid) ORDER BY id LIMIT $4`, f.State, f.Kind, f.Cursor, limit+1, f.PersonID, f.TargetID)
+	var out []*casefile.Ticket
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, "SELECT "+ticketColumns+` FROM tickets WHERE ($1 = '' OR state = $1) AND ($2 = '' OR kind = $2)
+			AND ($3 = '' OR id > $3::uuid) AND ($5 = '' OR person_id = $5::uuid OR to_person_id = $5::uuid)
+			AND ($6 = '' OR target_id = $6::uuid) ORDER BY id LIMIT $4`, f.State, f.Kind, f.Cursor, limit+1, f.PersonID, f.TargetID)
+		if err != nil {
+			return err
+		}
+		if out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*casefile.Ticket, error) { return scanTicket(r) }); err != nil {
+			return err
+		}
+		var s shown
+		for _, t := range out[:min(len(out), limit)] {
+			s.add(ticketPersons(t)...)
+		}
+		return db.auditShown(ctx, tx, "ticket.read", map[string]any{"via": "list"}, s.order, s.count)
+	})
 	if err != nil {
-		return nil, "", mapError(err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*casefile.Ticket, error) { return scanTicket(r) })
-	if err != nil {
-		return nil, "", mapError(err)
+		return nil, "", err
 	}
 	next := ""
 	if len(out) > limit {
