@@ -2,12 +2,9 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -159,10 +156,7 @@ func (db *DB) PersonsOf(ctx context.Context, targetType, id string) ([]string, e
 
 // reasonDigest is what the audit log keeps of a free-text reason: its length
 // and hash, never the words (they stay on the restriction row).
-func reasonDigest(reason string) map[string]any {
-	sum := sha256.Sum256([]byte(reason))
-	return map[string]any{"reason_chars": utf8.RuneCountInString(reason), "reason_sha256": hex.EncodeToString(sum[:])}
-}
+func reasonDigest(reason string) map[string]any { return typedText(nil, "reason", reason) }
 
 // mayManage says whether the actor may change or read the restriction of a
 // record: admins always (they run access control, and cannot read the record
