@@ -1,0 +1,140 @@
+package extract
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	_ "image/jpeg" // DecodeConfig reads their sizes
+	_ "image/png"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/council/casefile"
+)
+
+// ocrDPI is the resolution scanned pages are rasterised at: Tesseract reads
+// best at about 300 dots per inch. ocrMaxSide bounds a page's picture
+// whatever size the PDF says its page is (an A4 page at 300 dpi is 3508
+// pixels high).
+const (
+	ocrDPI     = 300
+	ocrMaxSide = 3508
+)
+
+// minLetters is how many letters a page's text layer must have on average
+// for a PDF to count as text rather than a scan.
+const minLetters = 20
+
+// pdf extracts a PDF's text layer with pdftotext; a PDF with little or no
+// text layer (a scan) is rasterised page by page with pdftoppm and read by
+// Tesseract, up to OCRPages pages.
+func (e *Extractor) pdf(ctx context.Context, file string, out *text) (string, error) {
+	dir, err := os.MkdirTemp(e.TempDir, "casefile-extract-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	layer := capped{max: e.lim.MaxText + 1}
+	lerr := e.run(ctx, dir, &layer, "pdftotext", "-enc", "UTF-8", file, "-")
+	if ctx.Err() != nil {
+		return "", ctx.Err()
+	}
+	s := layer.String()
+	pages := strings.Count(s, "\f")
+	if lerr == nil && (layer.cut || letters(s) >= minLetters*max(pages, 1)) {
+		_, err := out.WriteString(s)
+		return casefile.TextExtracted, err
+	}
+	if pages == 0 {
+		if lerr != nil {
+			return "", fmt.Errorf("not a readable PDF: %v", lerr)
+		}
+		return casefile.TextExtracted, nil
+	}
+	// A scan: every page read by OCR, as far as the limits allow.
+	ocr := newText(out.max)
+	n := min(pages, e.lim.OCRPages)
+	var oerr error
+	for i := 1; i <= n && oerr == nil; i++ {
+		oerr = e.ocrPage(ctx, dir, file, i, ocr)
+		if oerr == nil && i < n {
+			_, oerr = ocr.WriteString("\f")
+		}
+	}
+	if pages > n {
+		out.warn("OCR read the first %d of %d pages (CASEFILE_EXTRACT_OCR_PAGES)", n, pages)
+	}
+	if strings.TrimSpace(ocr.b.String()) == "" {
+		// Nothing read by OCR: what text layer there was is the text.
+		if oerr == nil {
+			out.warn("OCR found no text on the %d scanned page(s)", n)
+		}
+		if _, err := out.WriteString(s); err != nil {
+			return casefile.TextExtracted, err
+		}
+		return casefile.TextExtracted, oerr
+	}
+	out.warnings = append(out.warnings, ocr.warnings...)
+	if _, err := out.WriteString(ocr.b.String()); err != nil {
+		return casefile.TextOCR, err
+	}
+	if ocr.cut {
+		return casefile.TextOCR, errCut
+	}
+	if oerr != nil && ctx.Err() == nil {
+		oerr = fmt.Errorf("OCR stopped after some pages: %v; the text read before is kept", oerr)
+	}
+	return casefile.TextOCR, oerr
+}
+
+// ocrPage rasterises one page of a PDF and reads it with Tesseract.
+func (e *Extractor) ocrPage(ctx context.Context, dir, file string, page int, out *text) error {
+	p := strconv.Itoa(page)
+	prefix := filepath.Join(dir, "page")
+	if err := e.run(ctx, dir, nil, "pdftoppm", "-r", strconv.Itoa(ocrDPI), "-scale-to", strconv.Itoa(ocrMaxSide), "-gray", "-png", "-singlefile",
+		"-f", p, "-l", p, file, prefix); err != nil {
+		return err
+	}
+	defer os.Remove(prefix + ".png")
+	return e.tesseract(ctx, dir, prefix+".png", out)
+}
+
+// image reads an image by OCR, once its size is known to be within
+// MaxPixels (TIFF's is left to the memory limit).
+func (e *Extractor) image(ctx context.Context, file string, head []byte, out *text) error {
+	if cfg, _, err := image.DecodeConfig(bytes.NewReader(head)); err == nil {
+		if px := int64(cfg.Width) * int64(cfg.Height); px > e.lim.MaxPixels {
+			return fmt.Errorf("the image is %d × %d pixels, larger than the %d read by OCR", cfg.Width, cfg.Height, e.lim.MaxPixels)
+		}
+	}
+	dir, err := os.MkdirTemp(e.TempDir, "casefile-extract-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	return e.tesseract(ctx, dir, file, out)
+}
+
+// tesseract reads the text of an image.
+func (e *Extractor) tesseract(ctx context.Context, dir, file string, out *text) error {
+	res := capped{max: out.max + 1}
+	if err := e.run(ctx, dir, &res, "tesseract", file, "stdout", "-l", e.lim.OCRLanguage, "--psm", "3"); err != nil {
+		return err
+	}
+	_, err := out.WriteString(res.String())
+	return err
+}
+
+func letters(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			n++
+		}
+	}
+	return n
+}
