@@ -64,7 +64,7 @@ func (t *text) result(ctx context.Context, source string, err error, timeout tim
 	warnings := t.warnings
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded:
-		warnings = append(warnings, fmt.Sprintf("reading the text took longer than %v (CASEFILE_EXTRACT_TIMEOUT) and was stopped", timeout))
+		warnings = append(warnings, fmt.Sprintf("reading the text took longer than %v (CASEFILE_EXTRACT_TIMEOUT_SECONDS) and was stopped", timeout))
 	case err != nil && !errors.Is(err, errCut):
 		warnings = append(warnings, err.Error())
 	}

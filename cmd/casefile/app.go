@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/extract"
 	"github.com/council/casefile/httpapi"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
@@ -43,6 +44,9 @@ type app struct {
 
 	ingestOnce sync.Once
 	ingest     *ingest.Service
+	// extractor is the process's one text extractor.
+	extractOnce sync.Once
+	extractor   *extract.Extractor
 	// schedule is the retention schedule in force (its sha256 guards changes).
 	schedule *retention.Schedule
 }
