@@ -102,3 +102,11 @@ func collapse(s string) string {
 	}
 	return j
 }
+
+// HTMLText is the readable text of HTML already decoded to a string (an
+// email's HTML body), tidied.
+func HTMLText(s string) string {
+	t := newText(len(s) + 1)
+	HTML(strings.NewReader(s), "text/html; charset=utf-8", t) //nolint:errcheck // what was read is the text
+	return t.String()
+}
