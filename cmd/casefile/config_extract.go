@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/council/casefile/extract"
@@ -33,7 +35,13 @@ func extractLimits(get func(name, def string) string) (extract.Limits, error) {
 	if err != nil {
 		return l, err
 	}
+	lang := get("CASEFILE_OCR_LANGUAGE", "eng")
+	if !ocrLanguage.MatchString(lang) {
+		return l, &configError{"CASEFILE_OCR_LANGUAGE", fmt.Sprintf("must be Tesseract's language codes joined by +, like eng or eng+pol, got %q", lang)}
+	}
 	return extract.Limits{Timeout: time.Duration(seconds) * time.Second, MaxBytes: int64(maxBytes), MaxText: maxText,
-		MaxUnzipped: int64(unzipped), Memory: int64(memory) << 20, OCRPages: pages,
-		OCRLanguage: get("CASEFILE_OCR_LANGUAGE", "eng")}, nil
+		MaxUnzipped: int64(unzipped), Memory: int64(memory) << 20, OCRPages: pages, OCRLanguage: lang}, nil
 }
+
+// ocrLanguage is what Tesseract's -l takes: codes such as eng, pol, chi_sim.
+var ocrLanguage = regexp.MustCompile(`^[a-z][a-z_]{1,15}(\+[a-z][a-z_]{1,15}){0,7}$`)
