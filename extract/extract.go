@@ -1,6 +1,7 @@
 // Package extract turns a stored document into the text that search and
 // disclosure read: a PDF's text layer, Word (.docx), OpenDocument (.odt),
-// RTF, HTML and plain text are read by Go code here; images (JPEG, PNG,
+// RTF, HTML and plain text (and the cells of .xlsx and the slides of .pptx)
+// are read by Go code here; images (JPEG, PNG,
 // TIFF) and scanned PDFs by Tesseract OCR, with poppler's pdftotext and
 // pdftoppm, as subprocesses.
 //
@@ -127,6 +128,8 @@ const (
 	FormatPDF   Format = "pdf"
 	FormatDOCX  Format = "docx"
 	FormatODT   Format = "odt"
+	FormatXLSX  Format = "xlsx"
+	FormatPPTX  Format = "pptx"
 	FormatRTF   Format = "rtf"
 	FormatHTML  Format = "html"
 	FormatText  Format = "text"
@@ -148,6 +151,10 @@ func Detect(head []byte, filename, contentType string) Format {
 			return FormatDOCX
 		case "application/vnd.oasis.opendocument.text":
 			return FormatODT
+		case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+			return FormatXLSX
+		case "application/vnd.openxmlformats-officedocument.presentationml.presentation":
+			return FormatPPTX
 		case "text/rtf":
 			return FormatRTF
 		case "text/html":
@@ -160,6 +167,10 @@ func Detect(head []byte, filename, contentType string) Format {
 				return FormatDOCX
 			case ext == ".odt" || contentType == "application/vnd.oasis.opendocument.text":
 				return FormatODT
+			case ext == ".xlsx":
+				return FormatXLSX
+			case ext == ".pptx":
+				return FormatPPTX
 			}
 			return FormatNone
 		case "text/plain":
@@ -212,7 +223,7 @@ func (e *Extractor) Extract(ctx context.Context, file, filename, contentType str
 		source, err = e.pdf(ctx, file, out)
 	case FormatImage:
 		source, err = casefile.TextOCR, e.image(ctx, file, head, out)
-	case FormatDOCX, FormatODT:
+	case FormatDOCX, FormatODT, FormatXLSX, FormatPPTX:
 		err = e.office(ctx, f, st.Size(), format, out)
 	default:
 		if _, err = f.Seek(0, io.SeekStart); err == nil {
@@ -235,14 +246,19 @@ func (e *Extractor) stream(ctx context.Context, r io.Reader, format Format, cont
 	}
 }
 
-// office extracts a .docx or .odt: a zip of XML.
+// office extracts a .docx, .odt, .xlsx or .pptx: a zip of XML.
 func (e *Extractor) office(ctx context.Context, r io.ReaderAt, size int64, format Format, out *text) error {
 	zr, err := openZip(r, size)
 	if err != nil {
 		return fmt.Errorf("not a readable %s (%v)", strings.ToUpper(string(format)), err)
 	}
-	if format == FormatDOCX {
+	switch format {
+	case FormatDOCX:
 		return DOCX(ctx, zr, e.lim.MaxUnzipped, out)
+	case FormatXLSX:
+		return XLSX(ctx, zr, e.lim.MaxUnzipped, out)
+	case FormatPPTX:
+		return PPTX(ctx, zr, e.lim.MaxUnzipped, out)
 	}
 	return ODT(ctx, zr, e.lim.MaxUnzipped, out)
 }

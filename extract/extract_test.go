@@ -46,6 +46,9 @@ func TestFormats(t *testing.T) {
 		{"PNG letter", "photo.png", "image/png", must(extracttest.LetterPNG(letter...)), "ocr", []string{"Greenfield", "Primary", "School", "Headteacher"}},
 		{"docx", "letter.docx", "", extracttest.DOCX(letter...), "extracted", []string{"Dear Ms Pond,\nAmy attended Greenfield Primary School"}},
 		{"odt", "letter.odt", "", extracttest.ODT(letter...), "extracted", []string{"Dear Ms Pond,\nAmy attended Greenfield Primary School"}},
+		{"xlsx", "cases.xlsx", "", extracttest.XLSX("Name", "Amy Pond", "Greenfield Primary School"), "extracted", []string{"Name\nAmy Pond\nGreenfield Primary School"}},
+		{"pptx", "review.pptx", "", extracttest.PPTX("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten Greenfield"), "extracted",
+			[]string{"one\n\ntwo\n\nthree", "nine\n\nten Greenfield"}},
 		{"rtf", "letter.rtf", "", []byte(`{\rtf1\ansi\ansicpg1252{\fonttbl{\f0 Arial;}}{\*\generator Word}{\info{\author Secret Author}}` +
 			`\f0 Dear Ms Pond,\par Caf\'e9 meeting about \u8220?Greenfield\u8221? {\b Primary} School\par{\pict\pngblip 89504e47}` +
 			`{\field{\*\fldinst HYPERLINK "x"}{\fldrslt Headteacher}}}`), "extracted",

@@ -1,8 +1,10 @@
 package extract
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -65,33 +67,34 @@ func FuzzPlainText(f *testing.F) {
 	})
 }
 
-// fuzzZip runs read on b as a zip, within small limits.
-func fuzzZip(t *testing.T, b []byte, docx bool) {
+// fuzzZip runs every reader of zips of XML (.docx, .odt, .xlsx, .pptx)
+// on b, within small limits.
+func fuzzZip(t *testing.T, b []byte) {
 	zr, err := openZip(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		return
 	}
-	out := newText(fuzzMaxText)
-	start := time.Now()
-	if docx {
-		DOCX(context.Background(), zr, 1<<20, out)
-	} else {
-		ODT(context.Background(), zr, 1<<20, out)
+	for _, read := range []func(context.Context, *zip.Reader, int64, io.StringWriter) error{DOCX, ODT, XLSX, PPTX} {
+		out := newText(fuzzMaxText)
+		start := time.Now()
+		read(context.Background(), zr, 1<<20, out)
+		checkFuzz(t, out, time.Since(start))
 	}
-	checkFuzz(t, out, time.Since(start))
 }
 
 func FuzzDOCX(f *testing.F) {
 	f.Add(extracttest.DOCX("Dear Ms Pond,", "Greenfield Primary School"))
 	f.Add(extracttest.Zip("word/document.xml", `<w:p><w:r><w:t>a</w:t><w:tab/><w:br/><w:del><w:delText>gone</w:delText></w:del></w:r></w:p><w:tbl><w:tr><w:tc>x</w:tc></w:tr></w:tbl>`))
 	f.Add(extracttest.Zip("word/document.xml", "<w:t>&amp;&bogus;<![CDATA[x]]></w:t><<"))
-	f.Fuzz(func(t *testing.T, b []byte) { fuzzZip(t, b, true) })
+	f.Add(extracttest.XLSX("Amy", "Pond"))
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzZip(t, b) })
 }
 
 func FuzzODT(f *testing.F) {
 	f.Add(extracttest.ODT("Dear Ms Pond,", "Greenfield Primary School"))
 	f.Add(extracttest.Zip("content.xml", `<text:p>a<text:s text:c="99999"/>b<text:tab/><text:line-break/></text:p><text:tracked-changes><text:p>gone</text:p></text:tracked-changes>`))
-	f.Fuzz(func(t *testing.T, b []byte) { fuzzZip(t, b, false) })
+	f.Add(extracttest.PPTX("one", "two"))
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzZip(t, b) })
 }
 
 func FuzzDetect(f *testing.F) {

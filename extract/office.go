@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -48,6 +49,62 @@ func ODT(ctx context.Context, zr *zip.Reader, maxUnzipped int64, out io.StringWr
 	}
 	return readXML(ctx, f, &maxUnzipped, out, odtTokens())
 }
+
+// XLSX writes the text of an Excel workbook's cells to out: its shared
+// strings (where Excel keeps every cell's text), one a line. Numbers and
+// formulas are not text to search.
+func XLSX(ctx context.Context, zr *zip.Reader, maxUnzipped int64, out io.StringWriter) error {
+	f := zipFile(zr, "xl/sharedStrings.xml")
+	if f == nil {
+		return nil // no text cells
+	}
+	return readXML(ctx, f, &maxUnzipped, out, xmlTokens{start: noText, end: map[string]string{"si": "\n"},
+		skip: map[string]bool{"rPh": true}, text: map[string]bool{"t": true}})
+}
+
+// PPTX writes the text of a PowerPoint presentation's slides to out, in
+// slide order, and their notes.
+func PPTX(ctx context.Context, zr *zip.Reader, maxUnzipped int64, out io.StringWriter) error {
+	var slides []*zip.File
+	for _, prefix := range []string{"ppt/slides/slide", "ppt/notesSlides/notesSlide"} {
+		var part []*zip.File
+		for _, f := range zr.File {
+			if n, ok := strings.CutPrefix(f.Name, prefix); ok && strings.HasSuffix(n, ".xml") {
+				if _, err := strconv.Atoi(strings.TrimSuffix(n, ".xml")); err == nil {
+					part = append(part, f)
+				}
+			}
+		}
+		slices.SortFunc(part, func(a, b *zip.File) int { return slideNumber(a.Name) - slideNumber(b.Name) })
+		slides = append(slides, part...)
+	}
+	if len(slides) == 0 {
+		return errors.New("not a PowerPoint presentation: it has no slides")
+	}
+	budget := maxUnzipped
+	for _, f := range slides {
+		err := readXML(ctx, f, &budget, out, xmlTokens{start: func(e xml.StartElement) string {
+			if e.Name.Local == "br" {
+				return "\n"
+			}
+			return ""
+		}, end: map[string]string{"p": "\n", "sld": "\f", "notes": "\f"}, text: map[string]bool{"t": true}})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// slideNumber is the number a slide's file name ends with (slide12.xml).
+func slideNumber(name string) int {
+	name = strings.TrimSuffix(name, ".xml")
+	i := strings.LastIndexFunc(name, func(r rune) bool { return r < '0' || r > '9' })
+	n, _ := strconv.Atoi(name[i+1:])
+	return n
+}
+
+func noText(xml.StartElement) string { return "" }
 
 // openZip opens a zip of at most maxZipEntries files.
 func openZip(r io.ReaderAt, size int64) (*zip.Reader, error) {

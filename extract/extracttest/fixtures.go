@@ -117,3 +117,32 @@ func ODT(lines ...string) []byte {
 <office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:text>`+body.String()+`</office:text></office:body></office:document-content>`,
 	)
 }
+
+// XLSX is an Excel workbook whose cells hold the strings (Excel keeps
+// every cell's text in xl/sharedStrings.xml).
+func XLSX(cells ...string) []byte {
+	var si strings.Builder
+	for _, c := range cells {
+		fmt.Fprintf(&si, `<si><t>%s</t></si>`, html.EscapeString(c))
+	}
+	return Zip(
+		"[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>`,
+		"xl/workbook.xml", `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="Sheet1" sheetId="1"/></sheets></workbook>`,
+		"xl/sharedStrings.xml", `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`+si.String()+`</sst>`,
+	)
+}
+
+// PPTX is a PowerPoint presentation of one slide per line.
+func PPTX(lines ...string) []byte {
+	files := []string{"[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/ppt/presentation.xml" ContentType="application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"/></Types>`,
+		"ppt/presentation.xml", `<p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>`}
+	// Written last slide first: the slides' order is their numbers'.
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := lines[i]
+		files = append(files, fmt.Sprintf("ppt/slides/slide%d.xml", i+1),
+			`<p:sld xmlns:p="p" xmlns:a="a"><p:cSld><p:spTree><p:sp><p:txBody><a:p><a:r><a:t>`+html.EscapeString(l)+`</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>`)
+	}
+	return Zip(files...)
+}
