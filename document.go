@@ -109,6 +109,10 @@ type TextStore interface {
 	// (done already, removed, destroyed, or taken by another worker).
 	// ENotFound.
 	StartText(ctx context.Context, documentID string, lease time.Duration) (*TextJob, error)
+	// ReleaseText gives back an extraction StartText took that did not run
+	// to its end for want of something else (the object store failed, the
+	// worker is stopping): the lease ends, and the attempt is not counted.
+	ReleaseText(ctx context.Context, documentID string) error
 	// SaveText records a document's text and audits it, only while the
 	// document is active and its text pending, in the same statement, so
 	// that text never lands on a document removed meanwhile. It reports

@@ -222,7 +222,7 @@ func (e *Extractor) Extract(ctx context.Context, file, filename, contentType str
 	case FormatPDF:
 		source, err = e.pdf(ctx, file, out)
 	case FormatImage:
-		source, err = casefile.TextOCR, e.image(ctx, file, head, out)
+		source, err = casefile.TextOCR, e.image(ctx, file, f, out)
 	case FormatDOCX, FormatODT, FormatXLSX, FormatPPTX:
 		err = e.office(ctx, f, st.Size(), format, out)
 	default:

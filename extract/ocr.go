@@ -1,10 +1,11 @@
 package extract
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"fmt"
 	"image"
+	"io"
 	_ "image/jpeg" // DecodeConfig reads their sizes
 	_ "image/png"
 	"os"
@@ -105,8 +106,12 @@ func (e *Extractor) ocrPage(ctx context.Context, dir, file string, page int, out
 
 // image reads an image by OCR, once its size is known to be within
 // MaxPixels (TIFF's is left to the memory limit).
-func (e *Extractor) image(ctx context.Context, file string, head []byte, out *text) error {
-	if cfg, _, err := image.DecodeConfig(bytes.NewReader(head)); err == nil {
+func (e *Extractor) image(ctx context.Context, file string, r io.ReadSeeker, out *text) error {
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	// A JPEG's size may come after its EXIF data: read as far as it is.
+	if cfg, _, err := image.DecodeConfig(bufio.NewReader(io.LimitReader(r, 1<<20))); err == nil {
 		if px := int64(cfg.Width) * int64(cfg.Height); px > e.lim.MaxPixels {
 			return fmt.Errorf("the image is %d × %d pixels, larger than the %d read by OCR", cfg.Width, cfg.Height, e.lim.MaxPixels)
 		}

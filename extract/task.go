@@ -3,6 +3,7 @@ package extract
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -55,7 +56,9 @@ func (t *Task) Handle(ctx context.Context, payload []byte) error {
 	default:
 		res, err = t.extract(ctx, job)
 		if err != nil {
-			return err
+			// Not the file's fault: the task is retried, and this attempt
+			// does not count towards MaxAttempts.
+			return errors.Join(err, t.Store.ReleaseText(context.WithoutCancel(ctx), job.DocumentID))
 		}
 	}
 	saved, err := t.Store.SaveText(ctx, job.DocumentID, res)

@@ -102,6 +102,17 @@ func (db *DB) StartText(ctx context.Context, id string, lease time.Duration) (*c
 	return &j, nil
 }
 
+// ReleaseText ends the lease of an extraction that did not run, without
+// counting its attempt.
+func (db *DB) ReleaseText(ctx context.Context, id string) error {
+	if !validUUID(id) {
+		return notFound("Document")
+	}
+	_, err := db.pool.Exec(ctx, `UPDATE documents SET text_started_at = NULL, text_attempts = greatest(text_attempts - 1, 0)
+		WHERE id = $1 AND text_state = 'pending' AND text_started_at IS NOT NULL`, id)
+	return mapError(err)
+}
+
 // SaveText records a document's text while it is active and pending (one
 // statement decides both, so a removal committed meanwhile wins), and
 // audits the change without any of the text.

@@ -59,6 +59,15 @@ func TestDocumentText(t *testing.T) {
 	if err != nil || job == nil || job.ObjectKey != att.ObjectKey || job.ContentType != "application/pdf" || job.Attempts != 1 {
 		t.Fatalf("start: %+v %v", job, err)
 	}
+	// Given back (the object store was down): taken again at once, and the
+	// attempt given back is not counted.
+	if err := db.ReleaseText(ctx, att.ID); err != nil {
+		t.Fatal(err)
+	}
+	job, err = db.StartText(ctx, att.ID, time.Minute)
+	if err != nil || job == nil || job.Attempts != 1 {
+		t.Fatalf("start after release: %+v %v", job, err)
+	}
 	if job, err := db.StartText(ctx, email.ID, time.Minute); job != nil || err != nil {
 		t.Fatalf("an email's text is parsed, not extracted: %+v %v", job, err)
 	}
