@@ -5,9 +5,9 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"io"
 	_ "image/jpeg" // DecodeConfig reads their sizes
 	_ "image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
