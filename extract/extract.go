@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -284,3 +285,32 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 
 // errCut ends a reader once the text is as long as it may be.
 var errCut = errors.New("text limit reached")
+
+// tempPrefix begins the names of the files and directories an extraction
+// makes (removed when it ends).
+const tempPrefix = "casefile-extract-"
+
+// CleanTemp removes what extractions left in dir (the system's temp
+// directory when "") more than olderThan ago: a worker killed in the middle
+// of one cannot remove its files. Other processes' extractions in progress
+// are younger than that. It returns how many it removed.
+func CleanTemp(dir string, olderThan time.Duration) (int, error) {
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !strings.HasPrefix(e.Name(), tempPrefix) || time.Since(info.ModTime()) < olderThan {
+			continue
+		}
+		if os.RemoveAll(filepath.Join(dir, e.Name())) == nil {
+			n++
+		}
+	}
+	return n, nil
+}

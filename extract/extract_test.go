@@ -208,3 +208,26 @@ func TestMemoryLimit(t *testing.T) {
 		t.Logf("with %d MiB: %v", c.memory>>20, err)
 	}
 }
+
+// What an extraction killed midway left is removed a day later, and
+// nothing else is.
+func TestCleanTemp(t *testing.T) {
+	dir := t.TempDir()
+	old, young, other := filepath.Join(dir, tempPrefix+"old"), filepath.Join(dir, tempPrefix+"young"), filepath.Join(dir, "other")
+	for _, p := range []string{old, young, other} {
+		if err := os.Mkdir(p, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := time.Now().Add(-25 * time.Hour)
+	os.Chtimes(old, day, day)
+	os.Chtimes(other, day, day)
+	if n, err := CleanTemp(dir, 24*time.Hour); n != 1 || err != nil {
+		t.Fatalf("removed %d (%v), want 1", n, err)
+	}
+	for p, want := range map[string]bool{old: false, young: true, other: true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", p, err == nil, want)
+		}
+	}
+}

@@ -34,7 +34,7 @@ const minLetters = 20
 // text layer (a scan) is rasterised page by page with pdftoppm and read by
 // Tesseract, up to OCRPages pages.
 func (e *Extractor) pdf(ctx context.Context, file string, out *text) (string, error) {
-	dir, err := os.MkdirTemp(e.TempDir, "casefile-extract-")
+	dir, err := os.MkdirTemp(e.TempDir, tempPrefix)
 	if err != nil {
 		return "", err
 	}
@@ -116,7 +116,7 @@ func (e *Extractor) image(ctx context.Context, file string, r io.ReadSeeker, out
 			return fmt.Errorf("the image is %d × %d pixels, larger than the %d read by OCR", cfg.Width, cfg.Height, e.lim.MaxPixels)
 		}
 	}
-	dir, err := os.MkdirTemp(e.TempDir, "casefile-extract-")
+	dir, err := os.MkdirTemp(e.TempDir, tempPrefix)
 	if err != nil {
 		return err
 	}

@@ -84,7 +84,7 @@ func (t *Task) extract(ctx context.Context, job *casefile.TextJob) (casefile.Ext
 		return casefile.ExtractedText{}, err
 	}
 	defer rc.Close()
-	f, err := os.CreateTemp(t.Extractor.TempDir, "casefile-extract-*")
+	f, err := os.CreateTemp(t.Extractor.TempDir, tempPrefix+"*")
 	if err != nil {
 		return casefile.ExtractedText{}, fmt.Errorf("temp file for extraction: %w", err)
 	}

@@ -147,6 +147,9 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	} else if n > 0 {
 		log.Warn("removed files left in the spool directory", "dir", cfg.SpoolDir, "files", n)
 	}
+	if n, err := extract.CleanTemp("", 24*time.Hour); err == nil && n > 0 {
+		log.Warn("removed what text extractions left in the temp directory", "entries", n)
+	}
 	db.SetAdoptionTeam(cfg.AdoptionTeam)
 	a := &app{cfg: cfg, log: log, db: db, s3: store, anchorS3: anchors, records: records, workers: w, policy: retention.Policy{S: schedule}, schedule: schedule}
 	return a, nil
