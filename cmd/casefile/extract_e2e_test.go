@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -133,4 +135,25 @@ func TestExtractedText(t *testing.T) {
 		t.Fatalf("extract backfill: %v %s", err, out)
 	}
 	waitText(old)
+}
+
+// casefile extract file prints a local file's text, and says when it
+// could not be read (exit 1).
+func TestExtractFileCommand(t *testing.T) {
+	dir := t.TempDir()
+	good, bad := dir+"/letter.docx", dir+"/broken.docx"
+	os.WriteFile(good, extracttest.DOCX("Dear Ms Pond,", "Greenfield Primary School"), 0o600)
+	os.WriteFile(bad, []byte("PK\x03\x04 not a zip"), 0o600)
+	var out, errOut bytes.Buffer
+	none := func(string) string { return "" }
+	if err := run(context.Background(), []string{"extract", "file", good}, none, &out, &errOut); err != nil ||
+		out.String() != "Dear Ms Pond,\nGreenfield Primary School\n" || !strings.Contains(errOut.String(), "state done, source extracted") {
+		t.Fatalf("good: %v %q %q", err, out.String(), errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if err := run(context.Background(), []string{"extract", "file", bad}, none, &out, &errOut); err == nil ||
+		!strings.Contains(errOut.String(), "state failed") || !strings.Contains(errOut.String(), "not a readable DOCX") {
+		t.Fatalf("broken: %v %q", err, errOut.String())
+	}
 }
