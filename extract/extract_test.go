@@ -163,7 +163,7 @@ func TestOCRPageLimit(t *testing.T) {
 	e := &Extractor{Limits: Limits{OCRPages: 1}}
 	r := extractBytes(t, e, two, "scan.pdf", "application/pdf")
 	if r.State != casefile.TextDone || r.Source != "ocr" || !strings.Contains(r.Text, "Greenfield") ||
-		!strings.Contains(r.Warning, "first 1 of 2 pages") {
+		!strings.Contains(r.Warning, "OCR read 1 of the 2 pages without a text layer") {
 		t.Fatalf("%+v", r)
 	}
 }
@@ -175,6 +175,20 @@ func containsAny(s string, subs []string) bool {
 		}
 	}
 	return false
+}
+
+// A PDF of typed pages and scanned ones (a referral form with the letters
+// it came with): the typed pages' text layer, and the scanned pages by OCR.
+func TestMixedPDF(t *testing.T) {
+	b := mixedPDF(t, "Referral form: the family lives at Marigold Court, and the school has raised concerns.", "Buttercup orchestra")
+	r := extractBytes(t, &Extractor{}, b, "referral.pdf", "application/pdf")
+	if r.State != casefile.TextDone || r.Source != casefile.TextOCR || r.Warning != "" ||
+		!strings.Contains(r.Text, "Marigold Court") || !strings.Contains(r.Text, "Buttercup orchestra") {
+		t.Fatalf("%+v", r)
+	}
+	if strings.Index(r.Text, "Marigold") > strings.Index(r.Text, "Buttercup") {
+		t.Fatalf("pages out of order: %q", r.Text)
+	}
 }
 
 // A scan whose page is 5 m square is read at a bounded size, not

@@ -75,3 +75,24 @@ func giantScan(t *testing.T) []byte {
 	}
 	return b.Bytes()
 }
+
+// mixedPDF is a typed page followed by a scanned one.
+func mixedPDF(t *testing.T, typed, scanned string) []byte {
+	t.Helper()
+	png, err := extracttest.LetterPNG(scanned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.AddPage()
+	pdf.SetFont("Helvetica", "", 14)
+	pdf.MultiCell(0, 8, typed, "", "L", false)
+	pdf.AddPage()
+	pdf.RegisterImageOptionsReader("scan", fpdf.ImageOptions{ImageType: "PNG"}, bytes.NewReader(png))
+	pdf.ImageOptions("scan", 0, 0, 210, 297, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
+	var b bytes.Buffer
+	if err := pdf.Output(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}

@@ -26,13 +26,14 @@ const (
 	ocrMaxSide = 3508
 )
 
-// minLetters is how many letters a page's text layer must have on average
-// for a PDF to count as text rather than a scan.
+// minLetters is how many letters a page's text layer must have for the
+// page to count as text rather than a scan.
 const minLetters = 20
 
-// pdf extracts a PDF's text layer with pdftotext; a PDF with little or no
-// text layer (a scan) is rasterised page by page with pdftoppm and read by
-// Tesseract, up to OCRPages pages.
+// pdf extracts a PDF's text layer with pdftotext; the pages with little or
+// no text layer (scans, whether the whole PDF or pages of it) are
+// rasterised one by one with pdftoppm and read by Tesseract, up to OCRPages
+// pages.
 func (e *Extractor) pdf(ctx context.Context, file string, out *text) (string, error) {
 	dir, err := os.MkdirTemp(e.TempDir, tempPrefix)
 	if err != nil {
@@ -45,51 +46,56 @@ func (e *Extractor) pdf(ctx context.Context, file string, out *text) (string, er
 		return "", ctx.Err()
 	}
 	s := layer.String()
-	pages := strings.Count(s, "\f")
-	if lerr == nil && (layer.cut || letters(s) >= minLetters*max(pages, 1)) {
+	if layer.cut || !strings.Contains(s, "\f") {
+		// Text enough to fill the limit; or no page read at all.
+		if lerr != nil && !layer.cut {
+			return "", fmt.Errorf("not a readable PDF: %v", lerr)
+		}
 		_, err := out.WriteString(s)
 		return casefile.TextExtracted, err
 	}
-	if pages == 0 {
-		if lerr != nil {
-			return "", fmt.Errorf("not a readable PDF: %v", lerr)
+	pages := strings.Split(s, "\f") // every page ends with a form feed
+	pages = pages[:len(pages)-1]
+	var scans []int
+	for i, p := range pages {
+		if letters(p) < minLetters {
+			scans = append(scans, i)
 		}
-		return casefile.TextExtracted, nil
 	}
-	// A scan: every page read by OCR, as far as the limits allow.
-	ocr := newText(out.max)
-	n := min(pages, e.lim.OCRPages)
+	read := min(len(scans), e.lim.OCRPages)
+	if len(scans) > read {
+		out.warn("OCR read %d of the %d pages without a text layer (CASEFILE_EXTRACT_OCR_PAGES)", read, len(scans))
+	}
+	ocr := map[int]string{}
 	var oerr error
-	for i := 1; i <= n && oerr == nil; i++ {
-		oerr = e.ocrPage(ctx, dir, file, i, ocr)
-		if oerr == nil && i < n {
-			_, oerr = ocr.WriteString("\f")
+	for _, i := range scans[:read] {
+		page := newText(out.max)
+		if oerr = e.ocrPage(ctx, dir, file, i+1, page); oerr != nil {
+			break
+		}
+		if t := page.b.String(); strings.TrimSpace(t) != "" {
+			ocr[i] = t
 		}
 	}
-	if pages > n {
-		out.warn("OCR read the first %d of %d pages (CASEFILE_EXTRACT_OCR_PAGES)", n, pages)
-	}
-	if strings.TrimSpace(ocr.b.String()) == "" {
-		// Nothing read by OCR: what text layer there was is the text.
-		if oerr == nil {
-			out.warn("OCR found no text on the %d scanned page(s)", n)
+	source := casefile.TextExtracted
+	for i, p := range pages {
+		if t, ok := ocr[i]; ok {
+			p, source = t, casefile.TextOCR
 		}
-		if _, err := out.WriteString(s); err != nil {
-			return casefile.TextExtracted, err
+		if i > 0 {
+			p = "\f" + p
 		}
-		return casefile.TextExtracted, oerr
+		if _, err := out.WriteString(p); err != nil {
+			return source, err
+		}
 	}
-	out.warnings = append(out.warnings, ocr.warnings...)
-	if _, err := out.WriteString(ocr.b.String()); err != nil {
-		return casefile.TextOCR, err
+	switch {
+	case oerr != nil && ctx.Err() == nil && len(ocr) > 0:
+		oerr = fmt.Errorf("OCR stopped (%v); the text read before is kept", oerr)
+	case oerr == nil && read > 0 && strings.TrimSpace(out.b.String()) == "":
+		out.warn("OCR found no text on the %d page(s) without a text layer", read)
 	}
-	if ocr.cut {
-		return casefile.TextOCR, errCut
-	}
-	if oerr != nil && ctx.Err() == nil {
-		oerr = fmt.Errorf("OCR stopped after some pages: %v; the text read before is kept", oerr)
-	}
-	return casefile.TextOCR, oerr
+	return source, oerr
 }
 
 // ocrPage rasterises one page of a PDF and reads it with Tesseract.
