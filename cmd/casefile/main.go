@@ -39,6 +39,8 @@ Usage:
   casefile serve                                   run the HTTP API
   casefile worker                                  run the background workers and scheduler
   casefile run                                     migrate, then API + workers + scheduler
+  casefile maintain [--every 10m]                  as the tables' owner (CASEFILE_MIGRATE_DATABASE_URL), vacuum
+                                                   what removals and destructions left to purge
   casefile token create --name NAME --role ROLE [--expires 90d]
                                                    create an API token (printed once; it expires, by default in 90 days)
   casefile token list                              list tokens: role, expiry, last use, revoked or not
@@ -88,6 +90,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdServe(ctx, cfg, stdout, stderr, modeWorker)
 	case "run":
 		return cmdServe(ctx, cfg, stdout, stderr, modeRun)
+	case "maintain":
+		return cmdMaintain(ctx, cfg, rest, stdout, stderr)
 	case "token":
 		return cmdToken(ctx, cfg, rest, stdout, stderr)
 	case "audit":
