@@ -39,6 +39,9 @@ Usage:
   casefile serve                                   run the HTTP API
   casefile worker                                  run the background workers and scheduler
   casefile run                                     migrate, then API + workers + scheduler
+  casefile s3 setup                                as the S3 server's root (CASEFILE_S3_ROOT_ACCESS_KEY/_SECRET_KEY):
+                                                   make the bucket with Object Lock and apply the bucket policy
+                                                   for the app, records and anchor credentials
   casefile maintain [--every 10m]                  as the tables' owner (CASEFILE_MIGRATE_DATABASE_URL), vacuum
                                                    what removals and destructions left to purge
   casefile token create --name NAME --role ROLE [--expires 90d]
@@ -92,6 +95,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdServe(ctx, cfg, stdout, stderr, modeRun)
 	case "maintain":
 		return cmdMaintain(ctx, cfg, rest, stdout, stderr)
+	case "s3":
+		if len(rest) > 0 && rest[0] == "setup" {
+			return cmdS3Setup(ctx, cfg, getenv, stdout)
+		}
 	case "token":
 		return cmdToken(ctx, cfg, rest, stdout, stderr)
 	case "audit":
