@@ -55,6 +55,8 @@ type Config struct {
 	Notes   *notes.Service
 	Ingest  *ingest.Service
 	Tickets casefile.TicketService
+	// Chronology reads a record's notes and documents a page at a time.
+	Chronology casefile.ChronologyReader
 	// Access decides who may see a restricted record; the pages ask it
 	// before reading anything of a person's record. Nil checks nothing.
 	Access casefile.AccessService
