@@ -204,6 +204,9 @@ func benchBigUpload(s *server) error {
 	d := time.Since(t0)
 	fmt.Printf("large upload: %d MiB in %.1fs (%.0f MiB/s); `casefile run` peak RSS during it %.1f MiB (target < 80 MiB; %.1f MiB resident before)\n",
 		*bigMiB, d.Seconds(), float64(*bigMiB)/d.Seconds(), s.vmHWM(), before)
+	if err := benchPageUpload(s, pid, size); err != nil {
+		return err
+	}
 
 	before = s.vmRSS()
 	s.resetHWM()

@@ -93,7 +93,7 @@ func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request) {
 	category := "correspondence"
 	var d uploadData
 	for {
-		p, err := mr.NextPart()
+		p, err := mr.NextRawPart() // raw, as the API reads it: the bytes are kept as sent
 		if errors.Is(err, io.EOF) {
 			break
 		}
