@@ -73,6 +73,10 @@ type Config struct {
 	CouncilColour string
 	// Location is the council's time zone: dates are shown in it.
 	Location *time.Location
+	// AccessContact is whom a signed-in person without a role is told to
+	// ask (CASEFILE_ACCESS_CONTACT); empty, their manager and the ICT
+	// service desk.
+	AccessContact string
 	// Phase, when set ("beta"), shows a phase banner.
 	Phase string
 }

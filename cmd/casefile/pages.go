@@ -29,6 +29,7 @@ func (a *app) handler() (http.Handler, error) {
 		CouncilColour:  a.cfg.CouncilColour,
 		Location:       a.cfg.Timezone,
 		Phase:          a.cfg.Phase,
+		AccessContact:  a.cfg.AccessContact,
 	})
 	if err != nil {
 		return nil, err
