@@ -154,8 +154,9 @@ func benchPageUpload(s *server, pid string, size int64) error {
 		if resp.StatusCode != 200 || !filed(page) {
 			return fmt.Errorf("upload through the page (%s): %d\n%s", what, resp.StatusCode, page)
 		}
-		fmt.Printf("large upload through the record page, %s: %d MiB in %.1fs (%.0f MiB/s); peak RSS %.1f MiB (target < 80 MiB, as the API; %.1f MiB resident before)\n",
-			what, size>>20, d.Seconds(), float64(size>>20)/d.Seconds(), s.vmHWM(), before)
+		peak := s.vmHWM()
+		fmt.Printf("large upload through the record page, %s: %d MiB in %.1fs (%.0f MiB/s); peak RSS %.1f MiB, %+.1f MiB over the %.1f MiB resident before (target < 80 MiB, as the API)\n",
+			what, size>>20, d.Seconds(), float64(size>>20)/d.Seconds(), peak, peak-before, before)
 		return nil
 	}
 
