@@ -32,7 +32,9 @@ func (c chronologyCursor) String() string {
 var (
 	chronologyStart = chronologyCursor{At: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), Tie: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
 		ID: "00000000-0000-0000-0000-000000000000"}
-	chronologyEnd = chronologyCursor{At: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), Tie: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC),
+	// Past any date an email can carry (Go writes none after 9999), and
+	// within PostgreSQL's range.
+	chronologyEnd = chronologyCursor{At: time.Date(100000, 1, 1, 0, 0, 0, 0, time.UTC), Tie: time.Date(100000, 1, 1, 0, 0, 0, 0, time.UTC),
 		ID: "ffffffff-ffff-ffff-ffff-ffffffffffff"}
 )
 

@@ -155,6 +155,13 @@ func TestChronologyMergesNotesAndDocumentsInOrder(t *testing.T) {
 		}
 	}
 
+	// An email whose date is Go's zero time is placed when it was filed.
+	undated := mustDocument(t, db, other.ID, "undated", &time.Time{}, 0)
+	es2, _, err := db.Chronology(ctx, casefile.ChronologyFilter{PersonID: other.ID, Documents: true, Newest: true})
+	if err != nil || len(es2) != 2 || es2[0].Document.ID != undated.ID || !es2[0].At.Equal(undated.CreatedAt) {
+		t.Errorf("an email dated the zero time: %v, first %+v, want it first, at %v", err, es2[0], undated.CreatedAt)
+	}
+
 	// A caller who may read notes only sees notes; a search finds notes only.
 	if _, names, _ := read(casefile.ChronologyFilter{Notes: true}); !slices.Equal(names, []string{"n1", "n3", "n5", "c6"}) {
 		t.Errorf("notes only: %v", names)

@@ -8,13 +8,19 @@
 -- cleared by a removal, so that a tombstone stays where the email was.
 
 -- email_date is an email's Date header as kept in documents.email, or NULL
--- when it has none or one PostgreSQL cannot hold.
+-- when it has none, or Go's zero time, or one PostgreSQL cannot hold.
 CREATE FUNCTION email_date(email jsonb) RETURNS timestamptz LANGUAGE plpgsql AS $$
+DECLARE
+    d timestamptz;
 BEGIN
     IF email IS NULL OR jsonb_typeof(email->'date') IS DISTINCT FROM 'string' THEN
         RETURN NULL;
     END IF;
-    RETURN (email->>'date')::timestamptz;
+    d := (email->>'date')::timestamptz;
+    IF d = '0001-01-01 00:00:00+00' THEN
+        RETURN NULL;
+    END IF;
+    RETURN d;
 EXCEPTION WHEN others THEN
     RETURN NULL;
 END $$;
