@@ -109,6 +109,17 @@ func TestChronologyOrderAndPages(t *testing.T) {
 	if len(found) != 25 || found[0][1] != "notes" || found[0][2] != oldest[0] || !strings.Contains(body, `name="order" value="oldest"`) {
 		t.Errorf("search oldest first: %d found, first %v", len(found), found[0])
 	}
+	// Past the end (newest first, after the oldest entry), the page says so
+	// and links to the first page.
+	first, _, err := e.db.Chronology(ctx, casefile.ChronologyFilter{PersonID: e.person, Notes: true, Documents: true, Limit: 1})
+	if err != nil || len(first) != 1 {
+		t.Fatalf("oldest entry: %v", err)
+	}
+	_, body = e.do("GET", "/persons/"+e.person+"?after="+first[0].Cursor, "", nil)
+	if !strings.Contains(body, "There is nothing more this way") || !strings.Contains(body, `href="/persons/`+e.person+`?">Go to the first page`) {
+		t.Errorf("past the end of the newest-first chronology: no way back to the first page")
+	}
+
 	// A cursor not given out is a page in words.
 	if resp, body := e.do("GET", "/persons/"+e.person+"?after=forged", "", nil); resp.StatusCode != 400 || !strings.Contains(body, "first page") {
 		t.Errorf("forged cursor: %d", resp.StatusCode)

@@ -70,6 +70,9 @@ type recordData struct {
 	Prev     template.URL // and of the page before it
 	Q        string
 	Searched bool
+	// Beyond is a page past either end (what was there moved or a page
+	// was kept): it links to the first page.
+	Beyond   bool
 	MayWrite bool
 	MayFile  bool
 	MaxBytes int64
@@ -155,6 +158,7 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, c *Caller) {
 		return
 	}
 	d.Entries = entries
+	d.Beyond = len(entries) == 0 && f.Cursor != ""
 	if n := len(entries); n > 0 {
 		link := func(key, cursor string) template.URL {
 			return template.URL(encodeQuery(map[string][]string{"order": {d.Order.Param()}, "q": {d.Q}, key: {cursor}}))
