@@ -28,6 +28,13 @@ func (a *app) handler() (http.Handler, error) {
 		CouncilColour:  a.cfg.CouncilColour,
 		Location:       a.cfg.Timezone,
 		Phase:          a.cfg.Phase,
+		// Governance pages (issue 14).
+		Retention:         a.db,
+		Audit:             a.db,
+		Users:             a.db,
+		Teams:             a.db,
+		Tokens:            a.db,
+		DisposalApprovers: a.cfg.DisposalApprovers,
 	})
 	if err != nil {
 		return nil, err

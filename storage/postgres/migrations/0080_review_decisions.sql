@@ -21,3 +21,9 @@ CREATE INDEX retention_review_decisions_person ON retention_review_decisions (pe
 CREATE VIEW retention_review_standing AS
     SELECT DISTINCT ON (person_id) person_id, decision, keep_until, decided_at, decided_by
     FROM retention_review_decisions ORDER BY person_id, seq DESC;
+
+-- The auditors' page filters the log by actor (name, or user or token id)
+-- and by action, and finds the last verification of the chain.
+CREATE INDEX audit_events_actor ON audit_events (actor, seq);
+CREATE INDEX audit_events_actor_id ON audit_events (actor_id, seq) WHERE actor_id <> '';
+CREATE INDEX audit_events_action ON audit_events (action, seq);
