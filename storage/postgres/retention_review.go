@@ -166,7 +166,7 @@ func (db *DB) ReviewQueue(ctx context.Context, p casefile.Page) ([]*casefile.Rev
 				add(casefile.ReviewHold, "under hold: "+held, nil)
 			}
 			if kept != nil {
-				add(casefile.ReviewKept, "kept by a records officer ("+decidedBy+") until "+kept.String(), kept)
+				add(casefile.ReviewKept, "kept by a records officer ("+decidedBy+")", kept)
 			}
 			if reviewClass {
 				add(casefile.ReviewClass, "the schedule says review for "+e.RecordClass+": a records officer decides; a run never destroys it", nil)
