@@ -27,6 +27,7 @@ const (
 	permUsersManage     = "users:manage"
 	permTeamsManage     = "teams:manage"
 	permTokensManage    = "tokens:manage"
+	permExportsManage   = "exports:manage"
 )
 
 func (s *Server) governanceRoutes(m *http.ServeMux) {
@@ -51,6 +52,8 @@ func (s *Server) governanceRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST /holds", s.page(permRetentionManage, s.placeHold))
 	m.HandleFunc("GET /holds/{id}/release", s.page(permRetentionManage, s.releaseForm))
 	m.HandleFunc("POST /holds/{id}/release", s.page(permRetentionManage, s.releaseHold))
+	m.HandleFunc("GET /exports", s.page(permExportsManage, s.exportsPage))
+	m.HandleFunc("GET /exports/{id}/download", s.page(permExportsManage, s.exportDownload))
 	// Auditors.
 	m.HandleFunc("GET /audit", s.page(permAuditRead, s.auditPage))
 	m.HandleFunc("GET /audit.csv", s.page(permAuditRead, s.auditCSV))
@@ -73,6 +76,9 @@ func (s *Server) governanceNav(c *Caller) []navItem {
 	if s.may(c, permDisposalDecide) {
 		items = append(items, navItem{"runs", "Disposal lists", "/retention/runs"}, navItem{"review", "Review queue", "/retention/review"},
 			navItem{"holds", "Holds", "/holds"})
+	}
+	if s.may(c, permExportsManage) {
+		items = append(items, navItem{"exports", "Exports", "/exports"})
 	}
 	if s.may(c, permAuditRead) {
 		items = append(items, navItem{"audit", "Audit log", "/audit"})

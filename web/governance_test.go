@@ -18,7 +18,7 @@ func govEnv(t *testing.T, role casefile.Role) *env {
 	e := newEnv(t, role)
 	loc, _ := time.LoadLocation("Europe/London")
 	pages, err := web.New(web.Config{Auth: tokenAuth{e.db}, Persons: e.db, Tickets: e.db, Access: e.db, Location: loc,
-		Retention: e.db, Audit: e.db, Users: e.db, Teams: e.db, Tokens: e.db})
+		Retention: e.db, Audit: e.db, Users: e.db, Teams: e.db, Tokens: e.db, Exports: e.db})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,6 +37,7 @@ func TestGovernancePagesByRole(t *testing.T) {
 		{"/retention/runs", []casefile.Role{casefile.RoleRecordsOfficer, casefile.RoleAuditor}, nil},
 		{"/retention/review", []casefile.Role{casefile.RoleRecordsOfficer}, nil},
 		{"/holds", []casefile.Role{casefile.RoleRecordsOfficer}, nil},
+		{"/exports", []casefile.Role{casefile.RoleRecordsOfficer, casefile.RoleAdmin}, []casefile.Role{casefile.RoleAuditor, casefile.RolePractitioner}},
 		{"/audit", []casefile.Role{casefile.RoleAuditor, casefile.RoleAdmin}, []casefile.Role{casefile.RoleRecordsOfficer, casefile.RolePractitioner}},
 		{"/audit/verification", []casefile.Role{casefile.RoleAuditor}, []casefile.Role{casefile.RoleICT}},
 		{"/admin/users", []casefile.Role{casefile.RoleAdmin}, []casefile.Role{casefile.RoleAuditor, casefile.RoleRecordsOfficer}},

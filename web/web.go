@@ -81,6 +81,7 @@ type Config struct {
 	Users     casefile.UserService
 	Teams     casefile.TeamService
 	Tokens    casefile.TokenService
+	Exports   casefile.ExportService
 	// DisposalApprovers is how many different records officers approve a
 	// disposal list (CASEFILE_DISPOSAL_APPROVERS), for the pages to say so.
 	DisposalApprovers int

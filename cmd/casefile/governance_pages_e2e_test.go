@@ -52,9 +52,11 @@ func pdfText(t *testing.T, pdf []byte) string {
 	return out.String()
 }
 
-// waitFor reloads path until the text of sel contains want.
+// waitFor checks the page, reloading path until the text of sel contains
+// want.
 func waitFor(t *testing.T, b *browser.Browser, path, sel, want, name string) {
 	t.Helper()
+	b.Check(name)
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(b.Text(sel), want) {
 		if time.Now().After(deadline) {
@@ -89,6 +91,7 @@ func TestRecordsOfficerJourney(t *testing.T) {
 	today := time.Now().UTC()
 	_, goneDoc := s.earlyHelp(t, "GOV-GONE", today.AddDate(-30, 0, -2))
 	keptID, keptDoc := s.earlyHelp(t, "GOV-KEEP", today.AddDate(-30, 0, -2))
+	export := s.must(202, "POST", "/v1/persons/"+keptID+"/exports", ro1, nil)["id"].(string)
 
 	b := browser.New(t, s.Base)
 	b.Go("/", "sign-in")
@@ -240,6 +243,18 @@ func TestRecordsOfficerJourney(t *testing.T) {
 	b.Check("hold-released")
 	if got := b.Text("main"); !strings.Contains(got, "Hold released") || !strings.Contains(got, "Released") {
 		t.Errorf("after releasing: %q", got)
+	}
+
+	// The export asked for at the start is listed and downloads.
+	b.TabTo(`a[href="/exports"]`)
+	b.Enter()
+	waitFor(t, b, "/exports", "main", "Download (", "exports")
+	if got := b.Text("main"); !strings.Contains(got, "GOV-KEEP") {
+		t.Errorf("exports = %q", got)
+	}
+	status, ctype, zip := b.Fetch("/exports/" + export + "/download")
+	if status != 200 || ctype != "application/zip" || !bytes.HasPrefix(zip, []byte("PK")) {
+		t.Errorf("export download: %d %s %.20q", status, ctype, zip)
 	}
 }
 

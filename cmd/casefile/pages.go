@@ -34,6 +34,7 @@ func (a *app) handler() (http.Handler, error) {
 		Users:             a.db,
 		Teams:             a.db,
 		Tokens:            a.db,
+		Exports:           a.db,
 		DisposalApprovers: a.cfg.DisposalApprovers,
 	})
 	if err != nil {
