@@ -92,6 +92,26 @@ func TestRecordsOfficerJourney(t *testing.T) {
 	_, goneDoc := s.earlyHelp(t, "GOV-GONE", today.AddDate(-30, 0, -2))
 	keptID, keptDoc := s.earlyHelp(t, "GOV-KEEP", today.AddDate(-30, 0, -2))
 	export := s.must(202, "POST", "/v1/persons/"+keptID+"/exports", ro1, nil)["id"].(string)
+	young := s.person("GOV-YOUNG", day(today.AddDate(-3, 0, 0)))
+
+	// The API's review decisions refuse what the pages refuse.
+	for _, c := range []struct {
+		token, path string
+		body        any
+		status      int
+		code        string
+	}{
+		{s.token("practitioner"), "/v1/retention/review/" + keptID + "/return", nil, 403, "forbidden"},
+		{ro1, "/v1/retention/review/" + keptID + "/keep", map[string]any{"reason": "x"}, 422, "missing_until"},
+		{ro1, "/v1/retention/review/" + keptID + "/keep", map[string]any{"until": day(today), "reason": "x"}, 422, "keep_until_past"},
+		{ro1, "/v1/retention/review/" + young + "/return", nil, 409, "not_past_its_date"},
+		{ro1, "/v1/retention/review/" + keptID + "/keep", map[string]any{"until": day(today.AddDate(1, 0, 0)), "reason": "x", "extra": 1}, 400, ""},
+	} {
+		r := s.do("POST", c.path, c.token, c.body)
+		if r.Status != c.status || (c.code != "" && r.ErrorCode() != c.code) {
+			t.Errorf("POST %s %v = %d %s, want %d %s", c.path, c.body, r.Status, r.ErrorCode(), c.status, c.code)
+		}
+	}
 
 	b := browser.New(t, s.Base)
 	b.Go("/", "sign-in")
