@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/retention"
 	"github.com/council/casefile/web"
 )
 
@@ -141,5 +142,85 @@ func TestGovernanceFormErrors(t *testing.T) {
 	resp, body = admin.form("/admin/teams", url.Values{"csrf_token": {"csrf-" + admin.secret}, "name": {"  "}})
 	if resp.StatusCode != 422 || !strings.Contains(body, `href="#name"`) {
 		t.Errorf("team without a name = %d", resp.StatusCode)
+	}
+}
+
+// listed makes a record due today and a real run's disposal list awaiting
+// approval with it, as the runner would.
+func (e *env) listed() string {
+	e.t.Helper()
+	ctx := casefile.WithActor(context.Background(), casefile.SystemActor("test"))
+	e.db.SetRetentionPolicy(retention.Policy{S: retention.DefaultSchedule()})
+	dob := casefile.Date{Year: 1990, Month: 1, Day: 1}
+	p := &casefile.Person{ExternalRef: "DUE-1", GivenName: "Old", FamilyName: "Record", DateOfBirth: &dob}
+	if err := e.db.CreatePerson(ctx, p); err != nil {
+		e.t.Fatal(err)
+	}
+	ended := casefile.Date{Year: 1996, Month: 1, Day: 1}
+	if err := e.db.AddInvolvement(ctx, &casefile.Involvement{PersonID: p.ID, Kind: "early_help", StartedOn: casefile.Date{Year: 1995, Month: 1, Day: 1}, EndedOn: &ended}); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.db.Pool().Exec(ctx, "UPDATE person_retention SET inputs_changed_at = now() - interval '400 days'"); err != nil {
+		e.t.Fatal(err)
+	}
+	run, err := e.db.CreateRun(ctx, false, casefile.Today())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.db.StartRun(ctx, run.ID); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.db.PlanRun(ctx, run.ID); err != nil {
+		e.t.Fatal(err)
+	}
+	r, err := e.db.AwaitApproval(ctx, run.ID)
+	if err != nil || r.State != casefile.RunAwaitingApproval {
+		e.t.Fatalf("run: %+v %v", r, err)
+	}
+	return run.ID
+}
+
+// A disposal list is approved only through its confirmation page, and a
+// rejection or exclusion without what it needs is refused on the page;
+// a rejection with a reason closes the list.
+func TestDisposalListDecisions(t *testing.T) {
+	e := govEnv(t, casefile.RoleRecordsOfficer)
+	id := e.listed()
+	csrf := "csrf-" + e.secret
+	if resp, body := e.do("GET", "/retention/runs/"+id, "", nil); resp.StatusCode != 200 || !strings.Contains(body, "DUE-1") ||
+		!strings.Contains(body, "Disposal list awaiting approval") {
+		t.Fatalf("disposal list page = %d: %.1500s", resp.StatusCode, body)
+	}
+	resp, _ := e.form("/retention/runs/"+id+"/approve", url.Values{"csrf_token": {csrf}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/retention/runs/"+id+"/approve" {
+		t.Fatalf("approve without confirming = %d %s, want the confirmation page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, body := e.do("GET", "/retention/runs/"+id+"/approve", "", nil); resp.StatusCode != 200 || !strings.Contains(body, "Yes, approve destruction") {
+		t.Fatalf("confirmation = %d", resp.StatusCode)
+	}
+	if resp, body := e.form("/retention/runs/"+id+"/exclusions", url.Values{"csrf_token": {csrf}, "reason": {"x"}}); resp.StatusCode != 422 ||
+		!strings.Contains(body, `href="#items"`) || !strings.Contains(body, `href="#review_on-day"`) {
+		t.Errorf("exclusion without items or date = %d", resp.StatusCode)
+	}
+	if resp, body := e.form("/retention/runs/"+id+"/reject", url.Values{"csrf_token": {csrf}}); resp.StatusCode != 422 || !strings.Contains(body, `href="#reject_reason"`) {
+		t.Errorf("rejection without a reason = %d", resp.StatusCode)
+	}
+	_, auditor, err := e.db.CreateToken(casefile.WithActor(context.Background(), casefile.SystemActor("test")), "Ana Auditor",
+		casefile.RoleAuditor, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	officer := e.secret
+	e.secret = auditor
+	if resp, _ := e.form("/retention/runs/"+id+"/approve", url.Values{"csrf_token": {"csrf-" + auditor}, "confirm": {"yes"}}); resp.StatusCode != 403 {
+		t.Errorf("approval by an auditor = %d, want 403", resp.StatusCode)
+	}
+	e.secret = officer
+	if resp, _ := e.form("/retention/runs/"+id+"/reject", url.Values{"csrf_token": {csrf}, "reject_reason": {"The list includes a record under appeal."}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("rejection = %d", resp.StatusCode)
+	}
+	run, err := e.db.RetentionRun(context.Background(), id)
+	if err != nil || run.State != casefile.RunRejected || run.RejectReason != "The list includes a record under appeal." || len(run.Approvals) != 0 {
+		t.Fatalf("after the page's rejection: %+v %v", run, err)
 	}
 }
