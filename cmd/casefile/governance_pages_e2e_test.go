@@ -319,14 +319,18 @@ func TestAuditorAndAdminJourneys(t *testing.T) {
 		t.Errorf("bad date: %q", got)
 	}
 
+	if out, err := s.cli("audit", "anchor"); err != nil {
+		t.Fatalf("audit anchor: %v %s", err, out)
+	}
 	b.TabTo(`a[href="/audit/verification"]`)
 	b.Enter()
 	b.Check("verification-never")
 	b.TabTo(`form[action="/audit/verification"] button`)
 	b.Enter()
 	b.Check("verified")
-	if got := b.Text("main"); !strings.Contains(got, "The audit log is intact") || !strings.Contains(got, "Intact") {
-		t.Errorf("after verifying: %q", got)
+	if got := b.Text("main"); !strings.Contains(got, "The audit log is intact") || !strings.Contains(got, "Intact") ||
+		!strings.Contains(got, "(1 anchor checked)") {
+		t.Errorf("after verifying: %q, want intact and the anchor checked", got)
 	}
 
 	// A person who signed in once, with no role yet.

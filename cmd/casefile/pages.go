@@ -30,7 +30,7 @@ func (a *app) handler() (http.Handler, error) {
 		Phase:          a.cfg.Phase,
 		// Governance pages (issue 14).
 		Retention:         a.db,
-		Audit:             a.db,
+		Audit:             anchoredAudit{a.db, a.anchorer()}, // verification checks every anchor too, as the API's
 		Users:             a.db,
 		Teams:             a.db,
 		Tokens:            a.db,
