@@ -214,7 +214,8 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 		"GET /v1/tokens": true, "DELETE /v1/tokens/:id": true,
 		// Disposal decisions: ids and dates of a list a records officer decides whole.
 		"POST /v1/retention/runs/:id/exclusions": true, "POST /v1/retention/runs/:id/approve": true,
-		"POST /v1/retention/runs/:id/reject": true, "GET /v1/retention/review": true}
+		"POST /v1/retention/runs/:id/reject": true, "GET /v1/retention/review": true,
+		"POST /v1/retention/review/:id/keep": true, "POST /v1/retention/review/:id/return": true, "GET /v1/retention/runs": true}
 	var keys []string
 	for _, r := range httpapi.New(httpapi.Config{}).Routes() {
 		key := r.Method + " " + r.Path
