@@ -19,6 +19,7 @@ import (
 	"github.com/council/casefile/httpapi"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
+	"github.com/council/casefile/reports"
 	"github.com/council/casefile/retention"
 	"github.com/council/casefile/storage/postgres"
 	"github.com/council/casefile/storage/s3"
@@ -176,7 +177,7 @@ func (a *app) api() *httpapi.Server {
 		AuthHandler:    a.authHandler(authn),
 		Users:          a.db,
 		Persons:        a.db,
-		Audit:          anchoredAudit{a.db, a.anchorer()},
+		Audit:          anchoredAudit{a.db, a.anchorer(), a.db},
 		Exports:        a.db,
 		Notes:          a.notesService(),
 		OpenObject:     a.openObject,
@@ -192,11 +193,17 @@ func (a *app) api() *httpapi.Server {
 		Registry:       reg,
 		MaxUploadBytes: a.cfg.MaxUploadBytes,
 		SigningKeys:    a.signingKeys,
+		Reports:        a.reportsService(),
 	})
 }
 
+// reportsService builds the compliance reports (package reports).
+func (a *app) reportsService() *reports.Service {
+	return &reports.Service{Store: a.db, Audit: a.db, LateNoteDays: a.cfg.LateNoteDays}
+}
+
 func (a *app) notesService() *notes.Service {
-	return &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db)}
+	return &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db), Refusals: a.db}
 }
 
 // noRetention stores an object with no Object Lock retention (copies such as
