@@ -66,7 +66,7 @@ func (s *Service) tickets(ctx context.Context, rep *Report, rng casefile.ReportR
 	if err != nil {
 		return err
 	}
-	now := rep.GeneratedAt
+	now := s.now()
 	rep.Columns = []Column{{"kind", "Kind", false}, {"outstanding", "Outstanding now", true}}
 	for _, b := range ageBands {
 		rep.Columns = append(rep.Columns, Column{b.key, b.label, true})
