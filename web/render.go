@@ -152,6 +152,9 @@ func (s *Server) navFor(c *Caller) []navItem {
 	if s.may(c, permNotesScan) {
 		items = append(items, navItem{"scan", "Pasted-email scan", "/scan"})
 	}
+	if s.may(c, permReportsRead) {
+		items = append(items, navItem{"reports", "Reports", "/reports"})
+	}
 	return items
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/council/casefile"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
+	"github.com/council/casefile/reports"
 )
 
 // Caller is who is asking, as the sign-in reports them.
@@ -73,6 +74,9 @@ type Config struct {
 	Location *time.Location
 	// Phase, when set ("beta"), shows a phase banner.
 	Phase string
+	// Reports builds the compliance reports; nil leaves their pages
+	// answering that the service is unavailable.
+	Reports *reports.Service
 }
 
 // Server serves the pages.
@@ -167,6 +171,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /tickets/{id}/reject", s.page(permTicketsDecide, s.rejectTicket))
 	m.HandleFunc("GET /scan", s.page(permNotesScan, s.scanForm))
 	m.HandleFunc("POST /scan", s.page(permNotesScan, s.scan))
+	s.registerReports()
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c, _ := s.cfg.Auth.Authenticate(r)
 		s.errorPage(w, r, c, casefile.Errorf(casefile.ENotFound, "page_not_found", "There is no page at this address."))

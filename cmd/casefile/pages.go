@@ -28,6 +28,7 @@ func (a *app) handler() (http.Handler, error) {
 		CouncilColour:  a.cfg.CouncilColour,
 		Location:       a.cfg.Timezone,
 		Phase:          a.cfg.Phase,
+		Reports:        a.reportsService(),
 	})
 	if err != nil {
 		return nil, err

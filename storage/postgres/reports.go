@@ -38,7 +38,7 @@ func (db *DB) LateNotes(ctx context.Context, r casefile.ReportRange, s casefile.
 		  LEFT JOIN teams t ON t.id = tid.id
 		 WHERE `+where+` AND ($4 OR tid.id = ANY($5::uuid[]))
 		 GROUP BY 1, 2, 3, 4
-		 ORDER BY 2, 1, 4, 3`, r.From, r.To, lateAfter, s.All, teamIDs(s))
+		 ORDER BY coalesce(t.name, '') = '', 2, 1, 4, 3`, r.From, r.To, lateAfter, s.All, teamIDs(s))
 	if err != nil {
 		return nil, 0, 0, mapError(err)
 	}
@@ -71,7 +71,7 @@ func (db *DB) PastedEmailRefusals(ctx context.Context, r casefile.ReportRange, s
 		  FROM audit_events e `+eventTeams+`
 		 WHERE e.action = 'note.refused_pasted_email' AND e.at >= $1 AND e.at < $2 AND ($3 OR tid.id = ANY($4::uuid[]))
 		 GROUP BY 1, 2, 3, 4, 5, 6
-		 ORDER BY 2, 4, 3, 6, 5`, r.From, r.To, s.All, teamIDs(s))
+		 ORDER BY 2, coalesce(t.name, '') = '', 4, 3, 6, 5`, r.From, r.To, s.All, teamIDs(s))
 	if err != nil {
 		return nil, 0, mapError(err)
 	}
@@ -190,7 +190,7 @@ func (db *DB) AccessUses(ctx context.Context, r casefile.ReportRange, s casefile
 		SELECT coalesce(t.id::text, ''), coalesce(t.name, ''), s.actor_id, s.actor,
 		       count(*) FILTER (WHERE s.glass), count(*) FILTER (WHERE NOT s.glass), count(DISTINCT s.person_id)
 		  FROM scoped s LEFT JOIN teams t ON t.id = s.team_id
-		 GROUP BY 1, 2, 3, 4 ORDER BY 2, 1, 4, 3`, r.From, r.To, s.All, teamIDs(s))
+		 GROUP BY 1, 2, 3, 4 ORDER BY coalesce(t.name, '') = '', 2, 1, 4, 3`, r.From, r.To, s.All, teamIDs(s))
 	if err != nil {
 		return nil, 0, 0, mapError(err)
 	}
