@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -155,7 +156,11 @@ func TestReportsPagesJourney(t *testing.T) {
 		t.Errorf("disposals-due for a manager: %q", got)
 	}
 
-	// A records officer sees every report, for everyone.
+	// A records officer sees every report, for everyone: with a hold placed
+	// and the audit log verified.
+	s.must(201, "POST", "/v1/holds", s.token("records_officer"), map[string]any{"name": "Inquiry 2026", "reason": "Public inquiry",
+		"person_ids": []string{amy}})
+	s.must(200, "GET", "/v1/audit/verify", s.token("auditor"), nil)
 	r := browser.New(t, base)
 	signInAt(r, base+"/reports", "rob", "rob-pass-1")
 	r.Check("reports-records-officer")
@@ -166,7 +171,13 @@ func TestReportsPagesJourney(t *testing.T) {
 	r.ScreenshotOf(".casefile-figure", "chart-late-notes")
 	r.Go("/reports/disposals-due", "report-disposals-due")
 	r.Go("/reports/holds", "report-holds")
+	if got := r.Text(".casefile-report-table"); !strings.Contains(got, "Inquiry 2026") {
+		t.Errorf("holds table: %q", got)
+	}
 	r.Go("/reports/audit-integrity", "report-audit-integrity")
+	if got := r.Text(".casefile-totals"); !regexp.MustCompile(`Last verification passed\s+Yes`).MatchString(got) {
+		t.Errorf("audit-integrity totals: %q", got)
+	}
 }
 
 // signInAt opens u and signs in on the provider's form.
