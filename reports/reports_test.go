@@ -603,6 +603,12 @@ func TestAuditIntegrity(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A failed check cannot be hidden: the table refuses changes.
+	for _, sql := range []string{"DELETE FROM audit_checks WHERE NOT ok", "UPDATE audit_checks SET ok = true", "TRUNCATE audit_checks"} {
+		if _, err := f.db.Pool().Exec(context.Background(), sql); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: %v", sql, err)
+		}
+	}
 	tb, err := f.build("Aud Itor", "audit-integrity", today().AddDays(-29), today())
 	if err != nil {
 		t.Fatal(err)

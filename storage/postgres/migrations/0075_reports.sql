@@ -50,3 +50,14 @@ CREATE TABLE audit_checks (
     anchor_key    text NOT NULL DEFAULT ''
 );
 CREATE INDEX audit_checks_at ON audit_checks (at);
+
+-- The checks are a record too: kept, never changed or removed (the service's
+-- role could otherwise hide a failed verification).
+CREATE FUNCTION audit_checks_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_checks is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+END $$;
+CREATE TRIGGER audit_checks_no_update BEFORE UPDATE OR DELETE ON audit_checks
+    FOR EACH ROW EXECUTE FUNCTION audit_checks_append_only();
+CREATE TRIGGER audit_checks_no_truncate BEFORE TRUNCATE ON audit_checks
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_checks_append_only();
