@@ -177,7 +177,7 @@ func (a *app) api() *httpapi.Server {
 		AuthHandler:    a.authHandler(authn),
 		Users:          a.db,
 		Persons:        a.db,
-		Audit:          anchoredAudit{a.db, a.anchorer(), a.db},
+		Audit:          a.auditService(),
 		Exports:        a.db,
 		Notes:          a.notesService(),
 		OpenObject:     a.openObject,
@@ -195,6 +195,14 @@ func (a *app) api() *httpapi.Server {
 		SigningKeys:    a.signingKeys,
 		Reports:        a.reportsService(),
 	})
+}
+
+// auditService is the audit log as the API and the pages read it: its
+// verification checks every anchor in the bucket too, and is kept for the
+// audit-integrity report. (The pages' verification must use this one, not
+// a.db alone.)
+func (a *app) auditService() casefile.AuditService {
+	return anchoredAudit{a.db, a.anchorer(), a.db}
 }
 
 // reportsService builds the compliance reports (package reports).
