@@ -679,3 +679,20 @@ func TestParseRequest(t *testing.T) {
 		t.Errorf("disclosures-overdue without disclosures: %v", err)
 	}
 }
+
+func TestCell(t *testing.T) {
+	at := time.Date(2026, 3, 2, 10, 0, 0, 500, time.UTC)
+	var none *float64
+	for _, c := range []struct {
+		v    any
+		want string
+	}{
+		{"=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"}, {"+1", "'+1"}, {"-team", "'-team"}, {"@a", "'@a"},
+		{"Blue team", "Blue team"}, {"", ""}, {3, "3"}, {66.7, "66.7"}, {none, ""}, {true, "true"}, {at, "2026-03-02T10:00:00Z"},
+		{&at, "2026-03-02T10:00:00Z"}, {casefile.Date{Year: 2026, Month: 1, Day: 5}, "2026-01-05"},
+	} {
+		if got := reports.Cell(c.v); got != c.want {
+			t.Errorf("Cell(%v) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}
