@@ -8,7 +8,8 @@
 //   - the server's peak RSS while it receives a 1 GiB upload, then four;
 //   - the retention purge rate beside raw S3 batch delete;
 //   - the server's peak RSS while it exports a 2 GiB record;
-//   - text extraction's throughput per worker, over a mix with scans.
+//   - text extraction's throughput per worker, over a mix with scans;
+//   - each compliance report over 30 days of the data the reads left.
 //
 // It starts its own `casefile run` (built from ./cmd/casefile) on a fresh
 // database and bucket. Run it with `make bench` (services up first).
@@ -91,6 +92,9 @@ func run() error {
 	}
 	if *readNotes > 0 {
 		if err := benchReads(s); err != nil {
+			return err
+		}
+		if err := benchReports(s); err != nil {
 			return err
 		}
 	}

@@ -176,12 +176,13 @@ const restrictedReadActions = `(e.action LIKE '%.read' OR e.action LIKE '%.list'
 func (db *DB) AccessUses(ctx context.Context, r casefile.ReportRange, s casefile.ReportScope) ([]casefile.AccessRow, int, int, error) {
 	const uses = `
 		WITH uses AS (
-		    SELECT e.seq, e.actor_id, e.actor, e.person_id, e.action = 'access.break_glass' AS glass
-		      FROM audit_events e
-		     WHERE e.at >= $1 AND e.at < $2 AND e.person_id IN (SELECT person_id FROM restrictions)
-		       AND (e.action = 'access.break_glass' OR (` + restrictedReadActions + ` AND EXISTS (
-		            SELECT 1 FROM restrictions x WHERE x.person_id = e.person_id AND x.created_at <= e.at
-		               AND (x.ended_at IS NULL OR x.ended_at > e.at))))),
+		    SELECT e.seq, e.actor_id, e.actor, e.person_id, true AS glass FROM audit_events e
+		     WHERE e.action = 'access.break_glass' AND e.at >= $1 AND e.at < $2
+		    UNION
+		    -- From the restrictions (few) to their records' events while each stood.
+		    SELECT e.seq, e.actor_id, e.actor, e.person_id, false FROM restrictions x
+		      JOIN audit_events e ON e.person_id = x.person_id AND e.at >= x.created_at AND (x.ended_at IS NULL OR e.at < x.ended_at)
+		     WHERE e.at >= $1 AND e.at < $2 AND ` + restrictedReadActions + `),
 		scoped AS (
 		    SELECT u.*, tm.team_id FROM uses u
 		      LEFT JOIN team_members tm ON u.actor_id <> '' AND tm.user_id::text = u.actor_id
