@@ -2,6 +2,7 @@ package reports
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -46,6 +47,22 @@ func (s *Service) refusals(ctx context.Context, rep *Report, rng casefile.Report
 	}
 	rep.Totals = map[string]any{"refusals": total}
 	rep.Chart = &ChartSpec{Title: "Pasted-email refusals by ISO week", LabelKey: "week", Series: []string{"refusals"}}
+	// The chart has every week of the period, those without a refusal too
+	// (up to a year of weeks; a longer period charts the weeks with some).
+	perWeek := map[string]int{}
+	for _, r := range rows {
+		perWeek[r.Week] += r.Refusals
+	}
+	monday := rep.From.Time().AddDate(0, 0, -((int(rep.From.Time().Weekday()) + 6) % 7))
+	if rep.To.Time().Sub(monday) <= 53*7*24*time.Hour {
+		rep.chartColumns = []Column{{"week", "ISO week", false}, {"refusals", "Refusals", true}}
+		rep.chartRows = [][]any{}
+		for w := monday; !w.After(rep.To.Time()); w = w.AddDate(0, 0, 7) {
+			y, n := w.ISOWeek()
+			week := fmt.Sprintf("%04d-W%02d", y, n)
+			rep.chartRows = append(rep.chartRows, []any{week, perWeek[week]})
+		}
+	}
 	return nil
 }
 
