@@ -59,6 +59,8 @@ type Config struct {
 	// Relationships lists a record's relationships: the document page
 	// offers to file an email on a sibling's record too. Nil offers nothing.
 	Relationships casefile.RelationshipService
+	// Chronology reads a record's notes and documents a page at a time.
+	Chronology casefile.ChronologyReader
 	// Access decides who may see a restricted record; the pages ask it
 	// before reading anything of a person's record. Nil checks nothing.
 	Access casefile.AccessService
@@ -75,6 +77,10 @@ type Config struct {
 	CouncilColour string
 	// Location is the council's time zone: dates are shown in it.
 	Location *time.Location
+	// AccessContact is whom a signed-in person without a role is told to
+	// ask (CASEFILE_ACCESS_CONTACT); empty, their manager and the ICT
+	// service desk.
+	AccessContact string
 	// Phase, when set ("beta"), shows a phase banner.
 	Phase string
 	// Reports builds the compliance reports; nil leaves their pages

@@ -21,6 +21,7 @@ func (a *app) handler() (http.Handler, error) {
 		Notes:          a.notesService(),
 		Ingest:         a.ingestService(),
 		Tickets:        a.db,
+		Chronology:     a.db,
 		Access:         a.db,
 		DocumentText:   a.db.DocumentText,
 		OpenObject:     a.openObject,
@@ -30,6 +31,7 @@ func (a *app) handler() (http.Handler, error) {
 		Location:       a.cfg.Timezone,
 		Phase:          a.cfg.Phase,
 		Reports:        a.reportsService(),
+		AccessContact:  a.cfg.AccessContact,
 	})
 	if err != nil {
 		return nil, err
