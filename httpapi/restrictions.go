@@ -114,6 +114,9 @@ var restrictionDecisions = map[string]scope{
 	"POST /v1/retention/review/:id/keep":   scopeNone,
 	"POST /v1/retention/review/:id/return": scopeNone,
 	"GET /v1/retention/runs":               scopeNone, // runs' counts; no certificate items
+	// Reports count staff's notes, refusals, tickets and access by team and
+	// name: ids, dates and counts, nothing of any person's record.
+	"GET /v1/reports/:name": scopeNone,
 }
 
 // restrict is the middleware that applies a route's decision before its

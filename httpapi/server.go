@@ -22,6 +22,7 @@ import (
 	"github.com/council/casefile/auth"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
+	"github.com/council/casefile/reports"
 )
 
 // Config carries the services the API calls. Nil services leave their
@@ -63,6 +64,8 @@ type Config struct {
 	// SigningKeys lists the public keys that sign disclosure bundles'
 	// manifests, the current one marked (GET /v1/exports/signing-key).
 	SigningKeys func(ctx context.Context) ([]casefile.SigningKey, error)
+	// Reports builds the compliance reports.
+	Reports *reports.Service
 }
 
 // Server is the HTTP API.
@@ -125,6 +128,7 @@ func New(cfg Config) *Server {
 	s.registerRetention(v1)
 	s.registerAccess(v1)
 	s.registerIdentity(v1)
+	s.registerReports(v1)
 	if cfg.AuthHandler != nil {
 		h := gin.WrapH(cfg.AuthHandler)
 		e.GET("/auth/login", h)

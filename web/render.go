@@ -151,6 +151,9 @@ func (s *Server) navFor(c *Caller) []navItem {
 	if s.may(c, permNotesScan) {
 		items = append(items, navItem{"scan", "Pasted-email scan", "/scan"})
 	}
+	if s.may(c, permReportsRead) {
+		items = append(items, navItem{"reports", "Reports", "/reports"})
+	}
 	return append(items, s.governanceNav(c)...)
 }
 

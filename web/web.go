@@ -23,6 +23,7 @@ import (
 	"github.com/council/casefile"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
+	"github.com/council/casefile/reports"
 )
 
 // Caller is who is asking, as the sign-in reports them.
@@ -94,6 +95,9 @@ type Config struct {
 	// DisposalApprovers is how many different records officers approve a
 	// disposal list (CASEFILE_DISPOSAL_APPROVERS), for the pages to say so.
 	DisposalApprovers int
+	// Reports builds the compliance reports; nil leaves their pages
+	// answering that the service is unavailable.
+	Reports *reports.Service
 }
 
 // Server serves the pages.
@@ -190,6 +194,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /scan", s.page(permNotesScan, s.scanForm))
 	m.HandleFunc("POST /scan", s.page(permNotesScan, s.scan))
 	s.governanceRoutes(m)
+	s.registerReports()
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c, _ := s.cfg.Auth.Authenticate(r)
 		s.errorPage(w, r, c, casefile.Errorf(casefile.ENotFound, "page_not_found", "There is no page at this address."))

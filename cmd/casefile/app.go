@@ -20,6 +20,7 @@ import (
 	"github.com/council/casefile/httpapi"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
+	"github.com/council/casefile/reports"
 	"github.com/council/casefile/retention"
 	"github.com/council/casefile/storage/postgres"
 	"github.com/council/casefile/storage/s3"
@@ -183,7 +184,7 @@ func (a *app) api() *httpapi.Server {
 		AuthHandler:    a.authHandler(authn),
 		Users:          a.db,
 		Persons:        a.db,
-		Audit:          anchoredAudit{a.db, a.anchorer()},
+		Audit:          a.auditService(),
 		Exports:        a.db,
 		Notes:          a.notesService(),
 		OpenObject:     a.openObject,
@@ -199,11 +200,25 @@ func (a *app) api() *httpapi.Server {
 		Registry:       reg,
 		MaxUploadBytes: a.cfg.MaxUploadBytes,
 		SigningKeys:    a.signingKeys,
+		Reports:        a.reportsService(),
 	})
 }
 
+// auditService is the audit log as the API and the pages read it: its
+// verification checks every anchor in the bucket too, and is kept for the
+// audit-integrity report. (The pages' verification must use this one, not
+// a.db alone.)
+func (a *app) auditService() casefile.AuditService {
+	return anchoredAudit{a.db, a.anchorer(), a.db}
+}
+
+// reportsService builds the compliance reports (package reports).
+func (a *app) reportsService() *reports.Service {
+	return &reports.Service{Store: a.db, Audit: a.db, LateNoteDays: a.cfg.LateNoteDays}
+}
+
 func (a *app) notesService() *notes.Service {
-	return &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db)}
+	return &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db), Refusals: a.db}
 }
 
 // noRetention stores an object with no Object Lock retention (copies such as

@@ -30,10 +30,11 @@ func (a *app) handler() (http.Handler, error) {
 		CouncilColour:  a.cfg.CouncilColour,
 		Location:       a.cfg.Timezone,
 		Phase:          a.cfg.Phase,
+		Reports:        a.reportsService(),
 		AccessContact:  a.cfg.AccessContact,
 		// Governance pages (issue 14).
 		Retention:         a.db,
-		Audit:             anchoredAudit{a.db, a.anchorer()}, // verification checks every anchor too, as the API's
+		Audit:             a.auditService(), // verification checks every anchor too, and is kept for the audit-integrity report
 		Users:             a.db,
 		Teams:             a.db,
 		Tokens:            a.db,

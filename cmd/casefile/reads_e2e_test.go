@@ -44,6 +44,7 @@ var notPersonData = map[string]string{
 	"GET /v1/users":               "staff accounts, not persons on record",
 	"GET /v1/tokens":              "API tokens",
 	"GET /v1/teams":               "staff teams",
+	"GET /v1/reports/:name":       "counts by staff team and name, ids and dates; reading one is audited as report.read",
 	// A real run's certificate lists destroyed items by person: that read is
 	// audited on each person's trail (TestCertificateReadIsAudited); a dry
 	// run, as here, shows counts only.

@@ -224,6 +224,18 @@ func (b *Browser) Screenshot(name string) {
 	}
 }
 
+// ScreenshotOf saves the first element matching a CSS selector as
+// NN-name.png in the test's folder (a chart for the README, say).
+func (b *Browser) ScreenshotOf(sel, name string) {
+	b.t.Helper()
+	png := get(b, chromedp.ScreenshotScale(chromedp.CSS(sel), 2))
+	c, _ := shotCounts.Load(b.shots)
+	file := filepath.Join(b.shots, fmt.Sprintf("%02d-%s.png", c.(*atomic.Int32).Add(1), name))
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
 // Text is the text of the first element matching a CSS selector.
 func (b *Browser) Text(sel string) string {
 	b.t.Helper()
