@@ -145,7 +145,7 @@ func (db *DB) Notes(ctx context.Context, f casefile.NoteFilter) ([]*casefile.Not
 			return err
 		}
 		q := noteSelect + ` WHERE n.person_id = $1
-			AND ($2::text = '' OR to_tsvector('english', coalesce(v.body, '')) @@ websearch_to_tsquery('english', $2))
+			AND ($2::text = '' OR v.search @@ websearch_to_tsquery('casefile_search', $2))
 			AND ($3::uuid IS NULL OR (n.occurred_at, n.recorded_at, n.id) > ($4, $5, $3::uuid))
 			ORDER BY n.occurred_at, n.recorded_at, n.id LIMIT $6`
 		var curID *string
