@@ -80,6 +80,7 @@ var wantRoles = map[string]string{
 	"GET /v1/note-types":                     "practitioner manager ict records_officer auditor admin",
 	"POST /v1/persons/:id/notes":             "practitioner manager admin",
 	"GET /v1/persons/:id/notes":              "practitioner manager ict records_officer auditor admin",
+	"GET /v1/persons/:id/search":             "practitioner manager ict records_officer auditor admin",
 	"GET /v1/notes/:id":                      "practitioner manager ict records_officer auditor admin",
 	"PUT /v1/notes/:id":                      "practitioner manager ict records_officer auditor admin",
 	"PATCH /v1/notes/:id":                    "practitioner manager ict records_officer auditor admin",

@@ -68,6 +68,7 @@ var restrictionDecisions = map[string]scope{
 	"GET /v1/note-types":                 scopeNone,
 	"POST /v1/persons/:id/notes":         scopePerson,
 	"GET /v1/persons/:id/notes":          scopePerson,
+	"GET /v1/persons/:id/search":         scopePerson,
 	"GET /v1/notes/:id":                  scopeNote,
 	"PUT /v1/notes/:id":                  scopeNote,
 	"PATCH /v1/notes/:id":                scopeNote,

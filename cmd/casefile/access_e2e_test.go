@@ -138,6 +138,7 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 		"POST /v1/persons/:id/notes": {role: "practitioner", method: "POST", path: "/v1/persons/" + p + "/notes", member: 201,
 			body: map[string]any{"type": "telephone_call", "occurred_at": "2026-03-03T10:00:00Z", "body": "Called the carer back."}},
 		"GET /v1/persons/:id/notes":     {role: "practitioner", method: "GET", path: "/v1/persons/" + p + "/notes", member: 200},
+		"GET /v1/persons/:id/search":    {role: "practitioner", method: "GET", path: "/v1/persons/" + p + "/search?q=carer", member: 200},
 		"GET /v1/notes/:id":             {role: "practitioner", method: "GET", path: "/v1/notes/" + nP, member: 200},
 		"PUT /v1/notes/:id":             {role: "practitioner", method: "PUT", path: "/v1/notes/" + nP, body: map[string]any{}, member: 405},
 		"PATCH /v1/notes/:id":           {role: "practitioner", method: "PATCH", path: "/v1/notes/" + nP, body: map[string]any{}, member: 405},

@@ -187,6 +187,7 @@ func (a *app) api() *httpapi.Server {
 		Access:         a.db,
 		Relationships:  a.db,
 		Teams:          a.db,
+		Search:         a.db,
 		Policy:         a.policy,
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
 		Registry:       reg,

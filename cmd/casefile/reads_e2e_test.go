@@ -19,6 +19,7 @@ var readsOfARecord = map[string]string{
 	"GET /v1/documents/:id":            "document.read",
 	"GET /v1/documents/:id/content":    "document.download",
 	"GET /v1/persons/:id/notes":        "note.read",
+	"GET /v1/persons/:id/search":       "record.search",
 	"GET /v1/notes/:id":                "note.read",
 	"GET /v1/notes/:id/versions":       "note.read",
 	"GET /v1/persons/:id/retention":    "retention.read",
@@ -79,6 +80,9 @@ func TestEveryReadOfARecordIsAudited(t *testing.T) {
 		"/v1/tickets/:id": tk["id"].(string), "/v1/retention/runs/:id": run["id"].(string), "/v1/exports/:id": exp["id"].(string),
 	}
 	url := func(route string) string {
+		if strings.HasSuffix(route, "/search") {
+			return strings.Replace(route, ":id", amy, 1) + "?q=letter"
+		}
 		if id, ok := ids[route]; ok {
 			return strings.Replace(route, ":id", id, 1)
 		}
