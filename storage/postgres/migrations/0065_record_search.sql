@@ -24,11 +24,17 @@ EXCEPTION WHEN program_limit_exceeded THEN
     END;
 END $$;
 
+-- A search is always inside one record: it reads the record's rows by their
+-- person index and matches each row's stored words, so its cost follows the
+-- size of the record, never of the database. There is no GIN index: across
+-- all records, a common word ("school") would hand the planner millions of
+-- rows to filter down to one person's, and a GIN index would keep the words
+-- of removed content as keys until rebuilt.
+--
 -- A note's words are its version's: the current version is the one searched,
 -- and a removed or destroyed note's bodies are NULL, so their words go with
--- them (the GIN index keeps stale keys until purgeDead rebuilds it).
+-- them.
 ALTER TABLE note_versions ADD COLUMN search tsvector GENERATED ALWAYS AS (casefile_search_vector(body)) STORED;
-CREATE INDEX note_versions_search ON note_versions USING gin (search);
 
 -- An email's sender and recipients as searched: each address whole, and
 -- split at its @ and at its dots, dashes and underscores ("duty" finds
@@ -43,7 +49,7 @@ ALTER TABLE documents ADD COLUMN search tsvector GENERATED ALWAYS AS (
     setweight(casefile_search_vector(title || ' ' || translate(filename, '._-', '   ') || ' ' || coalesce(email->>'subject', '')), 'A') ||
     setweight(casefile_search_vector(casefile_addresses(email)), 'B') ||
     casefile_search_vector(body_text)) STORED;
-CREATE INDEX documents_search ON documents USING gin (search);
 
--- The notes list's ?q= searches the same words; its English index goes.
+-- The notes list's ?q= searches the same words, inside one record too; its
+-- English GIN index goes.
 DROP INDEX note_versions_fts;
