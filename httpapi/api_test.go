@@ -88,6 +88,7 @@ var wantRoles = map[string]string{
 	"GET /v1/notes/:id/versions":             "practitioner manager ict records_officer auditor admin",
 	"POST /v1/notes/:id/amendments":          "ict admin",
 	"POST /v1/notes/scan":                    "ict admin",
+	"GET /v1/notes/third-party-candidates":   "ict admin",
 	"POST /v1/persons/:id/documents":         "practitioner manager admin",
 	"GET /v1/persons/:id/documents":          "practitioner manager ict records_officer auditor admin",
 	"GET /v1/documents/:id":                  "practitioner manager ict records_officer auditor admin",

@@ -40,7 +40,9 @@ type Service struct {
 	// the tickets store in). While nil, a scan asked to raise tickets is
 	// refused with tickets_not_available rather than silently raising none.
 	RaiseTicket TicketRaiser
-	Now         func() time.Time
+	// ThirdParty, when set, warns of other persons a new note names.
+	ThirdParty *ThirdParty
+	Now        func() time.Time
 }
 
 // TicketRaiser raises a removal ticket for a finding (or finds the one raised
@@ -114,10 +116,27 @@ func (s *Service) Create(ctx context.Context, in NewNote) (*casefile.Note, error
 	} else if in.CorrectionReason != "" {
 		return nil, casefile.Errorf(casefile.EUnprocessable, "correction_reason_without_note", "correction_reason goes with corrects_note_id.")
 	}
+	if s.ThirdParty != nil {
+		ws, err := s.ThirdParty.Check(ctx, in.PersonID, in.Body)
+		if err != nil {
+			return nil, err
+		}
+		n.Warnings = ws
+	}
 	if err := s.Store.CreateNote(ctx, n, in.Body); err != nil {
 		return nil, err
 	}
 	return n, nil
+}
+
+// CheckThirdParty returns the warnings a note with body would be given on
+// personID's record, without recording anything (the pages' check before
+// saving). None when the check is not configured.
+func (s *Service) CheckThirdParty(ctx context.Context, personID, body string) ([]casefile.NoteWarning, error) {
+	if s.ThirdParty == nil {
+		return nil, nil
+	}
+	return s.ThirdParty.Check(ctx, personID, body)
 }
 
 // CheckBody applies the rules every note body must meet, including the

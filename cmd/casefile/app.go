@@ -43,6 +43,8 @@ type app struct {
 
 	ingestOnce sync.Once
 	ingest     *ingest.Service
+	notesOnce  sync.Once
+	notes      *notes.Service
 	// schedule is the retention schedule in force (its sha256 guards changes).
 	schedule *retention.Schedule
 }
@@ -196,8 +198,14 @@ func (a *app) api() *httpapi.Server {
 	})
 }
 
+// notesService is the one notes service of the process: the API and the
+// pages share its third-party index.
 func (a *app) notesService() *notes.Service {
-	return &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db)}
+	a.notesOnce.Do(func() {
+		a.notes = &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db),
+			ThirdParty: &notes.ThirdParty{Store: a.db, Access: a.db}}
+	})
+	return a.notes
 }
 
 // noRetention stores an object with no Object Lock retention (copies such as

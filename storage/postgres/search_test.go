@@ -182,4 +182,3 @@ func TestSearchRecord(t *testing.T) {
 		}
 	}
 }
-

@@ -53,3 +53,7 @@ ALTER TABLE documents ADD COLUMN search tsvector GENERATED ALWAYS AS (
 -- The notes list's ?q= searches the same words, inside one record too; its
 -- English GIN index goes.
 DROP INDEX note_versions_fts;
+
+-- The third-party check keeps every person's names in memory and rebuilds
+-- them when the newest updated_at moves.
+CREATE INDEX persons_updated_at ON persons (updated_at);
