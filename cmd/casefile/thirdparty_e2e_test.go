@@ -44,6 +44,20 @@ func TestThirdPartyWarning(t *testing.T) {
 	if ws := note(prac, "Letter copied to file LCS-30003."); len(ws) != 1 || ws[0]["person_id"] != jayden || ws[0]["match"] != "LCS-30003" {
 		t.Fatalf("reference: %v", ws)
 	}
+	// An NHS number: checked when recorded, found in a note with a valid
+	// check digit only.
+	if r := s.do("PATCH", "/v1/persons/"+jayden, s.Admin, map[string]any{"nhs_number": "943 476 5918"}); r.Status != 422 || r.ErrorCode() != "invalid_nhs_number" {
+		t.Fatalf("a wrong check digit: %d %s", r.Status, r.Body)
+	}
+	if p := s.must(200, "PATCH", "/v1/persons/"+jayden, s.Admin, map[string]any{"nhs_number": "943 476 5919"}); p["nhs_number"] != "9434765919" {
+		t.Fatalf("nhs_number kept as %v", p["nhs_number"])
+	}
+	if ws := note(prac, "GP letter quotes NHS no. 943-476-5919."); len(ws) != 1 || ws[0]["person_id"] != jayden || ws[0]["match"] != "943-476-5919" {
+		t.Fatalf("NHS number: %v", ws)
+	}
+	if ws := note(prac, "Phone 9434765918 after school."); len(ws) != 0 {
+		t.Fatalf("a number that is not a valid NHS number: %v", ws)
+	}
 	// A person added after the index was built is found (it is rebuilt).
 	later := mk("LCS-30005", "Amara", "Nwosu")
 	if ws := note(prac, "Amara Nwosu's mother called."); len(ws) != 1 || ws[0]["person_id"] != later {
@@ -60,11 +74,11 @@ func TestThirdPartyWarning(t *testing.T) {
 
 	// The note's trail and the named person's record the warning; no words.
 	evs := s.must(200, "GET", "/v1/audit?action=note.names_person&person_id="+jayden, s.Admin, nil)["items"].([]any)
-	if len(evs) != 2 {
+	if len(evs) != 3 {
 		t.Fatalf("note.names_person on Jayden's trail: %d", len(evs))
 	}
 	for _, e := range evs {
-		if b, _ := json.Marshal(e); strings.Contains(string(b), "Okafor") || strings.Contains(string(b), "LCS-30003") {
+		if b, _ := json.Marshal(e); strings.Contains(string(b), "Okafor") || strings.Contains(string(b), "LCS-30003") || strings.Contains(string(b), "5919") {
 			t.Fatalf("audit keeps the words: %s", b)
 		}
 	}
@@ -82,7 +96,7 @@ func TestThirdPartyWarning(t *testing.T) {
 		}
 		named[c["named_person_id"].(string)]++
 	}
-	if named[jayden] != 2 || named[later] != 1 || named[hidden] != 0 || len(named) != 2 {
+	if named[jayden] != 3 || named[later] != 1 || named[hidden] != 0 || len(named) != 2 {
 		t.Fatalf("candidates by named person: %v (%v)", named, res)
 	}
 }
