@@ -66,17 +66,19 @@ func (db *DB) SearchRecord(ctx context.Context, sq casefile.SearchQuery) (*casef
 		if err := personExists(ctx, tx, sq.PersonID); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `WITH q AS (SELECT websearch_to_tsquery('casefile_search', $2) AS q),
-			hits AS (
-				SELECT 'note' AS type, n.id, ts_rank(v.search, q.q) AS rank, n.occurred_at AS at
-				FROM notes n JOIN note_versions v ON v.note_id = n.id AND v.version = n.current_version, q
-				WHERE n.person_id = $1 AND n.status = 'active' AND v.body IS NOT NULL AND v.search @@ q.q
+		// QueryExecModeExec plans with the words typed (an unnamed
+		// statement), never a generic plan blind to how common they are.
+		rows, err := tx.Query(ctx, `SELECT type, id::text, rank, count(*) OVER () FROM (
+				SELECT 'note' AS type, n.id, ts_rank(v.search, websearch_to_tsquery('casefile_search', $2)) AS rank, n.occurred_at AS at
+				FROM notes n JOIN note_versions v ON v.note_id = n.id AND v.version = n.current_version
+				WHERE n.person_id = $1 AND n.status = 'active' AND v.body IS NOT NULL
+				  AND v.search @@ websearch_to_tsquery('casefile_search', $2)
 				UNION ALL
-				SELECT 'document', d.id, ts_rank(d.search, q.q), d.created_at
-				FROM documents d, q
-				WHERE d.person_id = $1 AND d.status = 'active' AND d.search @@ q.q)
-			SELECT type, id::text, rank, count(*) OVER () FROM hits ORDER BY rank DESC, at DESC, id LIMIT $3 OFFSET $4`,
-			sq.PersonID, query, limit, (page-1)*limit)
+				SELECT 'document', d.id, ts_rank(d.search, websearch_to_tsquery('casefile_search', $2)), d.created_at
+				FROM documents d
+				WHERE d.person_id = $1 AND d.status = 'active' AND d.search @@ websearch_to_tsquery('casefile_search', $2)) hits
+			ORDER BY rank DESC, at DESC, id LIMIT $3 OFFSET $4`,
+			pgx.QueryExecModeExec, sq.PersonID, query, limit, (page-1)*limit)
 		if err != nil {
 			return err
 		}

@@ -24,17 +24,18 @@ EXCEPTION WHEN program_limit_exceeded THEN
     END;
 END $$;
 
--- A search is always inside one record: it reads the record's rows by their
--- person index and matches each row's stored words, so its cost follows the
--- size of the record, never of the database. There is no GIN index: across
--- all records, a common word ("school") would hand the planner millions of
--- rows to filter down to one person's, and a GIN index would keep the words
--- of removed content as keys until rebuilt.
+-- A search is always inside one record. The planner is given the query's
+-- words each time (SearchRecord never reuses a generic plan), so from the
+-- words' frequencies it reads a rare word's rows through the GIN indexes and a
+-- common word's ("school") through the record's person index, never the
+-- rows of every record. The GIN indexes keep the words of removed content as
+-- keys until purgeDead rebuilds them, as it does after every removal.
 --
 -- A note's words are its version's: the current version is the one searched,
 -- and a removed or destroyed note's bodies are NULL, so their words go with
 -- them.
 ALTER TABLE note_versions ADD COLUMN search tsvector GENERATED ALWAYS AS (casefile_search_vector(body)) STORED;
+CREATE INDEX note_versions_search ON note_versions USING gin (search);
 
 -- An email's sender and recipients as searched: each address whole, and
 -- split at its @ and at its dots, dashes and underscores ("duty" finds
@@ -49,9 +50,9 @@ ALTER TABLE documents ADD COLUMN search tsvector GENERATED ALWAYS AS (
     setweight(casefile_search_vector(title || ' ' || translate(filename, '._-', '   ') || ' ' || coalesce(email->>'subject', '')), 'A') ||
     setweight(casefile_search_vector(casefile_addresses(email)), 'B') ||
     casefile_search_vector(body_text)) STORED;
+CREATE INDEX documents_search ON documents USING gin (search);
 
--- The notes list's ?q= searches the same words, inside one record too; its
--- English GIN index goes.
+-- The notes list's ?q= searches the same words; its English index goes.
 DROP INDEX note_versions_fts;
 
 -- The third-party check keeps every person's names in memory and rebuilds
