@@ -44,6 +44,7 @@ var (
 	readNotes   = flag.Int("read-notes", 5000, "notes on the record of the audited-read figures (0 to skip)")
 	searchNotes = flag.Int("search-notes", 5000, "notes on the record searched (0 to skip the search figures)")
 	searchDocs  = flag.Int("search-docs", 2000, "emails (with text) on the record searched")
+	searchEach  = flag.Bool("search-each", false, "print the search figures of each query too")
 	cpuProfile  = flag.String("cpuprofile", "", "write the server's CPU profile during the API ingest to this file (go tool pprof reads it)")
 )
 
