@@ -6,9 +6,12 @@
 //     casefile's and PostgreSQL's CPU per upload;
 //   - audited reads of a long chronology by 16 clients at once;
 //   - one search over a record of 5,000 notes and 2,000 emails with text;
-//   - the server's peak RSS while it receives a 1 GiB upload, then four;
+//   - the record page of 5,000 notes and 500 documents, first screen;
+//   - the server's peak RSS while it receives a 1 GiB upload, then four,
+//     then one through the record page's form;
 //   - the retention purge rate beside raw S3 batch delete;
-//   - the server's peak RSS while it exports a 2 GiB record.
+//   - the server's peak RSS while it exports a 2 GiB record;
+//   - text extraction's throughput per worker, over a mix with scans.
 //
 // It starts its own `casefile run` (built from ./cmd/casefile) on a fresh
 // database and bucket. Run it with `make bench` (services up first).
@@ -37,14 +40,16 @@ import (
 
 var (
 	rounds      = flag.Int("rounds", 6, "times the email corpus is uploaded (each round to new persons)")
-	bigMiB      = flag.Int("big-mib", 1024, "size of the large upload in MiB")
+	bigMiB      = flag.Int("big-mib", 1024, "size of the large upload in MiB (0 to skip)")
 	purgeDocs   = flag.Int("purge-docs", 20000, "documents in the purge benchmark")
 	exportMiB   = flag.Int("export-mib", 2048, "size of the record exported, in MiB (0 to skip)")
-	skipIngest  = flag.Bool("skip-ingest", false, "skip the ingest and large-upload figures")
+	skipIngest  = flag.Bool("skip-ingest", false, "skip the email ingest figures")
 	readNotes   = flag.Int("read-notes", 5000, "notes on the record of the audited-read figures (0 to skip)")
 	searchNotes = flag.Int("search-notes", 5000, "notes on the record searched (0 to skip the search figures)")
 	searchDocs  = flag.Int("search-docs", 2000, "emails (with text) on the record searched")
 	searchEach  = flag.Bool("search-each", false, "print the search figures of each query too")
+	pageNotes   = flag.Int("page-notes", 5000, "notes on the record the record page figure opens (0 to skip)")
+	pageDocs    = flag.Int("page-docs", 500, "documents on the record the record page figure opens")
 	cpuProfile  = flag.String("cpuprofile", "", "write the server's CPU profile during the API ingest to this file (go tool pprof reads it)")
 )
 
@@ -102,7 +107,12 @@ func run() error {
 			return err
 		}
 	}
-	if !*skipIngest {
+	if *pageNotes > 0 {
+		if err := benchRecordPage(s); err != nil {
+			return err
+		}
+	}
+	if *bigMiB > 0 {
 		if err := benchBigUpload(s); err != nil {
 			return err
 		}
@@ -114,6 +124,11 @@ func run() error {
 	}
 	if *exportMiB > 0 {
 		if err := benchExport(s); err != nil {
+			return err
+		}
+	}
+	if *extractRounds > 0 {
+		if err := benchExtract(); err != nil {
 			return err
 		}
 	}
