@@ -54,7 +54,9 @@ type Config struct {
 	// Relationships records and lists relationships between records.
 	Relationships casefile.RelationshipService
 	Teams         casefile.TeamService
-	Policy        casefile.RetentionPolicy
+	// Search searches inside one person's record.
+	Search casefile.SearchService
+	Policy casefile.RetentionPolicy
 	// Ready lists the backing services /readyz checks, by name.
 	Ready map[string]casefile.Pinger
 	// Registry collects metrics; nil makes a fresh one.
@@ -123,6 +125,7 @@ func New(cfg Config) *Server {
 	s.registerAudit(v1)
 	s.registerExports(v1)
 	s.registerNotes(v1)
+	s.registerSearch(v1)
 	s.registerDocuments(v1)
 	s.registerTickets(v1)
 	s.registerRetention(v1)

@@ -128,6 +128,9 @@ type navItem struct {
 
 func (p *page) HasErrors() bool { return len(p.Errors) > 0 }
 
+// MayScan reports whether the caller may run the checks over stored notes.
+func (p *page) MayScan() bool { return p.Caller != nil && allows(p.Caller.Actor.Role, permNotesScan) }
+
 // ErrorFor returns the error message for a field, if any.
 func (p *page) ErrorFor(field string) string {
 	for _, e := range p.Errors {
@@ -149,7 +152,7 @@ func (s *Server) navFor(c *Caller) []navItem {
 		items = append(items, navItem{"tickets", "Tickets", "/tickets"})
 	}
 	if s.may(c, permNotesScan) {
-		items = append(items, navItem{"scan", "Pasted-email scan", "/scan"})
+		items = append(items, navItem{"scan", "Note checks", "/scan"})
 	}
 	if s.may(c, permReportsRead) {
 		items = append(items, navItem{"reports", "Reports", "/reports"})

@@ -21,6 +21,7 @@ func (a *app) handler() (http.Handler, error) {
 		Notes:          a.notesService(),
 		Ingest:         a.ingestService(),
 		Tickets:        a.db,
+		Search:         a.db,
 		Chronology:     a.db,
 		Access:         a.db,
 		DocumentText:   a.db.DocumentText,
