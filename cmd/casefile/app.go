@@ -179,6 +179,7 @@ func (a *app) api() *httpapi.Server {
 		Audit:          anchoredAudit{a.db, a.anchorer()},
 		Exports:        a.db,
 		Notes:          a.notesService(),
+		Disclosures:    a.disclosureService(),
 		OpenObject:     a.openObject,
 		OpenRange:      a.openRange,
 		Ingest:         a.ingestService(),

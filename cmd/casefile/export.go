@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/disclosure"
 	"github.com/council/casefile/export"
 	"github.com/council/casefile/storage/s3"
 	"github.com/council/casefile/workers"
@@ -29,6 +30,22 @@ func (a *app) exportService() *export.Service {
 				rc, _, err := a.s3.Get(ctx, key, nil)
 				return rc, err
 			}},
+		Put: func(ctx context.Context, key string, r io.Reader) error {
+			_, err := a.s3.Put(ctx, key, r, -1, "application/zip", noRetention)
+			return err
+		},
+	}
+}
+
+// disclosureService wires disclosures to the stores and the signing key.
+func (a *app) disclosureService() *disclosure.Service {
+	return &disclosure.Service{
+		Store: a.db, Reasons: a.cfg.DisclosureReasons, Approvers: a.cfg.DisclosureApprovers, FontDir: a.cfg.PDFFontDir,
+		SigningKey: a.signingKey, AuditHead: a.db.AuditHead, FinalAttempt: workers.FinalAttempt,
+		Open: func(ctx context.Context, key string) (io.ReadCloser, error) {
+			rc, _, err := a.s3.Get(ctx, key, nil)
+			return rc, err
+		},
 		Put: func(ctx context.Context, key string, r io.Reader) error {
 			_, err := a.s3.Put(ctx, key, r, -1, "application/zip", noRetention)
 			return err
@@ -223,6 +240,9 @@ func verifyDB(ctx context.Context, getenv func(string) string) (*verifyStore, er
 		},
 		buildSHA256: func(exportID string) (string, error) {
 			evs, _, err := db.AuditEvents(ctx, casefile.AuditFilter{Action: "export.build", TargetID: exportID})
+			if err == nil && len(evs) == 0 { // a disclosure's bundle: its build is audited as disclosure.build
+				evs, _, err = db.AuditEvents(ctx, casefile.AuditFilter{Action: "disclosure.build", TargetID: exportID})
+			}
 			if err != nil {
 				return "", err
 			}
