@@ -46,11 +46,12 @@ type Disclosure struct {
 	CreatedAt  time.Time            `json:"created_at"`
 	Approvals  []DisclosureApproval `json:"approvals"`
 	// SubmittedBy is who asked for the bundle to be built (finalise).
-	SubmittedBy string     `json:"submitted_by,omitempty"`
-	FinishedAt  *time.Time `json:"finished_at,omitempty"`
-	Size        int64      `json:"size,omitempty"`
-	SHA256      string     `json:"sha256,omitempty"`
-	Error       string     `json:"error,omitempty"`
+	SubmittedBy   string     `json:"submitted_by,omitempty"`
+	SubmittedByID string     `json:"-"`
+	FinishedAt    *time.Time `json:"finished_at,omitempty"`
+	Size          int64      `json:"size,omitempty"`
+	SHA256        string     `json:"sha256,omitempty"`
+	Error         string     `json:"error,omitempty"`
 
 	Redactions   []*Redaction          `json:"redactions"`
 	Withholdings []*Withholding        `json:"withholdings"`

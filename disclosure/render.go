@@ -20,32 +20,33 @@ import (
 // no font subset (the glyphs of characters never written are not embedded),
 // no metadata and no hidden layer: there is nothing under the box.
 
-// box is one black box: the merged redactions [start, end) of an item's text.
-type box struct {
-	start, end int
-	label      string
+// Box is one black box: the merged redactions [Start, End) of an item's
+// text, labelled with their reasons.
+type Box struct {
+	Start, End int
+	Label      string
 }
 
-// boxes merges an item's redactions where they overlap, labelled with their
+// Boxes merges an item's redactions where they overlap, labelled with their
 // reasons, in order.
-func boxes(rs []*casefile.Redaction, label func(string) string) []box {
+func Boxes(rs []*casefile.Redaction, label func(string) string) []Box {
 	sorted := slices.Clone(rs)
 	slices.SortFunc(sorted, func(a, b *casefile.Redaction) int {
 		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End))
 	})
-	var out []box
+	var out []Box
 	var reasons []string
 	for _, r := range sorted {
-		if n := len(out); n > 0 && r.Start < out[n-1].end {
-			out[n-1].end = max(out[n-1].end, r.End)
+		if n := len(out); n > 0 && r.Start < out[n-1].End {
+			out[n-1].End = max(out[n-1].End, r.End)
 			if !slices.Contains(reasons, label(r.Reason)) {
 				reasons = append(reasons, label(r.Reason))
-				out[n-1].label = "Redacted: " + strings.Join(reasons, ", ")
+				out[n-1].Label = "Redacted: " + strings.Join(reasons, ", ")
 			}
 			continue
 		}
 		reasons = []string{label(r.Reason)}
-		out = append(out, box{r.Start, r.End, "Redacted: " + reasons[0]})
+		out = append(out, Box{r.Start, r.End, "Redacted: " + reasons[0]})
 	}
 	return out
 }
@@ -90,7 +91,7 @@ func (d *pdfDoc) line(style string, size float64, s string) {
 }
 
 // body writes text with the boxes burned in, flowing as running text.
-func (d *pdfDoc) body(text string, bs []box) {
+func (d *pdfDoc) body(text string, bs []Box) {
 	const h = 5
 	pdf := d.pdf
 	pdf.SetFont(d.family, "", 10)
@@ -98,11 +99,11 @@ func (d *pdfDoc) body(text string, bs []box) {
 	runes := []rune(text)
 	at := 0
 	for _, b := range bs {
-		if b.start > at {
-			pdf.Write(h, d.txt(string(runes[at:b.start])))
+		if b.Start > at {
+			pdf.Write(h, d.txt(string(runes[at:b.Start])))
 		}
 		pdf.SetFont(d.family, "B", 8)
-		label := d.txt(b.label)
+		label := d.txt(b.Label)
 		w := pdf.GetStringWidth(label) + 3
 		pageW, _ := pdf.GetPageSize()
 		_, _, right, _ := pdf.GetMargins()
@@ -114,7 +115,7 @@ func (d *pdfDoc) body(text string, bs []box) {
 		pdf.CellFormat(w, h, label, "", 0, "C", true, 0, "")
 		pdf.SetTextColor(0, 0, 0)
 		pdf.SetFont(d.family, "", 10)
-		at = b.end
+		at = b.End
 	}
 	if at < len(runes) {
 		pdf.Write(h, d.txt(string(runes[at:])))
@@ -158,7 +159,7 @@ func (s *Service) renderItem(w io.Writer, it *Item, discID string, at time.Time)
 	if len(it.Redactions) > 0 {
 		d.line("I", 9, fmt.Sprintf("%d redaction(s); each black box stands where text was removed, labelled with the reason.", len(it.Redactions)))
 	}
-	d.body(it.Text, boxes(it.Redactions, s.ReasonLabel))
+	d.body(it.Text, Boxes(it.Redactions, s.ReasonLabel))
 	return d.output(w)
 }
 

@@ -355,3 +355,59 @@ func (s *Service) Approve(ctx context.Context, id string) (*casefile.Disclosure,
 func (s *Service) Return(ctx context.Context, id string) (*casefile.Disclosure, error) {
 	return s.Store.ReturnDisclosure(ctx, id)
 }
+
+// RedactPhrase redacts every place an item's text has phrase (case
+// ignored) not already redacted, and returns how many: the pages' way to
+// redact without choosing offsets.
+func (s *Service) RedactPhrase(ctx context.Context, id, typ, itemID, phrase, reason string) (int, error) {
+	phrase = strings.TrimSpace(phrase)
+	if phrase == "" {
+		return 0, casefile.Errorf(casefile.EUnprocessable, "missing_phrase", "Enter the words to redact, as they are written in the item.")
+	}
+	if err := s.checkReason(reason); err != nil {
+		return 0, err
+	}
+	it, err := s.item(ctx, id, typ, itemID)
+	if err != nil {
+		return 0, err
+	}
+	spans := Occurrences(it.Text, phrase)
+	n := 0
+	for _, sp := range spans {
+		if covered(it.Redactions, sp[0], sp[1]) {
+			continue
+		}
+		r := &casefile.Redaction{TargetType: it.Type, TargetID: it.ID, Start: sp[0], End: sp[1], Reason: reason, TextSHA256: it.TextSHA256()}
+		if err := s.Store.AddRedaction(ctx, id, r); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if len(spans) == 0 {
+		return 0, casefile.Errorf(casefile.EUnprocessable, "phrase_not_found", "Those words are not in this item's text. Copy them exactly as they are written.")
+	}
+	return n, nil
+}
+
+// Occurrences returns the [start, end) code-point spans where text has
+// phrase, case ignored, not overlapping.
+func Occurrences(text, phrase string) [][2]int {
+	rs, ps := []rune(text), []rune(phrase)
+	var out [][2]int
+	for i := 0; i+len(ps) <= len(rs) && len(ps) > 0; i++ {
+		if strings.EqualFold(string(rs[i:i+len(ps)]), phrase) {
+			out = append(out, [2]int{i, i + len(ps)})
+			i += len(ps) - 1
+		}
+	}
+	return out
+}
+
+func covered(rs []*casefile.Redaction, start, end int) bool {
+	for _, r := range rs {
+		if r.Start <= start && end <= r.End {
+			return true
+		}
+	}
+	return false
+}

@@ -313,9 +313,13 @@ func stateTag(state string) string {
 		return "govuk-tag--blue"
 	case casefile.TicketApproved:
 		return "govuk-tag--yellow"
-	case casefile.TicketDone, casefile.StatusActive:
+	case casefile.TicketDone, casefile.StatusActive, casefile.DisclosureReady:
 		return "govuk-tag--green"
-	case casefile.TicketFailed, casefile.StatusRemoved, casefile.StatusDestroyed:
+	case casefile.DisclosureAwaitingApproval, casefile.DisclosureFinalising:
+		return "govuk-tag--yellow"
+	case casefile.DisclosureDraft:
+		return "govuk-tag--blue"
+	case casefile.TicketFailed, casefile.StatusRemoved, casefile.StatusDestroyed, casefile.DisclosureWithdrawn:
 		return "govuk-tag--red"
 	}
 	return "govuk-tag--grey"

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/disclosure"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
 )
@@ -55,6 +56,8 @@ type Config struct {
 	Notes   *notes.Service
 	Ingest  *ingest.Service
 	Tickets casefile.TicketService
+	// Disclosures carries out disclosures with redaction; nil: no pages.
+	Disclosures *disclosure.Service
 	// Access decides who may see a restricted record; the pages ask it
 	// before reading anything of a person's record. Nil checks nothing.
 	Access casefile.AccessService
@@ -167,6 +170,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /tickets/{id}/reject", s.page(permTicketsDecide, s.rejectTicket))
 	m.HandleFunc("GET /scan", s.page(permNotesScan, s.scanForm))
 	m.HandleFunc("POST /scan", s.page(permNotesScan, s.scan))
+	s.disclosureRoutes()
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c, _ := s.cfg.Auth.Authenticate(r)
 		s.errorPage(w, r, c, casefile.Errorf(casefile.ENotFound, "page_not_found", "There is no page at this address."))

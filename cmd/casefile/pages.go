@@ -20,6 +20,7 @@ func (a *app) handler() (http.Handler, error) {
 		Notes:          a.notesService(),
 		Ingest:         a.ingestService(),
 		Tickets:        a.db,
+		Disclosures:    a.disclosureService(),
 		Access:         a.db,
 		DocumentText:   a.db.DocumentText,
 		OpenObject:     a.openObject,

@@ -18,13 +18,13 @@ var _ casefile.DisclosureStore = (*DB)(nil)
 // the row (the log keeps its digest).
 
 const disclosureColumns = `id, person_id, purpose, requester, received_on, due_on, state, created_by, created_at,
-	approvals, coalesce(submitted_by, ''), finished_at, coalesce(size, 0), coalesce(sha256, ''), coalesce(error, ''), reviewed`
+	approvals, coalesce(submitted_by, ''), coalesce(submitted_by_id, ''), finished_at, coalesce(size, 0), coalesce(sha256, ''), coalesce(error, ''), reviewed`
 
 func scanDisclosure(row pgx.Row) (*casefile.Disclosure, error) {
 	var d casefile.Disclosure
 	var approvals, reviewed []byte
 	if err := row.Scan(&d.ID, &d.PersonID, &d.Purpose, &d.Requester, &d.ReceivedOn, &d.DueOn, &d.State, &d.CreatedBy,
-		&d.CreatedAt, &approvals, &d.SubmittedBy, &d.FinishedAt, &d.Size, &d.SHA256, &d.Error, &reviewed); err != nil {
+		&d.CreatedAt, &approvals, &d.SubmittedBy, &d.SubmittedByID, &d.FinishedAt, &d.Size, &d.SHA256, &d.Error, &reviewed); err != nil {
 		return nil, err
 	}
 	d.CreatedAt = d.CreatedAt.UTC()
