@@ -69,20 +69,27 @@ func suggest(it *Item, ix *thirdparty.Index, subject thirdparty.Person, thirdPar
 		s.End = s.Start + utf8.RuneCountInString(s.Text)
 		out = append(out, s)
 	}
-	// A line at a time: the detector reports each person once per text,
-	// and the same person named twice must be suggested twice.
+	// A line at a time, and again with each place found blanked out: the
+	// detector reports each person once per text, at the first place, and
+	// every place (a name, then the same person's reference) must be
+	// suggested.
 	off := 0
 	for _, line := range strings.SplitAfter(it.Text, "\n") {
-		if ix != nil {
-			for _, w := range ix.Check(line, subject) {
-				for i := 0; ; {
-					j := strings.Index(line[i:], w.Match)
-					if j < 0 || w.Match == "" {
-						break
-					}
-					add(off+i+j, off+i+j+len(w.Match), SuggestThirdParty, w.PersonID)
-					i += j + len(w.Match)
+		cur := line
+		for round := 0; ix != nil && round < 100; round++ {
+			ws := ix.Check(cur, subject)
+			found := false
+			for _, w := range ws {
+				j := strings.Index(cur, w.Match)
+				if j < 0 || w.Match == "" {
+					continue
 				}
+				found = true
+				add(off+j, off+j+len(w.Match), SuggestThirdParty, w.PersonID)
+				cur = cur[:j] + strings.Repeat(" ", len(w.Match)) + cur[j+len(w.Match):]
+			}
+			if !found {
+				break
 			}
 		}
 		off += len(line)
