@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/zlib"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -401,4 +402,38 @@ func containsWord(b []byte, w string) bool {
 		}
 	}
 	return false
+}
+
+// A ready disclosure holds a note; when an ICT ticket removes the note, the
+// disclosure is withdrawn and its bundle destroyed, as export bundles are.
+func TestDisclosureWithdrawnWhenItsContentIsRemoved(t *testing.T) {
+	s := startService(t, nil)
+	ro, prac, ict := s.token("records_officer"), s.token("practitioner"), s.token("ict")
+	p := s.person("DISC-WD-1", "2014-01-01")
+	note := s.must(201, "POST", "/v1/persons/"+p+"/notes", prac, map[string]any{"type": "contact",
+		"occurred_at": "2026-01-01T10:00:00Z", "body": "Phoned the school."})["id"].(string)
+	id := s.must(201, "POST", "/v1/persons/"+p+"/disclosures", ro, map[string]any{"purpose": "court", "requester": "Family court"})["id"].(string)
+	s.must(202, "POST", "/v1/disclosures/"+id+"/finalise", ro, nil)
+	eventually(t, 60*time.Second, "the bundle is ready", func() bool {
+		return s.must(200, "GET", "/v1/disclosures/"+id, ro, nil)["state"] == "ready"
+	})
+	s.must(200, "GET", "/v1/disclosures/"+id+"/content", ro, nil)
+	key := "disclosures/" + id + ".zip"
+	if _, err := s.s3store(t).Stat(context.Background(), key); err != nil {
+		t.Fatalf("the bundle's object: %v", err)
+	}
+
+	tk := s.must(201, "POST", "/v1/tickets", prac, map[string]any{"kind": "removal", "target_type": "note", "target_id": note, "reason": "wrong child"})
+	s.must(202, "POST", "/v1/tickets/"+tk["id"].(string)+"/approve", ict, nil)
+	s.waitTicket(t, ict, tk["id"].(string))
+	if st := s.must(200, "GET", "/v1/disclosures/"+id, ro, nil)["state"]; st != "withdrawn" {
+		t.Fatalf("after the removal: %v", st)
+	}
+	if r := s.do("GET", "/v1/disclosures/"+id+"/content", ro, nil); r.Status != 410 || r.ErrorCode() != "disclosure_withdrawn" {
+		t.Fatalf("content of a withdrawn disclosure: %d %s", r.Status, r.Body)
+	}
+	eventually(t, 30*time.Second, "the withdrawn bundle is destroyed", func() bool {
+		_, err := s.s3store(t).Stat(context.Background(), key)
+		return err != nil
+	})
 }
