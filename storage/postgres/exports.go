@@ -401,14 +401,17 @@ func (db *DB) destroyExportsOf(ctx context.Context, tx pgx.Tx, persons []string,
 	return err
 }
 
-// KnownBundleKeys returns which of keys belong to an export: the object of a
-// bundle (built, or retired and still to destroy), or the key a queued or
-// running export is being written under. The reconciliation keeps those and
+// KnownBundleKeys returns which of keys belong to an export or a
+// disclosure: the object of a bundle (built, or retired and still to
+// destroy), or the key a queued or running export, or a finalising
+// disclosure, is being written under. The reconciliation keeps those and
 // destroys any other object under exports/.
 func (db *DB) KnownBundleKeys(ctx context.Context, keys []string) (map[string]bool, error) {
 	rows, err := db.pool.Query(ctx, `SELECT k FROM unnest($1::text[]) k WHERE
 		EXISTS (SELECT 1 FROM exports WHERE object_key = k)
-		OR EXISTS (SELECT 1 FROM exports WHERE state IN ('queued', 'running') AND 'exports/' || id::text || '.zip' = k)`, keys)
+		OR EXISTS (SELECT 1 FROM exports WHERE state IN ('queued', 'running') AND 'exports/' || id::text || '.zip' = k)
+		OR EXISTS (SELECT 1 FROM disclosures WHERE object_key = k)
+		OR EXISTS (SELECT 1 FROM disclosures WHERE state = 'finalising' AND 'disclosures/' || id::text || '.zip' = k)`, keys)
 	if err != nil {
 		return nil, mapError(err)
 	}
