@@ -182,6 +182,12 @@ type DisclosureStore interface {
 	OverdueDisclosures(ctx context.Context, asOf Date) ([]*Disclosure, error)
 }
 
+// Overdue reports whether the disclosure is still open (not ready, not
+// withdrawn) after its due date, on the day asOf.
+func (d *Disclosure) Overdue(asOf Date) bool {
+	return d.State != DisclosureReady && d.State != DisclosureWithdrawn && d.DueOn.Before(asOf)
+}
+
 // StatutoryDue is the date a request received on received must be answered
 // by: one calendar month later, or the last day of that month when it has no
 // such day (the ICO's rule: received 31 January, due 28 February).

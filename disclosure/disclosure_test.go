@@ -79,7 +79,7 @@ func TestOccurrencesCountCodePoints(t *testing.T) {
 func TestRenderItemBurnsRedactionsIn(t *testing.T) {
 	s := &Service{}
 	it := &Item{Type: "note", ID: "n1", Kind: "contact", Text: "Seen with Zebedee Quint at the park. Ünïcode stays.",
-		note: &casefile.Note{ID: "n1", Type: "contact", Author: "sw", OccurredAt: time.Now(), RecordedAt: time.Now()},
+		note:       &casefile.Note{ID: "n1", Type: "contact", Author: "sw", OccurredAt: time.Now(), RecordedAt: time.Now()},
 		Redactions: []*casefile.Redaction{{Start: 10, End: 23, Reason: "third_party"}}}
 	var b bytes.Buffer
 	if err := s.renderItem(&b, it, "d1", time.Now()); err != nil {

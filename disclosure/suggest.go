@@ -26,7 +26,9 @@ type Suggestion struct {
 	End        int    `json:"end"`
 	Kind       string `json:"kind"`
 	Text       string `json:"text"`
-	PersonID   string `json:"person_id,omitempty"`
+	// PersonID is whom the detector found; not shown, as the person may
+	// be on a record the reviewer may not see (the name is in the text).
+	PersonID string `json:"-"`
 	// Reason is the reason code an acceptance uses unless told otherwise.
 	Reason string `json:"reason"`
 }

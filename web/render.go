@@ -56,6 +56,7 @@ func loadTemplates(loc *time.Location) (*templates, error) {
 		"docTitle": documentTitle,
 		"docTime":  documentTime,
 		"add":      func(a, b int) int { return a + b },
+		"overdue":  func(d *casefile.Disclosure) bool { return d.Overdue(casefile.DateOf(time.Now().In(loc))) },
 		"sentence": func(s string) string {
 			s = strings.TrimSpace(s)
 			if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
