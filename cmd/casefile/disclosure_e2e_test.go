@@ -312,7 +312,7 @@ func TestDisclosureLeavesNothingRedactedInTheBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out, err := s.cli("export", "verify", path); err != nil || !strings.Contains(out, "intact") ||
-		!strings.Contains(out, "matches its export.build audit event") {
+		!strings.Contains(out, "matches its disclosure.build audit event") {
 		t.Fatalf("export verify: %v %s", err, out)
 	}
 	bad := changeEntry(t, bundle, "notes/001.pdf")
