@@ -66,7 +66,6 @@ var restrictionDecisions = map[string]scope{
 	"GET /v1/exports/signing-key":                          scopeNone, // the service's public key: nothing of a record
 	"GET /v1/exports/:id":                                  scopeExport,
 	"GET /v1/exports/:id/content":                          scopeExport,
-	"GET /v1/note-types":                                   scopeNone,
 	"POST /v1/persons/:id/disclosures":                     scopePerson,
 	"GET /v1/persons/:id/disclosures":                      scopePerson,
 	"GET /v1/disclosures/:id":                              scopeDisclosure,
@@ -80,6 +79,7 @@ var restrictionDecisions = map[string]scope{
 	"POST /v1/disclosures/:id/approve":                     scopeDisclosure,
 	"POST /v1/disclosures/:id/return":                      scopeDisclosure,
 	"GET /v1/disclosures/:id/content":                      scopeDisclosure,
+	"GET /v1/note-types":                                   scopeNone,
 	"POST /v1/persons/:id/notes":                           scopePerson,
 	"GET /v1/persons/:id/notes":                            scopePerson,
 	"GET /v1/notes/:id":                                    scopeNote,
@@ -93,6 +93,7 @@ var restrictionDecisions = map[string]scope{
 	"GET /v1/persons/:id/documents":                        scopePerson,
 	"GET /v1/documents/:id":                                scopeDocument,
 	"GET /v1/documents/:id/content":                        scopeDocument,
+	"POST /v1/documents/:id/links":                         scopeDocument, // and the handler checks the record it is filed on
 	"POST /v1/tickets":                                     scopeBody,
 	"GET /v1/tickets":                                      scopeFiltered,
 	"GET /v1/tickets/:id":                                  scopeTicket,

@@ -58,6 +58,9 @@ type Config struct {
 	Tickets casefile.TicketService
 	// Disclosures carries out disclosures with redaction; nil: no pages.
 	Disclosures *disclosure.Service
+	// Relationships lists a record's relationships: the document page
+	// offers to file an email on a sibling's record too. Nil offers nothing.
+	Relationships casefile.RelationshipService
 	// Access decides who may see a restricted record; the pages ask it
 	// before reading anything of a person's record. Nil checks nothing.
 	Access casefile.AccessService
@@ -162,6 +165,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /notes/{id}/amend", s.page(permNotesAmend, s.amendNote))
 	m.HandleFunc("GET /documents/{id}", s.page(permDocumentsRead, s.documentPage))
 	m.HandleFunc("GET /documents/{id}/download", s.page(permDocumentsRead, s.download))
+	m.HandleFunc("POST /documents/{id}/links", s.page(permDocumentsWrite, s.linkDocument))
 	m.HandleFunc("GET /tickets/new", s.page(permTicketsRaise, s.newTicket))
 	m.HandleFunc("POST /tickets", s.page(permTicketsRaise, s.createTicket))
 	m.HandleFunc("GET /tickets", s.page(permTicketsRead, s.queue))

@@ -207,7 +207,7 @@ func cmdExportVerify(ctx context.Context, args []string, getenv func(string) str
 
 // verifyStore is the service's database as `export verify` uses it.
 type verifyStore struct {
-	keys        func(context.Context) ([]ed25519.PublicKey, error)
+	keys func(context.Context) ([]ed25519.PublicKey, error)
 	// buildSHA256 returns the sha256 a bundle's build audit event records,
 	// and that event's action (export.build, or disclosure.build).
 	buildSHA256 func(exportID string) (string, string, error)

@@ -17,6 +17,7 @@ func (a *app) handler() (http.Handler, error) {
 		Log:            a.log,
 		Auth:           webAuth{authn},
 		Persons:        a.db,
+		Relationships:  a.db,
 		Notes:          a.notesService(),
 		Ingest:         a.ingestService(),
 		Tickets:        a.db,
