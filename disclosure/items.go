@@ -33,7 +33,10 @@ type Item struct {
 	// NoText: no text could be read from the document (nothing extracted
 	// yet, or an image); unless withheld or redacted its original goes into
 	// the bundle as it is, so look at it before finalising.
-	NoText      bool                  `json:"no_text,omitempty"`
+	NoText bool `json:"no_text,omitempty"`
+	// TextPending: the document's text is still being extracted; the
+	// disclosure cannot be finalised until it is (or it is withheld).
+	TextPending bool                  `json:"text_pending,omitempty"`
 	ContentType string                `json:"content_type,omitempty"`
 	Redactions  []*casefile.Redaction `json:"redactions"`
 	Withheld    *casefile.Withholding `json:"withheld,omitempty"`
@@ -101,7 +104,8 @@ func items(ctx context.Context, src *casefile.DisclosureSource, open OpenObject)
 			body = t
 		}
 		it.Text = documentText(d, normalise(body))
-		it.NoText = strings.TrimSpace(body) == "" && d.Kind != casefile.DocumentEmail
+		it.TextPending = d.TextState == casefile.TextPending && d.Kind != casefile.DocumentEmail
+		it.NoText = strings.TrimSpace(body) == "" && d.Kind != casefile.DocumentEmail && !it.TextPending
 		out = append(out, it)
 	}
 	byKey := map[string]*Item{}

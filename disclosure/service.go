@@ -329,6 +329,16 @@ func (s *Service) Finalise(ctx context.Context, id string) (*casefile.Disclosure
 		return nil, err
 	}
 	reviewed := make([]casefile.ReviewedItem, 0, len(d.Items))
+	pending := 0
+	for _, it := range d.Items {
+		if it.TextPending && it.Withheld == nil {
+			pending++
+		}
+	}
+	if pending > 0 {
+		return nil, casefile.Errorf(casefile.EConflict, "text_pending",
+			"The text of %d document(s) is still being read; review it once it is there (in a minute or two), or withhold those documents, then finalise.", pending)
+	}
 	for _, it := range d.Items {
 		for _, r := range it.Redactions {
 			if r.TextSHA256 != it.TextSHA256() {

@@ -82,13 +82,16 @@ func TestDisclosureLeavesNothingRedactedInTheBundle(t *testing.T) {
 		t.Fatalf("email upload: %d %s", r.Status, r.Body)
 	}
 	xan := s.upload(subject, s.Admin, "Xanthippe-report.txt", "text/plain", []byte("Report by Xanthippe on the family."))
-	wolf := s.upload(subject, s.Admin, "Wolfhardt-assessment.pdf", "application/pdf", pdfWith(t, "Assessment by Wolfhardt"))
+	wolf := s.upload(subject, s.Admin, "Wolfhardt-assessment.pdf", "application/pdf", pdfWith(t, "Assessment by Wolfhardt of Amelia at Sunflower school"))
+	bard := s.upload(subject, s.Admin, "Bartholomew-letter.pdf", "application/pdf", pdfWith(t, "Letter from Bartholomew"))
 	own := s.upload(subject, s.Admin, "drawing.txt", "text/plain", []byte("Amelia drew the Lighthouse and a Kestrel."))
-	for _, r := range []*response{xan, wolf, own} {
+	for _, r := range []*response{xan, wolf, bard, own} {
 		if r.Status != 201 {
 			t.Fatalf("upload: %d %s", r.Status, r.Body)
 		}
 	}
+
+	waitForTexts(t, s, s.Admin, subject)
 
 	if r := s.do("POST", "/v1/persons/"+subject+"/disclosures", s.token("practitioner"), map[string]any{"purpose": "subject_access", "requester": "Amelia"}); r.Status != 403 {
 		t.Fatalf("a practitioner opens a disclosure: %d", r.Status)
@@ -135,10 +138,10 @@ func TestDisclosureLeavesNothingRedactedInTheBundle(t *testing.T) {
 		t.Errorf("suggestions left after deciding every one: %v", left)
 	}
 
-	// Withhold the two documents the reviewer cannot redact by span (one a
-	// PDF whose text is not read here); redact every other occurrence.
+	// Withhold two documents (a text file and a PDF); redact every other
+	// occurrence, the other PDF's among them (in its extracted text).
 	s.must(201, "POST", base+"/withholdings", ro, map[string]any{"document_id": xan.JSON()["id"], "reason": "third_party"})
-	s.must(201, "POST", base+"/withholdings", ro, map[string]any{"document_id": wolf.JSON()["id"], "reason": "serious_harm"})
+	s.must(201, "POST", base+"/withholdings", ro, map[string]any{"document_id": bard.JSON()["id"], "reason": "serious_harm"})
 	if r := s.do("POST", base+"/withholdings", ro, map[string]any{"document_id": wolf.JSON()["id"], "reason": "made up"}); r.Status != 422 {
 		t.Errorf("a reason not configured: %d %s", r.Status, r.Body)
 	}
@@ -152,6 +155,9 @@ func TestDisclosureLeavesNothingRedactedInTheBundle(t *testing.T) {
 		text := it["text"].(string)
 		if it["kind"] == "email" {
 			emailText = text
+		}
+		if it["id"] == wolf.JSON()["id"] && (!strings.Contains(text, "Filename: Wolfhardt-assessment.pdf") || !strings.Contains(text, "Assessment by Wolfhardt")) {
+			t.Fatalf("the PDF's item does not show its extracted text: %q", text)
 		}
 		covered := func(start, end int) bool {
 			for _, r := range it["redactions"].([]any) {
@@ -269,7 +275,7 @@ func TestDisclosureLeavesNothingRedactedInTheBundle(t *testing.T) {
 			t.Errorf("original %s: %q, %q", f.Path, f.Filename, files[f.Path])
 		}
 	}
-	if kinds["note"] != 2 || kinds["rendering"] != 2 || kinds["document"] != 1 || kinds["schedule"] != 1 || kinds["log"] != 2 {
+	if kinds["note"] != 2 || kinds["rendering"] != 3 || kinds["document"] != 1 || kinds["schedule"] != 1 || kinds["log"] != 2 {
 		t.Errorf("files by kind: %v", kinds)
 	}
 	var sched struct {
@@ -286,7 +292,7 @@ func TestDisclosureLeavesNothingRedactedInTheBundle(t *testing.T) {
 	for _, w := range sched.Withheld {
 		listed[w.DocumentID] = w.Reason
 	}
-	for doc, reason := range map[string]string{xan.JSON()["id"].(string): "third_party", wolf.JSON()["id"].(string): "serious_harm"} {
+	for doc, reason := range map[string]string{xan.JSON()["id"].(string): "third_party", bard.JSON()["id"].(string): "serious_harm"} {
 		if inBundle[doc] || listed[doc] != reason || !containsWord(files["withheld.pdf"], doc) && !anyStream(files["withheld.pdf"], doc) {
 			t.Errorf("withheld %s: in bundle %v, listed %q (want %q)", doc, inBundle[doc], listed[doc], reason)
 		}
@@ -435,5 +441,22 @@ func TestDisclosureWithdrawnWhenItsContentIsRemoved(t *testing.T) {
 	eventually(t, 30*time.Second, "the withdrawn bundle is destroyed", func() bool {
 		_, err := s.s3store(t).Stat(context.Background(), key)
 		return err != nil
+	})
+}
+
+// waitForTexts waits until every document of the record has had its text
+// read (the extraction worker), as a reviewer waits for it.
+func waitForTexts(t *testing.T, s *service, token, personID string) {
+	t.Helper()
+	eventually(t, 90*time.Second, "the documents' text is read", func() bool {
+		for _, x := range s.must(200, "GET", "/v1/persons/"+personID+"/documents?limit=500", token, nil)["items"].([]any) {
+			d := x.(map[string]any)
+			for _, doc := range append([]map[string]any{d}, docTree(d)...) {
+				if doc["text_state"] == "pending" {
+					return false
+				}
+			}
+		}
+		return true
 	})
 }

@@ -30,6 +30,7 @@ func TestDisclosurePagesJourney(t *testing.T) {
 		t.Fatalf("upload: %d %s", doc.Status, doc.Body)
 	}
 	docID := doc.JSON()["id"].(string)
+	waitForTexts(t, s, s.Admin, subject)
 
 	b := browser.New(t, s.Base)
 	b.Go("/persons/"+subject, "sign-in")
