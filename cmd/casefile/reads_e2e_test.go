@@ -70,6 +70,7 @@ func TestEveryReadOfARecordIsAudited(t *testing.T) {
 	s.must(201, "POST", "/v1/holds", ro, map[string]any{"name": "Inquiry", "reason": "inquiry", "person_ids": []string{amy}})
 	run := s.must(202, "POST", "/v1/retention/runs", ro, map[string]any{"dry_run": true, "as_of": "2200-01-01"})
 	exp := s.must(202, "POST", "/v1/persons/"+amy+"/exports", ro, nil)
+	waitForTexts(t, s, s.Admin, amy) // a disclosure is finalised once the letter's text is read
 	disc := s.must(201, "POST", "/v1/persons/"+amy+"/disclosures", ro, map[string]any{"purpose": "subject_access", "requester": "Amy"})
 	s.must(202, "POST", "/v1/disclosures/"+disc["id"].(string)+"/finalise", ro, nil)
 	// Bob's record is restricted (to no one but managers and admins): the
