@@ -189,6 +189,7 @@ func (a *app) api() *httpapi.Server {
 		Audit:          a.auditService(),
 		Exports:        a.db,
 		Notes:          a.notesService(),
+		Disclosures:    a.disclosureService(),
 		OpenObject:     a.openObject,
 		OpenRange:      a.openRange,
 		Ingest:         a.ingestService(),
