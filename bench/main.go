@@ -35,14 +35,30 @@ import (
 )
 
 var (
-	rounds     = flag.Int("rounds", 6, "times the email corpus is uploaded (each round to new persons)")
-	bigMiB     = flag.Int("big-mib", 1024, "size of the large upload in MiB")
-	purgeDocs  = flag.Int("purge-docs", 20000, "documents in the purge benchmark")
-	exportMiB  = flag.Int("export-mib", 2048, "size of the record exported, in MiB (0 to skip)")
-	skipIngest = flag.Bool("skip-ingest", false, "skip the ingest and large-upload figures")
-	readNotes  = flag.Int("read-notes", 5000, "notes on the record of the audited-read figures (0 to skip)")
-	cpuProfile = flag.String("cpuprofile", "", "write the server's CPU profile during the API ingest to this file (go tool pprof reads it)")
+	rounds       = flag.Int("rounds", 6, "times the email corpus is uploaded (each round to new persons)")
+	bigMiB       = flag.Int("big-mib", 1024, "size of the large upload in MiB")
+	purgeDocs    = flag.Int("purge-docs", 20000, "documents in the purge benchmark")
+	exportMiB    = flag.Int("export-mib", 2048, "size of the record exported, in MiB (0 to skip)")
+	skipIngest   = flag.Bool("skip-ingest", false, "skip the ingest and large-upload figures")
+	readNotes    = flag.Int("read-notes", 5000, "notes on the record of the audited-read figures (0 to skip)")
+	cpuProfile   = flag.String("cpuprofile", "", "write the server's CPU profile during the API ingest to this file (go tool pprof reads it)")
+	readsProfile = flag.String("reads-cpuprofile", "", "write the server's CPU profile during the audited reads of one record to this file")
+	only         = flag.String("only", "", "comma-separated figures to measure (ingest, reads, big, purge, export); empty: all")
 )
+
+// measure says whether the figure named what is to be measured: -only
+// names it (or is empty) and its own flags do not turn it off.
+func measure(what string) bool {
+	if *only == "" {
+		return true
+	}
+	for _, w := range strings.Split(*only, ",") {
+		if strings.TrimSpace(w) == what {
+			return true
+		}
+	}
+	return false
+}
 
 func env(k, def string) string {
 	if v := os.Getenv(k); v != "" {
@@ -83,27 +99,27 @@ func run() error {
 		return err
 	}
 	fmt.Printf("casefile bench (%s)\n", time.Now().UTC().Format(time.RFC3339))
-	if !*skipIngest {
+	if !*skipIngest && measure("ingest") {
 		if err := benchIngest(ctx, s, mc); err != nil {
 			return err
 		}
 	}
-	if *readNotes > 0 {
+	if *readNotes > 0 && measure("reads") {
 		if err := benchReads(s); err != nil {
 			return err
 		}
 	}
-	if !*skipIngest {
+	if !*skipIngest && measure("big") {
 		if err := benchBigUpload(s); err != nil {
 			return err
 		}
 	}
-	if *purgeDocs > 0 {
+	if *purgeDocs > 0 && measure("purge") {
 		if err := benchPurge(ctx, s, mc); err != nil {
 			return err
 		}
 	}
-	if *exportMiB > 0 {
+	if *exportMiB > 0 && measure("export") {
 		if err := benchExport(s); err != nil {
 			return err
 		}
@@ -223,6 +239,26 @@ func (s *server) person(ref, dob string) (string, error) {
 		return "", err
 	}
 	return m["id"].(string), nil
+}
+
+// metric reads a counter or gauge without labels from the server's /metrics
+// (-1 when it is not there).
+func (s *server) metric(name string) float64 {
+	resp, err := http.Get(s.base + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err == nil {
+				return f
+			}
+		}
+	}
+	return -1
 }
 
 func freeAddr() string {

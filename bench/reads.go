@@ -29,19 +29,33 @@ func benchReads(s *server) error {
 			return err
 		}
 	}
-	for _, c := range []struct {
+	for i, c := range []struct {
 		what    string
 		persons func(reader int) string
 	}{
 		{fmt.Sprintf("one record of %d notes", *readNotes), func(int) string { return one }},
 		{fmt.Sprintf("16 records of %d notes, one per reader", *readNotes/16), func(r int) string { return spread[r] }},
 	} {
+		profile := ""
+		if i == 0 {
+			profile = *readsProfile
+		}
+		trips0 := s.metric("casefile_postgres_round_trips_total")
+		cpu0 := cpuByProcess()
+		profiled := s.profile(profile)
 		lat, err := s.readers(16, 100, c.persons)
+		if perr := profiled(); err == nil {
+			err = perr
+		}
 		if err != nil {
 			return err
 		}
+		casefileCPU, postgresCPU := cpuOf(cpu0, "casefile"), cpuOf(cpu0, "postgres")
+		trips := s.metric("casefile_postgres_round_trips_total") - trips0
 		fmt.Printf("audited reads, 16 readers, first page of the chronology, %s: p50 %.1f ms (target < 10), p99 %.1f ms (target < 30), %d reads\n",
 			c.what, pct(lat, 50), pct(lat, 99), len(lat))
+		fmt.Printf("  per read: CPU of casefile %.2f ms, of PostgreSQL %.2f ms; %.1f round trips to PostgreSQL (audit group commits included)\n",
+			casefileCPU/float64(len(lat))*1000, postgresCPU/float64(len(lat))*1000, trips/float64(len(lat)))
 	}
 	return nil
 }

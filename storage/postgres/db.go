@@ -47,6 +47,9 @@ type DB struct {
 	// residual is the operator's statement of how long backups keep
 	// content, written on destruction certificates.
 	residual string
+
+	// trips counts the round trips to PostgreSQL (RoundTrips).
+	trips *roundTrips
 }
 
 // Open connects to the database named by url, creating it when missing.
@@ -64,6 +67,8 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
 	if err := ensureDatabase(ctx, cfg.ConnConfig); err != nil {
 		return nil, err
 	}
+	trips := &roundTrips{}
+	cfg.ConnConfig.Tracer = trips
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
@@ -72,7 +77,7 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &DB{pool: pool, log: log, now: time.Now, uploads: make(chan *upload), reads: make(chan *readAudit), closing: make(chan struct{}),
-		disposal: casefile.DefaultDisposal()}, nil
+		disposal: casefile.DefaultDisposal(), trips: trips}, nil
 }
 
 // ensureDatabase creates the configured database if it does not exist, by
