@@ -104,7 +104,7 @@ func benchIngest(ctx context.Context, s *server, mc *minio.Client) error {
 	})
 	api := time.Since(t0)
 	apiCPU := cpuSince(cpu0)
-	apiCasefile, apiPostgres := cpuOf(cpu0, "casefile"), cpuOf(cpu0, "postgres")
+	apiCasefile, apiPostgres := s.serverCPU(cpu0)
 	if perr := profiled(); err == nil {
 		err = perr
 	}

@@ -43,6 +43,7 @@ var (
 	readNotes    = flag.Int("read-notes", 5000, "notes on the record of the audited-read figures (0 to skip)")
 	cpuProfile   = flag.String("cpuprofile", "", "write the server's CPU profile during the API ingest to this file (go tool pprof reads it)")
 	readsProfile = flag.String("reads-cpuprofile", "", "write the server's CPU profile during the audited reads of one record to this file")
+	keepDB       = flag.Bool("keep-db", false, "keep the bench's database at the end, to look into")
 	only         = flag.String("only", "", "comma-separated figures to measure (ingest, reads, big, purge, export); empty: all")
 )
 
@@ -176,11 +177,19 @@ func (s *server) stop() {
 	// The bench's database goes; its bucket stays under Object Lock until
 	// its objects' retention lapses (`make clean` removes the local server's data).
 	ctx := context.Background()
+	if *keepDB {
+		fmt.Println("database kept:", s.dbName())
+		return
+	}
 	if c, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"); err == nil {
-		name := s.dbURL[strings.LastIndex(s.dbURL, "/")+1 : strings.Index(s.dbURL, "?")]
-		c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") //nolint:errcheck
+		c.Exec(ctx, "DROP DATABASE IF EXISTS "+s.dbName()+" WITH (FORCE)") //nolint:errcheck
 		c.Close(ctx)
 	}
+}
+
+// dbName is the name of the bench's database.
+func (s *server) dbName() string {
+	return s.dbURL[strings.LastIndex(s.dbURL, "/")+1 : strings.Index(s.dbURL, "?")]
 }
 
 // vmHWM is the server's peak resident set size in MiB.
