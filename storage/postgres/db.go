@@ -134,6 +134,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 }
 
 // inTxWith is inTx with the chainTx that fn is given (its Tx is set here).
+// An access check the context carries is made first (checkInTx).
 func (db *DB) inTxWith(ctx context.Context, ct *chainTx, fn func(tx pgx.Tx) error) error {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
@@ -141,6 +142,13 @@ func (db *DB) inTxWith(ctx context.Context, ct *chainTx, fn func(tx pgx.Tx) erro
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // rollback after commit is a no-op
 	ct.Tx = tx
+	if refused, err := db.checkInTx(ctx, tx); err != nil {
+		if refused != "" {
+			tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+			return db.denied(ctx, refused, nil)
+		}
+		return mapError(err)
+	}
 	if err := fn(ct); err != nil {
 		return mapError(err)
 	}
