@@ -45,7 +45,7 @@ var (
 	cpuProfile   = flag.String("cpuprofile", "", "write the server's CPU profile during the API ingest to this file (go tool pprof reads it)")
 	readsProfile = flag.String("reads-cpuprofile", "", "write the server's CPU profile during the audited reads of one record to this file")
 	keepDB       = flag.Bool("keep-db", false, "keep the bench's database at the end, to look into")
-	only         = flag.String("only", "", "comma-separated figures to measure (ingest, reads, big, purge, export); empty: all")
+	only         = flag.String("only", "", "comma-separated figures to measure (ingest, reads, big, purge, export, extract); empty: all")
 )
 
 // measure says whether the figure named what is to be measured: -only
@@ -126,7 +126,7 @@ func run() error {
 			return err
 		}
 	}
-	if *extractRounds > 0 {
+	if *extractRounds > 0 && measure("extract") {
 		if err := benchExtract(); err != nil {
 			return err
 		}
