@@ -50,6 +50,10 @@ func TestRemovalOfALinkedEmailKeepsTheObjectForTheOtherRecord(t *testing.T) {
 			t.Fatalf("Bob's copy %s: %v", id, err)
 		}
 	}
+	// The reconciliation sees the objects named still (no orphan to destroy).
+	if named, err := f.db.ActiveObjectKeys(f.ctx, keys); err != nil || !named[keys[0]] || !named[keys[1]] {
+		t.Fatalf("objects named after the removal on one record: %v, %v", named, err)
+	}
 
 	// Removal on Bob's record is refused while his hold stands.
 	rm2 := f.approved(&casefile.Ticket{Kind: casefile.TicketRemoval, TargetType: "document", TargetID: link.ID, Reason: "not needed"})
