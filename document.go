@@ -43,6 +43,12 @@ type Document struct {
 	Attachments   []*Document `json:"attachments"`
 	Duplicate     bool        `json:"duplicate,omitempty"`
 	Tombstone     *Tombstone  `json:"tombstone,omitempty"`
+	// TextState says where the extraction of the document's text stands
+	// (TextPending, TextDone, TextFailed, TextNone), TextSource how the text
+	// was had, and TextWarning why it failed or is incomplete.
+	TextState   string `json:"text_state,omitempty"`
+	TextSource  string `json:"text_source,omitempty"`
+	TextWarning string `json:"text_warning,omitempty"`
 	// LinkedFrom is the document (on another person's record) this one was
 	// filed from by a link: both name one stored object.
 	LinkedFrom *string `json:"linked_from,omitempty"`
@@ -57,6 +63,68 @@ type Document struct {
 	Text string `json:"-"`
 	// RetainUntil is the Object Lock retain-until date set on the object.
 	RetainUntil *Date `json:"-"`
+}
+
+// Text states of a document: its text is waiting to be extracted, was
+// extracted (or parsed), could not be, or there is none to have (a kind of
+// file without text, or content that is gone).
+const (
+	TextPending = "pending"
+	TextDone    = "done"
+	TextFailed  = "failed"
+	TextNone    = "none"
+)
+
+// Text sources: parsed from an email at upload, extracted from a file's own
+// text, or read from its images by OCR.
+const (
+	TextParsed    = "parsed"
+	TextExtracted = "extracted"
+	TextOCR       = "ocr"
+)
+
+// TextJob is what the extraction of a document's text needs to know.
+type TextJob struct {
+	DocumentID  string
+	PersonID    string
+	ObjectKey   string
+	Filename    string
+	ContentType string
+	Size        int64
+	// Attempts counts the extractions started, this one included.
+	Attempts int
+}
+
+// ExtractedText is the outcome of a document's extraction.
+type ExtractedText struct {
+	State   string // TextDone, TextFailed or TextNone
+	Source  string // TextExtracted or TextOCR; "" with no text
+	Text    string
+	Warning string
+}
+
+// TextStore keeps the text extracted from documents. Work the service does
+// itself, off the request path (the document:extract task).
+type TextStore interface {
+	// StartText takes the extraction of an active document whose text is
+	// pending for lease (no other StartText gets it meanwhile), counts the
+	// attempt, and returns what it needs; nil when there is nothing to do
+	// (done already, removed, destroyed, or taken by another worker).
+	// ENotFound.
+	StartText(ctx context.Context, documentID string, lease time.Duration) (*TextJob, error)
+	// ReleaseText gives back an extraction StartText took that did not run
+	// to its end for want of something else (the object store failed, the
+	// worker is stopping): the lease ends, and the attempt is not counted.
+	ReleaseText(ctx context.Context, documentID string) error
+	// SaveText records a document's text and audits it, only while the
+	// document is active and its text pending, in the same statement, so
+	// that text never lands on a document removed meanwhile. It reports
+	// whether it was recorded.
+	SaveText(ctx context.Context, documentID string, t ExtractedText) (bool, error)
+	// QueueTextBackfill queues the extraction of up to limit active
+	// documents whose text is pending and that were last queued (and last
+	// started) before before, oldest first, and returns how many it queued.
+	QueueTextBackfill(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // EmailMeta is what was parsed from an email's headers.

@@ -10,6 +10,7 @@ const (
 	TaskExportBuild      = "export:build"      // build a disclosure bundle
 	TaskStorageReconcile = "storage:reconcile" // the periodic reconciliation of objects and rows
 	TaskRetentionSync    = "retention:sync"    // bring Object Lock retention and legal holds in line
+	TaskDocumentExtract  = "document:extract"  // extract the text of a stored document (OCR included)
 )
 
 // OutboxItem is background work written in the same transaction as the

@@ -7,7 +7,8 @@
 //   - audited reads of a long chronology by 16 clients at once;
 //   - the server's peak RSS while it receives a 1 GiB upload, then four;
 //   - the retention purge rate beside raw S3 batch delete;
-//   - the server's peak RSS while it exports a 2 GiB record.
+//   - the server's peak RSS while it exports a 2 GiB record;
+//   - text extraction's throughput per worker, over a mix with scans.
 //
 // It starts its own `casefile run` (built from ./cmd/casefile) on a fresh
 // database and bucket. Run it with `make bench` (services up first).
@@ -105,6 +106,11 @@ func run() error {
 	}
 	if *exportMiB > 0 {
 		if err := benchExport(s); err != nil {
+			return err
+		}
+	}
+	if *extractRounds > 0 {
+		if err := benchExtract(); err != nil {
 			return err
 		}
 	}

@@ -17,9 +17,9 @@ import (
 	"github.com/emersion/go-message/charset"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
-	"golang.org/x/net/html"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/extract"
 )
 
 // Limits make hostile messages cheap: nesting, parts and header size are
@@ -491,36 +491,10 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
-// htmlToText extracts readable text from HTML for search. The HTML is never
-// rendered; scripts and styles are dropped.
-func htmlToText(s string) string {
-	z := html.NewTokenizer(strings.NewReader(s))
-	var b strings.Builder
-	skip := 0
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return strings.TrimSpace(b.String())
-		case html.StartTagToken:
-			name, _ := z.TagName()
-			switch string(name) {
-			case "script", "style", "head":
-				skip++
-			case "br", "p", "div", "tr", "li", "h1", "h2", "h3":
-				b.WriteString("\n")
-			}
-		case html.EndTagToken:
-			name, _ := z.TagName()
-			if n := string(name); (n == "script" || n == "style" || n == "head") && skip > 0 {
-				skip--
-			}
-		case html.TextToken:
-			if skip == 0 {
-				b.Write(z.Text())
-			}
-		}
-	}
-}
+// htmlToText extracts readable text from HTML for search, as documents'
+// HTML is read (package extract). The HTML is never rendered; scripts and
+// styles are dropped.
+func htmlToText(s string) string { return extract.HTMLText(s) }
 
 func truncateUTF8(s string, n int) string {
 	if len(s) <= n {

@@ -373,9 +373,30 @@ fonts_up() {
 	fi
 }
 
+# Documents' text is extracted by subprocesses: pdftotext and pdftoppm (poppler-utils) for PDFs, and Tesseract OCR
+# with its English data for images and scanned PDFs. Without them those documents' extraction fails with a warning.
+ocr_missing() {
+	command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || echo poppler-utils
+	command -v tesseract >/dev/null || echo tesseract-ocr
+	compgen -G '/usr/share/tesseract-ocr/*/tessdata/eng.traineddata' >/dev/null || echo tesseract-ocr-eng
+}
+
+ocr_up() {
+	local missing
+	mapfile -t missing < <(ocr_missing)
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if command -v apt-get >/dev/null; then
+		apt_install "${missing[@]}"
+	else
+		say "no ${missing[*]} here: PDFs and images will not have their text extracted"
+	fi
+}
+
 test_deps() {
 	local missing=()
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+	# Text extraction and OCR of uploaded documents.
+	mapfile -t -O ${#missing[@]} missing < <(ocr_missing)
 	# go test -race needs cgo, and so a C compiler.
 	command -v "$(go env CC)" >/dev/null || missing+=(gcc libc6-dev)
 	# The outage tests start PostgreSQL, Redis and versitygw servers of their own.
@@ -431,6 +452,7 @@ up)
 	s3_up
 	s3_accounts
 	fonts_up
+	ocr_up
 	;;
 down) s3_down ;;
 status) status ;;

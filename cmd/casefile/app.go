@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/extract"
 	"github.com/council/casefile/httpapi"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
@@ -43,6 +44,9 @@ type app struct {
 
 	ingestOnce sync.Once
 	ingest     *ingest.Service
+	// extractor is the process's one text extractor.
+	extractOnce sync.Once
+	extractor   *extract.Extractor
 	// schedule is the retention schedule in force (its sha256 guards changes).
 	schedule *retention.Schedule
 }
@@ -142,6 +146,9 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, &configError{"CASEFILE_SPOOL_DIR", err.Error()}
 	} else if n > 0 {
 		log.Warn("removed files left in the spool directory", "dir", cfg.SpoolDir, "files", n)
+	}
+	if n, err := extract.CleanTemp("", 24*time.Hour); err == nil && n > 0 {
+		log.Warn("removed what text extractions left in the temp directory", "entries", n)
 	}
 	db.SetAdoptionTeam(cfg.AdoptionTeam)
 	a := &app{cfg: cfg, log: log, db: db, s3: store, anchorS3: anchors, records: records, workers: w, policy: retention.Policy{S: schedule}, schedule: schedule}

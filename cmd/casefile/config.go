@@ -14,6 +14,7 @@ import (
 
 	"github.com/council/casefile"
 	"github.com/council/casefile/auth"
+	"github.com/council/casefile/extract"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/storage/s3"
 	"github.com/council/casefile/web"
@@ -56,6 +57,7 @@ type config struct {
 	Phase             string // a phase banner on the pages ("beta"), or none
 	SpoolDir          string // large emails spooled for parsing (unlinked at once); cleaned at start
 	BackupNote        string // the operator's statement of how long backups and archived WAL keep content (on certificates)
+	Extract           extract.Limits
 
 	// Audit anchors (package anchor): locked in compliance mode unless
 	// governance is chosen, written with their own credential when one is set.
@@ -171,6 +173,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		}
 	}
 	if c.ExportKeepDays, err = intSetting(get, "CASEFILE_EXPORT_KEEP_DAYS", "30", 0, 36500); err != nil {
+		return nil, err
+	}
+	if c.Extract, err = extractLimits(get); err != nil {
 		return nil, err
 	}
 	c.DisposalApproval = strings.ToLower(get("CASEFILE_DISPOSAL_APPROVAL", casefile.ApprovalRequired))

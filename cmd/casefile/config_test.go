@@ -39,6 +39,14 @@ func TestBadSettingsFailWithOneLineNamingTheVariable(t *testing.T) {
 		"CASEFILE_DISPOSAL_APPROVERS":         "0",
 		"CASEFILE_RETENTION_SETTLE_DAYS":      "-1",
 		"CASEFILE_RETENTION_SCHEDULE_CONFIRM": "yes",
+		// Text extraction's limits.
+		"CASEFILE_EXTRACT_TIMEOUT_SECONDS":    "5m",
+		"CASEFILE_EXTRACT_MEMORY_MB":          "32",
+		"CASEFILE_EXTRACT_OCR_PAGES":          "0",
+		"CASEFILE_EXTRACT_MAX_BYTES":          "lots",
+		"CASEFILE_EXTRACT_MAX_TEXT_BYTES":     "-1",
+		"CASEFILE_EXTRACT_MAX_UNZIPPED_BYTES": "1e9",
+		"CASEFILE_OCR_LANGUAGE":               "eng; rm -rf /",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {

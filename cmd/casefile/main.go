@@ -56,6 +56,8 @@ Usage:
                                                    against the service's signature, and (with the service's
                                                    database) the bundle against its export.build audit event
   casefile export signing-key                      print the public key that signs disclosure bundles
+  casefile extract backfill                        queue the text extraction of every document still waiting for it
+  casefile extract file PATH                       print the text extracted from a local file (with the limits set)
 
 Configuration is read from CASEFILE_* environment variables; see README.md.
 `
@@ -110,6 +112,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	case "export":
 		return cmdExportSigningKey(ctx, cfg, stdout, stderr)
+	case "extract":
+		if len(rest) > 0 {
+			switch rest[0] {
+			case "backfill":
+				return cmdExtractBackfill(ctx, cfg, rest[1:], stdout, stderr)
+			case "file":
+				return cmdExtractFile(ctx, cfg, rest[1:], stdout, stderr)
+			}
+		}
 	case "notes":
 		if len(rest) > 0 {
 			switch rest[0] {

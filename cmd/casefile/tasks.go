@@ -20,8 +20,9 @@ func (a *app) registerTasks() {
 	a.workers.Handle(casefile.TaskStorageReconcile, func(ctx context.Context, p []byte) error {
 		exports := a.exportService().Sweep(ctx)
 		_, anchored := a.anchorer().Write(ctx)
-		return errors.Join(exports, anchored, tp.Sweep(ctx), a.reconcile(ctx, p))
+		return errors.Join(exports, anchored, tp.Sweep(ctx), a.reconcile(ctx, p), a.requeueText(ctx))
 	})
+	a.workers.Handle(casefile.TaskDocumentExtract, a.extractTask().Handle)
 	sweeper := a.retentionSweeper()
 	a.workers.Handle(casefile.TaskRetentionRun, a.retentionRunner().Handle)
 	a.workers.Handle(casefile.TaskRetentionSweep, sweeper.Handle)

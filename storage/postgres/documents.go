@@ -16,7 +16,7 @@ var _ casefile.DocumentStore = (*DB)(nil)
 
 const documentColumns = `id, person_id, kind, parent_id, filename, title, category, content_type, declared_content_type, size, sha256,
 	object_key, status, created_at, created_by, parse_warnings, email, removed_at, removal_ticket_id, destroyed_at, destruction_run_id,
-	linked_from`
+	text_state, coalesce(text_source, ''), coalesce(text_warning, ''), linked_from`
 
 func scanDocument(row pgx.Row) (*casefile.Document, error) {
 	var d casefile.Document
@@ -25,7 +25,7 @@ func scanDocument(row pgx.Row) (*casefile.Document, error) {
 	var ticket, run *string
 	if err := row.Scan(&d.ID, &d.PersonID, &d.Kind, &d.ParentID, &d.Filename, &d.Title, &d.Category, &d.ContentType,
 		&d.DeclaredContentType, &d.Size, &d.SHA256, &d.ObjectKey, &d.Status, &d.CreatedAt, &d.CreatedBy, &warnings, &email,
-		&removedAt, &ticket, &destroyedAt, &run, &d.LinkedFrom); err != nil {
+		&removedAt, &ticket, &destroyedAt, &run, &d.TextState, &d.TextSource, &d.TextWarning, &d.LinkedFrom); err != nil {
 		return nil, err
 	}
 	d.CreatedAt = d.CreatedAt.UTC()
@@ -280,17 +280,29 @@ func insertTree(ctx context.Context, tx pgx.Tx, u *upload) error {
 		if x == d && u.key != "" {
 			key = &u.key
 		}
+		textState(x)
 		b.Queue(`INSERT INTO documents (id, person_id, kind, parent_id, filename, title, category, content_type,
-			declared_content_type, size, sha256, object_key, created_by, parse_warnings, email, body_text, idempotency_key, retain_until, object_version)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) RETURNING created_at`,
+			declared_content_type, size, sha256, object_key, created_by, parse_warnings, email, body_text, idempotency_key, retain_until, object_version,
+			text_state, text_source)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21) RETURNING created_at`,
 			x.ID, x.PersonID, x.Kind, x.ParentID, x.Filename, x.Title, x.Category, x.ContentType, x.DeclaredContentType,
-			x.Size, x.SHA256, x.ObjectKey, u.actor, warnings, email, nullIfEmpty(x.Text), key, x.RetainUntil, x.ObjectVersion)
+			x.Size, x.SHA256, x.ObjectKey, u.actor, warnings, email, nullIfEmpty(x.Text), key, x.RetainUntil, x.ObjectVersion,
+			x.TextState, nullIfEmpty(x.TextSource))
 		order = append(order, x)
 		for _, a := range x.Attachments {
 			queue(a)
 		}
 	}
 	queue(d)
+	// Each file's and attachment's text is extracted once the upload is
+	// committed (the outbox row commits with it), off the request path.
+	var extract []*casefile.Document
+	for _, x := range order {
+		if x.TextState == casefile.TextPending {
+			queueExtract(&b, x.ID, "")
+			extract = append(extract, x)
+		}
+	}
 	br := tx.SendBatch(ctx, &b)
 	_, err := br.Exec()
 	var status string
@@ -309,6 +321,12 @@ func insertTree(ctx context.Context, tx pgx.Tx, u *upload) error {
 		if err = br.QueryRow().Scan(&x.CreatedAt); err == nil {
 			x.CreatedAt = x.CreatedAt.UTC()
 		}
+	}
+	for range extract {
+		if err != nil {
+			break
+		}
+		_, err = br.Exec()
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr

@@ -135,6 +135,7 @@ func (db *DB) DestroyBatch(ctx context.Context, runID string, limit int, destroy
 		if len(docs) > 0 {
 			if _, err := tx.Exec(ctx, `UPDATE documents SET status = 'destroyed', destroyed_at = now(), destruction_run_id = $1,
 				body_text = NULL, email = NULL, parse_warnings = '[]', title = '', filename = `+removedFilename+`,
+				text_state = 'none', text_source = NULL, text_warning = NULL,
 				legal_hold = false, legal_hold_applied = false
 				WHERE id = ANY($2) AND status = 'active'`, runID, docs); err != nil {
 				return err

@@ -179,6 +179,7 @@ func (db *DB) ClearDocumentContent(ctx context.Context, t *casefile.Ticket) erro
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE documents SET body_text = NULL, email = NULL, parse_warnings = '[]', title = '',
+			text_state = 'none', text_source = NULL, text_warning = NULL,
 			filename = `+removedFilename+` WHERE id = ANY($1) AND status = 'removed'`, ids); err != nil {
 			return err
 		}
