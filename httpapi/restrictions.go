@@ -79,6 +79,7 @@ var restrictionDecisions = map[string]scope{
 	"GET /v1/persons/:id/documents":      scopePerson,
 	"GET /v1/documents/:id":              scopeDocument,
 	"GET /v1/documents/:id/content":      scopeDocument,
+	"POST /v1/documents/:id/links":       scopeDocument, // and the handler checks the record it is filed on
 	"POST /v1/tickets":                   scopeBody,
 	"GET /v1/tickets":                    scopeFiltered,
 	"GET /v1/tickets/:id":                scopeTicket,
@@ -108,6 +109,11 @@ var restrictionDecisions = map[string]scope{
 	"POST /v1/retention/runs/:id/approve":    scopeNone,
 	"POST /v1/retention/runs/:id/reject":     scopeNone,
 	"GET /v1/retention/review":               scopeNone,
+	// Keep or return a record in the review queue: a decision on an id, like
+	// the disposal list's; a restricted record must be decidable too.
+	"POST /v1/retention/review/:id/keep":   scopeNone,
+	"POST /v1/retention/review/:id/return": scopeNone,
+	"GET /v1/retention/runs":               scopeNone, // runs' counts; no certificate items
 }
 
 // restrict is the middleware that applies a route's decision before its

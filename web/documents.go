@@ -229,44 +229,143 @@ type documentData struct {
 	Parent    *casefile.Document
 	MayRaise  bool
 	Available bool
+	// Siblings are the records this email may also be filed on; Filed,
+	// the siblings' copies already on their records.
+	Siblings []*casefile.Person
+	Filed    []siblingCopy
+	LinkTo   string // the sibling chosen, when the form comes back with an error
 }
 
 // documentPage shows a document: an email's headers and its text (never its
 // HTML), its attachments and forwarded messages as links, and a download.
 func (s *Server) documentPage(w http.ResponseWriter, r *http.Request, c *Caller) {
+	id, ok := uuidOf(r.PathValue("id"))
+	if !ok {
+		s.errorPage(w, r, c, notFound("document"))
+		return
+	}
+	p, err := s.documentView(r.Context(), c, id)
+	if err != nil {
+		s.errorPage(w, r, c, err)
+		return
+	}
+	q := r.URL.Query()
+	switch {
+	case q.Get("raised") != "":
+		p.Banner = &banner{Success: true, Heading: "Your ticket was sent to the ICT service desk", Link: "See the ticket",
+			LinkTo: "/tickets/" + q.Get("raised")}
+	case q.Get("linked") != "":
+		if linked, ok := uuidOf(q.Get("linked")); ok {
+			p.Banner = &banner{Success: true, Heading: "Also filed on the sibling's record", Text: "One stored copy serves both records; " +
+				"each record's retention, holds and removals apply to its own document.", Link: "Open it on their record", LinkTo: "/documents/" + linked}
+		}
+	}
+	s.render(w, r, c, http.StatusOK, "document", p)
+}
+
+// documentView reads what the document page shows.
+func (s *Server) documentView(ctx context.Context, c *Caller, id string) (*page, error) {
+	if err := s.checkTarget(ctx, "document", id); err != nil {
+		return nil, err
+	}
+	doc, err := s.cfg.Ingest.Store.Document(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	person, err := s.person(ctx, doc.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	d := documentData{Doc: doc, Title: documentTitle(doc), MayRaise: s.may(c, permTicketsRaise), Available: doc.Status == casefile.StatusActive}
+	if d.Available && s.cfg.DocumentText != nil {
+		if d.Text, err = s.cfg.DocumentText(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	if d.Available && doc.ParentID == nil && s.may(c, permDocumentsWrite) {
+		if d.Siblings, d.Filed, err = s.siblings(ctx, doc); err != nil {
+			return nil, err
+		}
+	}
+	return &page{Title: d.Title, Nav: "persons", Person: person, Data: d}, nil
+}
+
+// siblingCopy is the same file already on a sibling's record.
+type siblingCopy struct {
+	Person     *casefile.Person
+	DocumentID string
+}
+
+// siblings are the siblings of the document's person whose records the
+// caller may see and that still take documents: those the document may be
+// filed on, and those that already have the same file.
+func (s *Server) siblings(ctx context.Context, doc *casefile.Document) ([]*casefile.Person, []siblingCopy, error) {
+	if s.cfg.Relationships == nil {
+		return nil, nil, nil
+	}
+	rs, err := s.cfg.Relationships.Relationships(ctx, doc.PersonID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var offer []*casefile.Person
+	var filed []siblingCopy
+	for _, r := range rs {
+		if r.Kind != "sibling" || r.Person == nil || r.Person.Restricted || r.Person.Status != "active" {
+			continue
+		}
+		dup, err := s.cfg.Ingest.Store.DuplicateOf(ctx, r.Person.ID, doc.SHA256)
+		switch {
+		case err == nil:
+			filed = append(filed, siblingCopy{r.Person, dup.ID})
+		case casefile.ErrorKind(err) == casefile.ENotFound:
+			offer = append(offer, r.Person)
+		default:
+			return nil, nil, err
+		}
+	}
+	return offer, filed, nil
+}
+
+// linkDocument files the email on a sibling's record as well (the API's
+// POST /v1/documents/{id}/links), then shows it with a banner linking to
+// the sibling's copy. A refusal comes back on the document page, in the
+// policy's words.
+func (s *Server) linkDocument(w http.ResponseWriter, r *http.Request, c *Caller) {
 	ctx := r.Context()
 	id, ok := uuidOf(r.PathValue("id"))
 	if !ok {
 		s.errorPage(w, r, c, notFound("document"))
 		return
 	}
-	if err := s.checkTarget(ctx, "document", id); err != nil {
+	to := strings.TrimSpace(r.PostFormValue("person_id"))
+	var err error
+	if to == "" {
+		err = casefile.Errorf(casefile.EUnprocessable, "missing_person_id", "Choose the sibling whose record the email should also be on")
+	} else if err = s.checkTarget(ctx, "document", id); err == nil && s.cfg.Access != nil {
+		err = s.cfg.Access.CanAccessPerson(ctx, to)
+	}
+	var linked *casefile.Document
+	if err == nil {
+		linked, _, err = s.cfg.Ingest.Store.LinkDocument(ctx, id, to)
+	}
+	if err == nil {
+		http.Redirect(w, r, "/documents/"+id+"?linked="+linked.ID, http.StatusSeeOther)
+		return
+	}
+	if !refusal(err) {
 		s.errorPage(w, r, c, err)
 		return
 	}
-	doc, err := s.cfg.Ingest.Store.Document(ctx, id)
-	if err != nil {
-		s.errorPage(w, r, c, err)
+	p, perr := s.documentView(ctx, c, id)
+	if perr != nil {
+		s.errorPage(w, r, c, perr)
 		return
 	}
-	person, err := s.person(ctx, doc.PersonID)
-	if err != nil {
-		s.errorPage(w, r, c, err)
-		return
-	}
-	d := documentData{Doc: doc, Title: documentTitle(doc), MayRaise: s.may(c, permTicketsRaise), Available: doc.Status == casefile.StatusActive}
-	if d.Available && s.cfg.DocumentText != nil {
-		if d.Text, err = s.cfg.DocumentText(ctx, id); err != nil {
-			s.errorPage(w, r, c, err)
-			return
-		}
-	}
-	p := &page{Title: d.Title, Nav: "persons", Person: person, Data: d}
-	if r.URL.Query().Get("raised") != "" {
-		p.Banner = &banner{Success: true, Heading: "Your ticket was sent to the ICT service desk", Link: "See the ticket",
-			LinkTo: "/tickets/" + r.URL.Query().Get("raised")}
-	}
-	s.render(w, r, c, http.StatusOK, "document", p)
+	d := p.Data.(documentData)
+	d.LinkTo = to
+	p.Data = d
+	p.Errors = []fieldError{{"link-person", pageMessage(err)}}
+	s.render(w, r, c, http.StatusUnprocessableEntity, "document", p)
 }
 
 // download sends the original bytes as an attachment, with the API's safe

@@ -151,7 +151,7 @@ func (s *Server) navFor(c *Caller) []navItem {
 	if s.may(c, permNotesScan) {
 		items = append(items, navItem{"scan", "Pasted-email scan", "/scan"})
 	}
-	return items
+	return append(items, s.governanceNav(c)...)
 }
 
 // render writes a page in the layout. It renders into a buffer first, so a
@@ -316,6 +316,12 @@ func stateTag(state string) string {
 		return "govuk-tag--green"
 	case casefile.TicketFailed, casefile.StatusRemoved, casefile.StatusDestroyed:
 		return "govuk-tag--red"
+	case casefile.RunAwaitingApproval, casefile.ItemDue:
+		return "govuk-tag--orange"
+	case casefile.ItemReview, casefile.RunRunning, casefile.RunQueued:
+		return "govuk-tag--blue"
+	case casefile.ItemHeldBack:
+		return "govuk-tag--purple"
 	}
 	return "govuk-tag--grey"
 }

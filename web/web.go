@@ -55,6 +55,9 @@ type Config struct {
 	Notes   *notes.Service
 	Ingest  *ingest.Service
 	Tickets casefile.TicketService
+	// Relationships lists a record's relationships: the document page
+	// offers to file an email on a sibling's record too. Nil offers nothing.
+	Relationships casefile.RelationshipService
 	// Chronology reads a record's notes and documents a page at a time.
 	Chronology casefile.ChronologyReader
 	// Access decides who may see a restricted record; the pages ask it
@@ -79,6 +82,18 @@ type Config struct {
 	AccessContact string
 	// Phase, when set ("beta"), shows a phase banner.
 	Phase string
+
+	// Governance: the records officers', auditors' and admins' pages. A
+	// nil service leaves its pages answering 503.
+	Retention casefile.RetentionStore
+	Audit     casefile.AuditService
+	Users     casefile.UserService
+	Teams     casefile.TeamService
+	Tokens    casefile.TokenService
+	Exports   casefile.ExportService
+	// DisposalApprovers is how many different records officers approve a
+	// disposal list (CASEFILE_DISPOSAL_APPROVERS), for the pages to say so.
+	DisposalApprovers int
 }
 
 // Server serves the pages.
@@ -165,6 +180,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /notes/{id}/amend", s.page(permNotesAmend, s.amendNote))
 	m.HandleFunc("GET /documents/{id}", s.page(permDocumentsRead, s.documentPage))
 	m.HandleFunc("GET /documents/{id}/download", s.page(permDocumentsRead, s.download))
+	m.HandleFunc("POST /documents/{id}/links", s.page(permDocumentsWrite, s.linkDocument))
 	m.HandleFunc("GET /tickets/new", s.page(permTicketsRaise, s.newTicket))
 	m.HandleFunc("POST /tickets", s.page(permTicketsRaise, s.createTicket))
 	m.HandleFunc("GET /tickets", s.page(permTicketsRead, s.queue))
@@ -173,6 +189,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /tickets/{id}/reject", s.page(permTicketsDecide, s.rejectTicket))
 	m.HandleFunc("GET /scan", s.page(permNotesScan, s.scanForm))
 	m.HandleFunc("POST /scan", s.page(permNotesScan, s.scan))
+	s.governanceRoutes(m)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c, _ := s.cfg.Auth.Authenticate(r)
 		s.errorPage(w, r, c, casefile.Errorf(casefile.ENotFound, "page_not_found", "There is no page at this address."))
@@ -236,6 +253,10 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, c *Caller) {
 	switch {
 	case s.may(c, permTicketsDecide) && !s.may(c, permNotesWrite):
 		http.Redirect(w, r, "/tickets", http.StatusSeeOther)
+	case s.may(c, permDisposalDecide) && !s.may(c, permNotesWrite):
+		http.Redirect(w, r, "/retention/runs", http.StatusSeeOther)
+	case s.may(c, permAuditRead) && !s.may(c, permNotesWrite):
+		http.Redirect(w, r, "/audit", http.StatusSeeOther)
 	case s.may(c, permPersonsRead):
 		http.Redirect(w, r, "/persons", http.StatusSeeOther)
 	default:

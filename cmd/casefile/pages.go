@@ -17,6 +17,7 @@ func (a *app) handler() (http.Handler, error) {
 		Log:            a.log,
 		Auth:           webAuth{authn},
 		Persons:        a.db,
+		Relationships:  a.db,
 		Notes:          a.notesService(),
 		Ingest:         a.ingestService(),
 		Tickets:        a.db,
@@ -30,6 +31,14 @@ func (a *app) handler() (http.Handler, error) {
 		Location:       a.cfg.Timezone,
 		Phase:          a.cfg.Phase,
 		AccessContact:  a.cfg.AccessContact,
+		// Governance pages (issue 14).
+		Retention:         a.db,
+		Audit:             anchoredAudit{a.db, a.anchorer()}, // verification checks every anchor too, as the API's
+		Users:             a.db,
+		Teams:             a.db,
+		Tokens:            a.db,
+		Exports:           a.db,
+		DisposalApprovers: a.cfg.DisposalApprovers,
 	})
 	if err != nil {
 		return nil, err

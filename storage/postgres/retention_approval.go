@@ -2,11 +2,8 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -36,13 +33,6 @@ func runApprovals(ctx context.Context, q querier, runID string) ([]*casefile.App
 		out = nil
 	}
 	return out, err
-}
-
-// textDigest is what the audit log keeps of free text: its hash and length,
-// never the text (the text stays on its row, where it can be destroyed).
-func textDigest(s string) map[string]any {
-	sum := sha256.Sum256([]byte(s))
-	return map[string]any{"sha256": hex.EncodeToString(sum[:]), "chars": utf8.RuneCountInString(s)}
 }
 
 // recordApproval adds the actor's approval of a run; with enough different
@@ -213,7 +203,7 @@ func (db *DB) ExcludeFromRun(ctx context.Context, runID string, x casefile.Exclu
 			return err
 		}
 		if err := db.appendAudit(ctx, tx, auditEntry{Action: "retention.run.exclude", TargetType: "retention_run", TargetID: runID,
-			Details: map[string]any{"persons": len(persons), "review_on": x.ReviewOn, "reason": textDigest(strings.TrimSpace(x.Reason))}}); err != nil {
+			Details: typedText(map[string]any{"persons": len(persons), "review_on": x.ReviewOn}, "reason", strings.TrimSpace(x.Reason))}); err != nil {
 			return err
 		}
 		for _, pid := range persons {
@@ -282,107 +272,10 @@ func (db *DB) RejectRun(ctx context.Context, runID, reason string) (*casefile.Re
 			return err
 		}
 		return db.appendAudit(ctx, tx, auditEntry{Action: "retention.run.reject", TargetType: "retention_run", TargetID: runID,
-			Details: map[string]any{"rejected_by_id": actor.ID, "reason": textDigest(reason)}})
+			Details: typedText(map[string]any{"rejected_by_id": actor.ID}, "reason", reason)})
 	})
 	if err != nil {
 		return nil, err
 	}
 	return db.RetentionRun(ctx, runID)
-}
-
-// ReviewQueue lists active records past their disposal date that are kept,
-// with every reason that keeps them, in person id order. Each listed
-// person's position is a read of their record, and is audited.
-func (db *DB) ReviewQueue(ctx context.Context, p casefile.Page) ([]*casefile.ReviewEntry, string, error) {
-	limit := clampLimit(p.Limit)
-	after := "00000000-0000-0000-0000-000000000000"
-	if p.Cursor != "" {
-		if !validUUID(p.Cursor) {
-			return nil, "", casefile.Errorf(casefile.EInvalid, "invalid_cursor", "The cursor is not one this service gave out.")
-		}
-		after = p.Cursor
-	}
-	today := casefile.DateOf(db.now().UTC())
-	settle := max(db.disposal.SettleDays, 0)
-	out := []*casefile.ReviewEntry{}
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT person_id, record_class, trigger_date, disposal_due_on, open, review_class, held_by,
-				excluded_until, changed_on, schedule_changed_on FROM (
-				SELECT pr.person_id::text AS person_id, pr.record_class, pr.trigger_date, pr.disposal_due_on, pr.open,
-					pr.action = 'review' AS review_class, coalesce(`+heldBy("pr.person_id")+`, '') AS held_by,
-					(SELECT max(x.review_on) FROM retention_exclusions x WHERE x.person_id = pr.person_id AND x.review_on > $1) AS excluded_until,
-					CASE WHEN (pr.inputs_changed_at AT TIME ZONE 'UTC')::date > $1::date - $2::int
-						THEN (pr.inputs_changed_at AT TIME ZONE 'UTC')::date END AS changed_on,
-					CASE WHEN (pr.schedule_changed_at AT TIME ZONE 'UTC')::date > $1::date - $2::int
-						THEN (pr.schedule_changed_at AT TIME ZONE 'UTC')::date END AS schedule_changed_on
-				FROM person_retention pr JOIN persons p ON p.id = pr.person_id AND p.status = 'active'
-				WHERE pr.disposal_due_on IS NOT NULL AND pr.disposal_due_on <= $1 AND pr.person_id > $3::uuid) q
-			WHERE open OR review_class OR held_by <> '' OR excluded_until IS NOT NULL OR changed_on IS NOT NULL
-				OR schedule_changed_on IS NOT NULL
-			ORDER BY person_id LIMIT $4`, today, settle, after, limit+1)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var e casefile.ReviewEntry
-			var trig, due casefile.Date
-			var open, reviewClass bool
-			var held string
-			var excluded, changed, schedChanged *casefile.Date
-			if err := rows.Scan(&e.PersonID, &e.RecordClass, &trig, &due, &open, &reviewClass, &held, &excluded, &changed, &schedChanged); err != nil {
-				rows.Close()
-				return err
-			}
-			if !trig.IsZero() {
-				e.TriggerDate = &trig
-			}
-			e.DisposalDueOn = &due
-			add := func(code, detail string, until *casefile.Date) {
-				e.Reasons = append(e.Reasons, &casefile.ReviewReason{Code: code, Detail: detail, Until: until})
-			}
-			if open {
-				add(casefile.ReviewOpenInvolvement, "an involvement is still open; nothing is destroyed until it is closed", nil)
-			}
-			if held != "" {
-				add(casefile.ReviewHold, "under hold: "+held, nil)
-			}
-			if reviewClass {
-				add(casefile.ReviewClass, "the schedule says review for "+e.RecordClass+": a records officer decides; a run never destroys it", nil)
-			}
-			if excluded != nil {
-				add(casefile.ReviewExclusion, "excluded from a disposal list by a records officer", excluded)
-			}
-			if changed != nil {
-				until := changed.AddDays(settle)
-				add(casefile.ReviewSettlePeriod, "dates or involvements changed on "+changed.String()+"; held until the settle period ends", &until)
-			}
-			if schedChanged != nil {
-				until := schedChanged.AddDays(settle)
-				add(casefile.ReviewScheduleChanged, "a new retention schedule brought its date forward on "+schedChanged.String(), &until)
-			}
-			out = append(out, &e)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if len(out) > limit {
-			out = out[:limit+1]
-		}
-		for _, e := range out[:min(len(out), limit)] {
-			if err := db.appendAudit(ctx, tx, auditEntry{Action: "retention.read", TargetType: "person", TargetID: e.PersonID,
-				PersonID: e.PersonID, Details: map[string]string{"via": "review_queue"}}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].PersonID
-	}
-	return out, next, nil
 }
