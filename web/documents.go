@@ -37,9 +37,10 @@ type uploadData struct {
 // uploadPage files every file of a form on the person's record, each
 // streamed to the object store as it arrives (as the API does: ingest stages
 // then commits, and nothing is held whole in memory or on disk). The drop
-// zone's script sends one file per request with the CSRF token in a header
-// and reads JSON; the plain form sends them all, with the token as its first
-// field, and gets a page of outcomes.
+// zone's script sends one file per request as the body, with the CSRF token
+// in a header, and reads JSON; the plain form sends them all as multipart,
+// read part by part, with the token as its first field, and gets a page of
+// outcomes.
 func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.signedIn(w, r)
 	if !ok {
@@ -65,16 +66,6 @@ func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request) {
 	}
 	max := s.cfg.MaxUploadBytes
 	r.Body = http.MaxBytesReader(w, r.Body, maxFilesPerUpload*(max+1<<20))
-	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "multipart/form-data" || params["boundary"] == "" {
-		fail(casefile.Errorf(casefile.EUnsupported, "unsupported_media_type", "Choose the files with the form on the record's page."))
-		return
-	}
-	mr, err := r.MultipartReader()
-	if err != nil {
-		fail(casefile.Errorf(casefile.EInvalid, "malformed_multipart", "The files did not arrive whole; try again."))
-		return
-	}
 	ctx := casefile.WithActor(r.Context(), c.Actor)
 	if s.cfg.Access != nil {
 		if err := s.cfg.Access.CanAccessPerson(ctx, personID); err != nil {
@@ -90,10 +81,27 @@ func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request) {
 		}
 		checked = true
 	}
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" && checked && wantsJSON {
+		// The drop zone's script sends one file as the body, named in the
+		// address: its length is known, so it streams as the API's upload does.
+		o := s.fileOne(ctx, personID, r.URL.Query().Get("filename"), mt, r.Body, r.ContentLength, "correspondence")
+		writeJSON(w, http.StatusOK, map[string]any{"files": []outcome{o}})
+		return
+	}
+	if mt != "multipart/form-data" || params["boundary"] == "" {
+		fail(casefile.Errorf(casefile.EUnsupported, "unsupported_media_type", "Choose the files with the form on the record's page."))
+		return
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		fail(casefile.Errorf(casefile.EInvalid, "malformed_multipart", "The files did not arrive whole; try again."))
+		return
+	}
 	category := "correspondence"
 	var d uploadData
 	for {
-		p, err := mr.NextPart()
+		p, err := mr.NextRawPart() // raw, as the API reads it: the bytes are kept as sent
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -131,7 +139,8 @@ func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request) {
 				d.Refused++
 				continue
 			}
-			o := s.fileOne(ctx, personID, p.FileName(), p.Header.Get("Content-Type"), p, category)
+			o := s.fileOne(ctx, personID, p.FileName(), p.Header.Get("Content-Type"), p, -1, category)
+			io.Copy(io.Discard, p) //nolint:errcheck // the rest of a refused file, to reach the next
 			switch o.Outcome {
 			case "filed":
 				d.Filed++
@@ -165,10 +174,14 @@ func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, c, http.StatusOK, "uploaded", &page{Title: "Files added", Nav: "persons", Person: person, Data: d})
 }
 
-// fileOne stages and commits one file, and says what became of it.
-func (s *Server) fileOne(ctx context.Context, personID, name, declared string, body io.Reader, category string) outcome {
+// fileOne stages and commits one file of size bytes (-1: not known), and
+// says what became of it.
+func (s *Server) fileOne(ctx context.Context, personID, name, declared string, body io.Reader, size int64, category string) outcome {
 	o := outcome{Name: name}
-	staged, err := s.cfg.Ingest.Stage(ctx, ingest.Upload{PersonID: personID, Filename: name, DeclaredType: declared, Body: body, Size: -1})
+	if size < 0 {
+		size = -1
+	}
+	staged, err := s.cfg.Ingest.Stage(ctx, ingest.Upload{PersonID: personID, Filename: name, DeclaredType: declared, Body: body, Size: size})
 	if err == nil {
 		var doc *casefile.Document
 		var dup bool
@@ -183,7 +196,6 @@ func (s *Server) fileOne(ctx context.Context, personID, name, declared string, b
 			return o
 		}
 	}
-	io.Copy(io.Discard, body) //nolint:errcheck // the rest of a refused file, to reach the next
 	o.Outcome, o.Message = "refused", "Not filed: "+casefile.ErrorMessage(err)
 	if casefile.ErrorKind(err) == casefile.EInternal {
 		s.log.Error("upload failed", "person", personID, "err", err)

@@ -54,7 +54,6 @@ func loadTemplates(loc *time.Location) (*templates, error) {
 			return s
 		},
 		"docTitle": documentTitle,
-		"docTime":  documentTime,
 		"add":      func(a, b int) int { return a + b },
 		"overdue":  func(d *casefile.Disclosure) bool { return d.Overdue(casefile.DateOf(time.Now().In(loc))) },
 		"sentence": func(s string) string {
@@ -130,6 +129,9 @@ type navItem struct {
 
 func (p *page) HasErrors() bool { return len(p.Errors) > 0 }
 
+// MayScan reports whether the caller may run the checks over stored notes.
+func (p *page) MayScan() bool { return p.Caller != nil && allows(p.Caller.Actor.Role, permNotesScan) }
+
 // ErrorFor returns the error message for a field, if any.
 func (p *page) ErrorFor(field string) string {
 	for _, e := range p.Errors {
@@ -151,9 +153,12 @@ func (s *Server) navFor(c *Caller) []navItem {
 		items = append(items, navItem{"tickets", "Tickets", "/tickets"})
 	}
 	if s.may(c, permNotesScan) {
-		items = append(items, navItem{"scan", "Pasted-email scan", "/scan"})
+		items = append(items, navItem{"scan", "Note checks", "/scan"})
 	}
-	return items
+	if s.may(c, permReportsRead) {
+		items = append(items, navItem{"reports", "Reports", "/reports"})
+	}
+	return append(items, s.governanceNav(c)...)
 }
 
 // render writes a page in the layout. It renders into a buffer first, so a
@@ -316,12 +321,18 @@ func stateTag(state string) string {
 		return "govuk-tag--yellow"
 	case casefile.TicketDone, casefile.StatusActive, casefile.DisclosureReady:
 		return "govuk-tag--green"
-	case casefile.DisclosureAwaitingApproval, casefile.DisclosureFinalising:
+	case casefile.DisclosureFinalising:
 		return "govuk-tag--yellow"
 	case casefile.DisclosureDraft:
 		return "govuk-tag--blue"
 	case casefile.TicketFailed, casefile.StatusRemoved, casefile.StatusDestroyed, casefile.DisclosureWithdrawn:
 		return "govuk-tag--red"
+	case casefile.RunAwaitingApproval, casefile.ItemDue:
+		return "govuk-tag--orange"
+	case casefile.ItemReview, casefile.RunRunning, casefile.RunQueued:
+		return "govuk-tag--blue"
+	case casefile.ItemHeldBack:
+		return "govuk-tag--purple"
 	}
 	return "govuk-tag--grey"
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/council/casefile/disclosure"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
+	"github.com/council/casefile/reports"
 )
 
 // Caller is who is asking, as the sign-in reports them.
@@ -58,9 +59,13 @@ type Config struct {
 	Tickets casefile.TicketService
 	// Disclosures carries out disclosures with redaction; nil: no pages.
 	Disclosures *disclosure.Service
+	// Search searches inside one person's record; nil finds nothing.
+	Search casefile.SearchService
 	// Relationships lists a record's relationships: the document page
 	// offers to file an email on a sibling's record too. Nil offers nothing.
 	Relationships casefile.RelationshipService
+	// Chronology reads a record's notes and documents a page at a time.
+	Chronology casefile.ChronologyReader
 	// Access decides who may see a restricted record; the pages ask it
 	// before reading anything of a person's record. Nil checks nothing.
 	Access casefile.AccessService
@@ -77,8 +82,27 @@ type Config struct {
 	CouncilColour string
 	// Location is the council's time zone: dates are shown in it.
 	Location *time.Location
+	// AccessContact is whom a signed-in person without a role is told to
+	// ask (CASEFILE_ACCESS_CONTACT); empty, their manager and the ICT
+	// service desk.
+	AccessContact string
 	// Phase, when set ("beta"), shows a phase banner.
 	Phase string
+
+	// Governance: the records officers', auditors' and admins' pages. A
+	// nil service leaves its pages answering 503.
+	Retention casefile.RetentionStore
+	Audit     casefile.AuditService
+	Users     casefile.UserService
+	Teams     casefile.TeamService
+	Tokens    casefile.TokenService
+	Exports   casefile.ExportService
+	// DisposalApprovers is how many different records officers approve a
+	// disposal list (CASEFILE_DISPOSAL_APPROVERS), for the pages to say so.
+	DisposalApprovers int
+	// Reports builds the compliance reports; nil leaves their pages
+	// answering that the service is unavailable.
+	Reports *reports.Service
 }
 
 // Server serves the pages.
@@ -156,6 +180,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /{$}", s.page("", s.home))
 	m.HandleFunc("GET /persons", s.page(permPersonsRead, s.findPerson))
 	m.HandleFunc("GET /persons/{id}", s.page(permPersonsRead, s.record))
+	m.HandleFunc("GET /persons/{id}/search", s.page(permNotesRead, s.searchRecord))
 	m.HandleFunc("POST /persons/{id}/documents", s.uploadPage)
 	m.HandleFunc("POST /persons/{id}/access", s.page(permPersonsRead, s.breakGlass))
 	m.HandleFunc("GET /persons/{id}/notes/new", s.page(permNotesWrite, s.newNote))
@@ -175,6 +200,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /scan", s.page(permNotesScan, s.scanForm))
 	m.HandleFunc("POST /scan", s.page(permNotesScan, s.scan))
 	s.disclosureRoutes()
+	s.governanceRoutes(m)
+	s.registerReports()
+	m.HandleFunc("POST /scan/third-party", s.page(permNotesScan, s.thirdPartyScan))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c, _ := s.cfg.Auth.Authenticate(r)
 		s.errorPage(w, r, c, casefile.Errorf(casefile.ENotFound, "page_not_found", "There is no page at this address."))
@@ -238,6 +266,10 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, c *Caller) {
 	switch {
 	case s.may(c, permTicketsDecide) && !s.may(c, permNotesWrite):
 		http.Redirect(w, r, "/tickets", http.StatusSeeOther)
+	case s.may(c, permDisposalDecide) && !s.may(c, permNotesWrite):
+		http.Redirect(w, r, "/retention/runs", http.StatusSeeOther)
+	case s.may(c, permAuditRead) && !s.may(c, permNotesWrite):
+		http.Redirect(w, r, "/audit", http.StatusSeeOther)
 	case s.may(c, permPersonsRead):
 		http.Redirect(w, r, "/persons", http.StatusSeeOther)
 	default:

@@ -201,14 +201,6 @@ func (db *DB) sourceTx(ctx context.Context, tx pgx.Tx, d *casefile.Disclosure) (
 	return src, err
 }
 
-// rowWithExtra scans one more column after the ones a scanner reads.
-type rowWithExtra struct {
-	pgx.Row
-	extra any
-}
-
-func (r rowWithExtra) Scan(dest ...any) error { return r.Row.Scan(append(dest, r.extra)...) }
-
 // DisclosureDraft returns a disclosure and its record's content, audited
 // as a read of the record under action, counting the items shown.
 func (db *DB) DisclosureDraft(ctx context.Context, id, action string) (*casefile.DisclosureSource, error) {

@@ -125,10 +125,10 @@ func (db *DB) LinkDocument(ctx context.Context, id, personID string) (*casefile.
 		if _, err := tx.Exec(ctx, `WITH m AS (SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS m(old, new))
 			INSERT INTO documents (id, person_id, kind, parent_id, filename, title, category, content_type, declared_content_type,
 				size, sha256, object_key, object_version, created_by, parse_warnings, email, body_text, retain_until,
-				legal_hold, legal_hold_applied, linked_from)
+				legal_hold, legal_hold_applied, linked_from, text_state, text_source, text_warning)
 			SELECT m.new, $3, d.kind, pm.new, d.filename, d.title, d.category, d.content_type, d.declared_content_type,
 				d.size, d.sha256, d.object_key, d.object_version, $4, d.parse_warnings, d.email, d.body_text, d.retain_until,
-				d.legal_hold, d.legal_hold_applied, d.id
+				d.legal_hold, d.legal_hold_applied, d.id, d.text_state, d.text_source, d.text_warning
 			FROM m JOIN documents d ON d.id = m.old LEFT JOIN m pm ON pm.old = d.parent_id`,
 			olds, news, personID, actor); err != nil {
 			var pgErr *pgconn.PgError
