@@ -24,8 +24,12 @@ assets:
 build: assets
 	go build -o bin/casefile ./cmd/casefile
 
+# With the S3 accounts scripts/services.sh made (.data/s3.accounts), casefile runs with the app's, records and
+# anchor credentials, and the root's goes to `casefile s3 setup` alone (the bucket and its policy).
 run: services-up build
-	./bin/casefile run
+	@if [ -f .data/s3.accounts ]; then \
+		env $$(cat .data/s3.accounts .data/s3.root) ./bin/casefile s3 setup && exec env $$(cat .data/s3.accounts) ./bin/casefile run; \
+	else exec ./bin/casefile run; fi
 
 test: services-up assets
 	@scripts/services.sh test-deps

@@ -49,6 +49,9 @@ type Document struct {
 	TextState   string `json:"text_state,omitempty"`
 	TextSource  string `json:"text_source,omitempty"`
 	TextWarning string `json:"text_warning,omitempty"`
+	// LinkedFrom is the document (on another person's record) this one was
+	// filed from by a link: both name one stored object.
+	LinkedFrom *string `json:"linked_from,omitempty"`
 
 	// ObjectKey is the server-generated key of the original in the bucket,
 	// and ObjectVersion the version S3 gave it (empty if the server gave none).
@@ -187,6 +190,14 @@ type DocumentStore interface {
 	// OpenDocument audits a download and returns the document. Returns
 	// EGone (removed, destroyed) when its content no longer exists.
 	OpenDocument(ctx context.Context, id string) (*Document, error)
+	// LinkDocument files the top-level document id (with its attachments)
+	// on personID's record as well: one stored object, a document on each
+	// record under that record's retention, holds and removals. When the
+	// same bytes are already active on that record it returns that
+	// document and existed. ENotFound; EUnprocessable (an attachment, no
+	// such person); EConflict (same_person, document_not_active,
+	// person_destroyed).
+	LinkDocument(ctx context.Context, id, personID string) (d *Document, existed bool, err error)
 	// ActiveObjectKeys returns which of keys an active document's object is
 	// stored under.
 	ActiveObjectKeys(ctx context.Context, keys []string) (map[string]bool, error)

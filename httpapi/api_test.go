@@ -91,6 +91,7 @@ var wantRoles = map[string]string{
 	"GET /v1/persons/:id/documents":          "practitioner manager ict records_officer auditor admin",
 	"GET /v1/documents/:id":                  "practitioner manager ict records_officer auditor admin",
 	"GET /v1/documents/:id/content":          "practitioner manager ict records_officer auditor admin",
+	"POST /v1/documents/:id/links":           "practitioner manager admin",
 	"POST /v1/tickets":                       "practitioner manager ict admin",
 	"GET /v1/tickets":                        "practitioner manager ict records_officer auditor admin",
 	"GET /v1/tickets/:id":                    "practitioner manager ict records_officer auditor admin",

@@ -14,7 +14,9 @@ func (s *Server) registerAudit(g *gin.RouterGroup) {
 	s.handle(g, http.MethodGet, "/audit/verify", permAuditRead, s.verifyAudit)
 }
 
-var auditActionPattern = regexp.MustCompile(`^([a-z_]+(\.([a-z_]+|\*))?)?$`)
+// auditActionPattern is an action of any number of parts (document.download,
+// retention.run.approve), or a family of them (retention.*, retention.run.*).
+var auditActionPattern = regexp.MustCompile(`^([a-z_]+(\.[a-z_]+)*(\.\*)?)?$`)
 
 func (s *Server) listAudit(c *gin.Context) {
 	page, err := pageOf(c)
@@ -35,7 +37,8 @@ func (s *Server) listAudit(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	// action: one action (document.download) or a family (document.*).
+	// action: one action (document.download, retention.run.approve) or a
+	// family (document.*, retention.run.*).
 	if f.Action = c.Query("action"); len(f.Action) > 100 || !auditActionPattern.MatchString(f.Action) {
 		s.respondError(c, invalid("invalid_action", "action is an audit action such as document.download, or a family such as document.*"))
 		return

@@ -23,6 +23,49 @@ func (s *Server) registerDocuments(g *gin.RouterGroup) {
 	s.handle(g, http.MethodGet, "/persons/:id/documents", permDocumentsRead, s.listDocuments)
 	s.handle(g, http.MethodGet, "/documents/:id", permDocumentsRead, s.getDocument)
 	s.handle(g, http.MethodGet, "/documents/:id/content", permDocumentsRead, s.documentContent)
+	s.handle(g, http.MethodPost, "/documents/:id/links", permDocumentsWrite, s.linkDocument)
+}
+
+type linkRequest struct {
+	PersonID string `json:"person_id"`
+}
+
+// linkDocument files a stored email (or file) with its attachments on
+// another person's record as well: one object, a document on each record.
+// Whoever may upload may link; both records must be open to the caller (the
+// route's scope checks the document's, this the other).
+func (s *Server) linkDocument(c *gin.Context) {
+	id, err := pathID(c, "id", "Document")
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	var req linkRequest
+	if err := decodeJSON(c, &req); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	to := strings.ToLower(strings.TrimSpace(req.PersonID))
+	if to == "" {
+		s.respondError(c, unprocessable("missing_person_id", "person_id is required: the id of the record to file the document on as well."))
+		return
+	}
+	if err := s.canAccess(c, to); err != nil && casefile.ErrorKind(err) != casefile.ENotFound {
+		s.respondError(c, err)
+		return
+	}
+	d, existed, err := s.cfg.Ingest.Store.LinkDocument(c.Request.Context(), id, to)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	if existed {
+		d.Duplicate = true
+		c.JSON(http.StatusOK, d)
+		return
+	}
+	c.Header("Location", "/v1/documents/"+d.ID)
+	c.JSON(http.StatusCreated, d)
 }
 
 var validCategory = map[string]bool{}

@@ -79,6 +79,7 @@ var restrictionDecisions = map[string]scope{
 	"GET /v1/persons/:id/documents":      scopePerson,
 	"GET /v1/documents/:id":              scopeDocument,
 	"GET /v1/documents/:id/content":      scopeDocument,
+	"POST /v1/documents/:id/links":       scopeDocument, // and the handler checks the record it is filed on
 	"POST /v1/tickets":                   scopeBody,
 	"GET /v1/tickets":                    scopeFiltered,
 	"GET /v1/tickets/:id":                scopeTicket,

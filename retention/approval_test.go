@@ -2,6 +2,8 @@ package retention_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -243,6 +245,22 @@ func TestExcludedRecordIsKeptAndReviewedOnItsDate(t *testing.T) {
 	}
 	if strings.Contains(details, "Complaint by the mother") {
 		t.Fatal("the exclusion reason is in the append-only audit log")
+	}
+	// What the log keeps of it is typedText's digest, the one shape of a
+	// reason everywhere: reason_sha256 and reason_chars beside the details.
+	sum := sha256.Sum256([]byte(reason))
+	for _, action := range []string{"retention.run.exclude"} {
+		var raw string
+		if err := e.db.Pool().QueryRow(e.ctx, "SELECT details FROM audit_events WHERE action = $1 LIMIT 1", action).Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		var d map[string]any
+		if err := json.Unmarshal([]byte(raw), &d); err != nil {
+			t.Fatal(err)
+		}
+		if d["reason_sha256"] != hex.EncodeToString(sum[:]) || d["reason_chars"] != float64(len(reason)) || d["reason"] != nil {
+			t.Errorf("%s details = %v, want reason_sha256 and reason_chars", action, d)
+		}
 	}
 }
 

@@ -265,14 +265,15 @@ s3_start() {
 	case $s3_server in
 	versitygw)
 		bin=$(versitygw_bin)
-		mkdir -p "$data/s3/versions" "$data/s3/data"
+		mkdir -p "$data/s3/versions" "$data/s3/data" "$data/s3/iam"
 		say "starting versitygw on $s3_endpoint (data: $data/s3, log: $s3_log)"
 		# Object Lock needs versioning, which the posix backend does only with --versioning-dir. --keep-alive: without
-		# it versitygw closes the connection after every response, and each request pays for a new one.
+		# it versitygw closes the connection after every response, and each request pays for a new one. --iam-dir:
+		# accounts besides the root, so that casefile runs with least-privilege credentials (s3_accounts).
 		# The root credentials go by environment rather than arguments, out of sight of ps.
 		ROOT_ACCESS_KEY_ID=$s3_access ROOT_SECRET_ACCESS_KEY=$s3_secret \
-			setsid "$bin" --quiet --keep-alive --port "$s3_endpoint" posix --versioning-dir "$data/s3/versions" "$data/s3/data" \
-			</dev/null >>"$s3_log" 2>&1 &
+			setsid "$bin" --quiet --keep-alive --port "$s3_endpoint" --iam-dir "$data/s3/iam" \
+			posix --versioning-dir "$data/s3/versions" "$data/s3/data" </dev/null >>"$s3_log" 2>&1 &
 		;;
 	minio)
 		bin=$(go_tool minio "$minio_module" "several minutes")
@@ -291,6 +292,43 @@ s3_start() {
 		rm -f "$s3_pidfile"
 		fail "$s3_server did not come up on $s3_endpoint" "$s3_log"
 	fi
+}
+
+# s3_accounts makes the app's, records and anchor accounts on a versitygw that this clone started with IAM
+# accounts, so that `make run` runs casefile with them (each allowed only its part by the bucket policy that
+# `casefile s3 setup` applies with the root credential) and never with the root's. It writes the environment for
+# casefile to .data/s3.accounts and the root's, for `casefile s3 setup` alone, to .data/s3.root; without IAM
+# accounts (another S3 server, MinIO, or a versitygw started before they were used) it writes neither, and
+# `make run` uses the root credential as before.
+s3_accounts() {
+	local pid endpoint bin who out
+	rm -f "$data/s3.accounts" "$data/s3.root"
+	[ "$s3_server" = versitygw ] || return 0
+	read -r pid endpoint < <(s3_pid) || return 0 # not started from this clone: its accounts are its operator's
+	if ! tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- '--iam-dir'; then
+		say "the S3 server on $endpoint was started without IAM accounts, so make run gives casefile its root credential;" \
+			"run make services-down, then make run, to use least-privilege accounts"
+		return 0
+	fi
+	bin=$(versitygw_bin)
+	for who in app records anchors; do
+		if ! out=$("$bin" admin -a "$s3_access" -s "$s3_secret" --er "http://$endpoint" \
+			create-user -a "casefile-$who" -s "casefile-dev-secret-$who" -r user 2>&1); then
+			case $out in
+			*XAdminUserExists*) ;;
+			*)
+				say "could not make the S3 account casefile-$who ($out); make run gives casefile the root credential"
+				return 0
+				;;
+			esac
+		fi
+	done
+	printf '%s\n' "CASEFILE_S3_ROOT_ACCESS_KEY=$s3_access" "CASEFILE_S3_ROOT_SECRET_KEY=$s3_secret" >"$data/s3.root"
+	printf '%s\n' "CASEFILE_S3_ACCESS_KEY=casefile-app" "CASEFILE_S3_SECRET_KEY=casefile-dev-secret-app" \
+		"CASEFILE_S3_RECORDS_ACCESS_KEY=casefile-records" "CASEFILE_S3_RECORDS_SECRET_KEY=casefile-dev-secret-records" \
+		"CASEFILE_ANCHOR_S3_ACCESS_KEY=casefile-anchors" "CASEFILE_ANCHOR_S3_SECRET_KEY=casefile-dev-secret-anchors" \
+		>"$data/s3.accounts"
+	chmod 600 "$data/s3.root" "$data/s3.accounts"
 }
 
 s3_down() {
@@ -412,6 +450,7 @@ up)
 	postgres_up
 	redis_up
 	s3_up
+	s3_accounts
 	fonts_up
 	ocr_up
 	;;

@@ -37,9 +37,10 @@ type uploadData struct {
 // uploadPage files every file of a form on the person's record, each
 // streamed to the object store as it arrives (as the API does: ingest stages
 // then commits, and nothing is held whole in memory or on disk). The drop
-// zone's script sends one file per request with the CSRF token in a header
-// and reads JSON; the plain form sends them all, with the token as its first
-// field, and gets a page of outcomes.
+// zone's script sends one file per request as the body, with the CSRF token
+// in a header, and reads JSON; the plain form sends them all as multipart,
+// read part by part, with the token as its first field, and gets a page of
+// outcomes.
 func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.signedIn(w, r)
 	if !ok {
@@ -65,16 +66,6 @@ func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request) {
 	}
 	max := s.cfg.MaxUploadBytes
 	r.Body = http.MaxBytesReader(w, r.Body, maxFilesPerUpload*(max+1<<20))
-	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "multipart/form-data" || params["boundary"] == "" {
-		fail(casefile.Errorf(casefile.EUnsupported, "unsupported_media_type", "Choose the files with the form on the record's page."))
-		return
-	}
-	mr, err := r.MultipartReader()
-	if err != nil {
-		fail(casefile.Errorf(casefile.EInvalid, "malformed_multipart", "The files did not arrive whole; try again."))
-		return
-	}
 	ctx := casefile.WithActor(r.Context(), c.Actor)
 	if s.cfg.Access != nil {
 		if err := s.cfg.Access.CanAccessPerson(ctx, personID); err != nil {
@@ -90,10 +81,27 @@ func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request) {
 		}
 		checked = true
 	}
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" && checked && wantsJSON {
+		// The drop zone's script sends one file as the body, named in the
+		// address: its length is known, so it streams as the API's upload does.
+		o := s.fileOne(ctx, personID, r.URL.Query().Get("filename"), mt, r.Body, r.ContentLength, "correspondence")
+		writeJSON(w, http.StatusOK, map[string]any{"files": []outcome{o}})
+		return
+	}
+	if mt != "multipart/form-data" || params["boundary"] == "" {
+		fail(casefile.Errorf(casefile.EUnsupported, "unsupported_media_type", "Choose the files with the form on the record's page."))
+		return
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		fail(casefile.Errorf(casefile.EInvalid, "malformed_multipart", "The files did not arrive whole; try again."))
+		return
+	}
 	category := "correspondence"
 	var d uploadData
 	for {
-		p, err := mr.NextPart()
+		p, err := mr.NextRawPart() // raw, as the API reads it: the bytes are kept as sent
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -131,7 +139,8 @@ func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request) {
 				d.Refused++
 				continue
 			}
-			o := s.fileOne(ctx, personID, p.FileName(), p.Header.Get("Content-Type"), p, category)
+			o := s.fileOne(ctx, personID, p.FileName(), p.Header.Get("Content-Type"), p, -1, category)
+			io.Copy(io.Discard, p) //nolint:errcheck // the rest of a refused file, to reach the next
 			switch o.Outcome {
 			case "filed":
 				d.Filed++
@@ -165,10 +174,14 @@ func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, c, http.StatusOK, "uploaded", &page{Title: "Files added", Nav: "persons", Person: person, Data: d})
 }
 
-// fileOne stages and commits one file, and says what became of it.
-func (s *Server) fileOne(ctx context.Context, personID, name, declared string, body io.Reader, category string) outcome {
+// fileOne stages and commits one file of size bytes (-1: not known), and
+// says what became of it.
+func (s *Server) fileOne(ctx context.Context, personID, name, declared string, body io.Reader, size int64, category string) outcome {
 	o := outcome{Name: name}
-	staged, err := s.cfg.Ingest.Stage(ctx, ingest.Upload{PersonID: personID, Filename: name, DeclaredType: declared, Body: body, Size: -1})
+	if size < 0 {
+		size = -1
+	}
+	staged, err := s.cfg.Ingest.Stage(ctx, ingest.Upload{PersonID: personID, Filename: name, DeclaredType: declared, Body: body, Size: size})
 	if err == nil {
 		var doc *casefile.Document
 		var dup bool
@@ -183,7 +196,6 @@ func (s *Server) fileOne(ctx context.Context, personID, name, declared string, b
 			return o
 		}
 	}
-	io.Copy(io.Discard, body) //nolint:errcheck // the rest of a refused file, to reach the next
 	o.Outcome, o.Message = "refused", "Not filed: "+casefile.ErrorMessage(err)
 	if casefile.ErrorKind(err) == casefile.EInternal {
 		s.log.Error("upload failed", "person", personID, "err", err)
@@ -217,44 +229,143 @@ type documentData struct {
 	Parent    *casefile.Document
 	MayRaise  bool
 	Available bool
+	// Siblings are the records this email may also be filed on; Filed,
+	// the siblings' copies already on their records.
+	Siblings []*casefile.Person
+	Filed    []siblingCopy
+	LinkTo   string // the sibling chosen, when the form comes back with an error
 }
 
 // documentPage shows a document: an email's headers and its text (never its
 // HTML), its attachments and forwarded messages as links, and a download.
 func (s *Server) documentPage(w http.ResponseWriter, r *http.Request, c *Caller) {
+	id, ok := uuidOf(r.PathValue("id"))
+	if !ok {
+		s.errorPage(w, r, c, notFound("document"))
+		return
+	}
+	p, err := s.documentView(r.Context(), c, id)
+	if err != nil {
+		s.errorPage(w, r, c, err)
+		return
+	}
+	q := r.URL.Query()
+	switch {
+	case q.Get("raised") != "":
+		p.Banner = &banner{Success: true, Heading: "Your ticket was sent to the ICT service desk", Link: "See the ticket",
+			LinkTo: "/tickets/" + q.Get("raised")}
+	case q.Get("linked") != "":
+		if linked, ok := uuidOf(q.Get("linked")); ok {
+			p.Banner = &banner{Success: true, Heading: "Also filed on the sibling's record", Text: "One stored copy serves both records; " +
+				"each record's retention, holds and removals apply to its own document.", Link: "Open it on their record", LinkTo: "/documents/" + linked}
+		}
+	}
+	s.render(w, r, c, http.StatusOK, "document", p)
+}
+
+// documentView reads what the document page shows.
+func (s *Server) documentView(ctx context.Context, c *Caller, id string) (*page, error) {
+	if err := s.checkTarget(ctx, "document", id); err != nil {
+		return nil, err
+	}
+	doc, err := s.cfg.Ingest.Store.Document(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	person, err := s.person(ctx, doc.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	d := documentData{Doc: doc, Title: documentTitle(doc), MayRaise: s.may(c, permTicketsRaise), Available: doc.Status == casefile.StatusActive}
+	if d.Available && s.cfg.DocumentText != nil {
+		if d.Text, err = s.cfg.DocumentText(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	if d.Available && doc.ParentID == nil && s.may(c, permDocumentsWrite) {
+		if d.Siblings, d.Filed, err = s.siblings(ctx, doc); err != nil {
+			return nil, err
+		}
+	}
+	return &page{Title: d.Title, Nav: "persons", Person: person, Data: d}, nil
+}
+
+// siblingCopy is the same file already on a sibling's record.
+type siblingCopy struct {
+	Person     *casefile.Person
+	DocumentID string
+}
+
+// siblings are the siblings of the document's person whose records the
+// caller may see and that still take documents: those the document may be
+// filed on, and those that already have the same file.
+func (s *Server) siblings(ctx context.Context, doc *casefile.Document) ([]*casefile.Person, []siblingCopy, error) {
+	if s.cfg.Relationships == nil {
+		return nil, nil, nil
+	}
+	rs, err := s.cfg.Relationships.Relationships(ctx, doc.PersonID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var offer []*casefile.Person
+	var filed []siblingCopy
+	for _, r := range rs {
+		if r.Kind != "sibling" || r.Person == nil || r.Person.Restricted || r.Person.Status != "active" {
+			continue
+		}
+		dup, err := s.cfg.Ingest.Store.DuplicateOf(ctx, r.Person.ID, doc.SHA256)
+		switch {
+		case err == nil:
+			filed = append(filed, siblingCopy{r.Person, dup.ID})
+		case casefile.ErrorKind(err) == casefile.ENotFound:
+			offer = append(offer, r.Person)
+		default:
+			return nil, nil, err
+		}
+	}
+	return offer, filed, nil
+}
+
+// linkDocument files the email on a sibling's record as well (the API's
+// POST /v1/documents/{id}/links), then shows it with a banner linking to
+// the sibling's copy. A refusal comes back on the document page, in the
+// policy's words.
+func (s *Server) linkDocument(w http.ResponseWriter, r *http.Request, c *Caller) {
 	ctx := r.Context()
 	id, ok := uuidOf(r.PathValue("id"))
 	if !ok {
 		s.errorPage(w, r, c, notFound("document"))
 		return
 	}
-	if err := s.checkTarget(ctx, "document", id); err != nil {
+	to := strings.TrimSpace(r.PostFormValue("person_id"))
+	var err error
+	if to == "" {
+		err = casefile.Errorf(casefile.EUnprocessable, "missing_person_id", "Choose the sibling whose record the email should also be on")
+	} else if err = s.checkTarget(ctx, "document", id); err == nil && s.cfg.Access != nil {
+		err = s.cfg.Access.CanAccessPerson(ctx, to)
+	}
+	var linked *casefile.Document
+	if err == nil {
+		linked, _, err = s.cfg.Ingest.Store.LinkDocument(ctx, id, to)
+	}
+	if err == nil {
+		http.Redirect(w, r, "/documents/"+id+"?linked="+linked.ID, http.StatusSeeOther)
+		return
+	}
+	if !refusal(err) {
 		s.errorPage(w, r, c, err)
 		return
 	}
-	doc, err := s.cfg.Ingest.Store.Document(ctx, id)
-	if err != nil {
-		s.errorPage(w, r, c, err)
+	p, perr := s.documentView(ctx, c, id)
+	if perr != nil {
+		s.errorPage(w, r, c, perr)
 		return
 	}
-	person, err := s.person(ctx, doc.PersonID)
-	if err != nil {
-		s.errorPage(w, r, c, err)
-		return
-	}
-	d := documentData{Doc: doc, Title: documentTitle(doc), MayRaise: s.may(c, permTicketsRaise), Available: doc.Status == casefile.StatusActive}
-	if d.Available && s.cfg.DocumentText != nil {
-		if d.Text, err = s.cfg.DocumentText(ctx, id); err != nil {
-			s.errorPage(w, r, c, err)
-			return
-		}
-	}
-	p := &page{Title: d.Title, Nav: "persons", Person: person, Data: d}
-	if r.URL.Query().Get("raised") != "" {
-		p.Banner = &banner{Success: true, Heading: "Your ticket was sent to the ICT service desk", Link: "See the ticket",
-			LinkTo: "/tickets/" + r.URL.Query().Get("raised")}
-	}
-	s.render(w, r, c, http.StatusOK, "document", p)
+	d := p.Data.(documentData)
+	d.LinkTo = to
+	p.Data = d
+	p.Errors = []fieldError{{"link-person", pageMessage(err)}}
+	s.render(w, r, c, http.StatusUnprocessableEntity, "document", p)
 }
 
 // download sends the original bytes as an attachment, with the API's safe

@@ -2,10 +2,9 @@ package web
 
 import (
 	"context"
+	"html/template"
 	"net/http"
-	"sort"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -64,18 +63,16 @@ func (s *Server) findPerson(w http.ResponseWriter, r *http.Request, c *Caller) {
 	s.render(w, r, c, status, "find", p)
 }
 
-// entry is one thing on a record's chronology: a note or a document.
-type entry struct {
-	At       time.Time
-	Note     *casefile.Note
-	Document *casefile.Document
-}
-
 type recordData struct {
-	Entries  []entry
-	Next     string // the next page's query string
+	Entries  []*casefile.ChronologyEntry
+	Order    chronologyOrder
+	Next     template.URL // the query string of the page after this one, in the order shown
+	Prev     template.URL // and of the page before it
 	Q        string
 	Searched bool
+	// Beyond is a page past either end (what was there moved or a page
+	// was kept): it links to the first page.
+	Beyond   bool
 	MayWrite bool
 	MayFile  bool
 	MaxBytes int64
@@ -83,14 +80,34 @@ type recordData struct {
 	Closed   []*casefile.Involvement
 }
 
-// chronologyPage is how many notes one page of the chronology shows.
+// chronologyPage is how many entries one page of the chronology shows.
 const chronologyPage = 25
+
+// chronologyOrder is the order the chronology is shown in, kept in the
+// address (order=oldest); newest first unless asked, as the MOJ timeline
+// shows events, so that a record opens on what happened last.
+type chronologyOrder struct{ Newest bool }
+
+func (o chronologyOrder) Param() string {
+	if o.Newest {
+		return ""
+	}
+	return "oldest"
+}
+
+// Query is the query string of this order's first page, with q kept.
+func (o chronologyOrder) Query(q string) template.URL {
+	return template.URL(encodeQuery(map[string][]string{"order": {o.Param()}, "q": {q}}))
+}
+
+// NewestFirst and OldestFirst are the query strings of the sort control.
+func (d *recordData) NewestFirst() template.URL { return chronologyOrder{Newest: true}.Query(d.Q) }
+func (d *recordData) OldestFirst() template.URL { return chronologyOrder{}.Query(d.Q) }
 
 // record shows whose record it is, then the chronology: notes and documents
 // together in the order things happened (when the contact took place; when
-// an email was sent, or a file filed), oldest first, a page at a time. Each
-// page shows its notes and the documents that fall between its first and
-// last note.
+// an email was sent, or a file filed), newest or oldest first, a page at a
+// time. One storage read gives the page: it reads only the page's rows.
 func (s *Server) record(w http.ResponseWriter, r *http.Request, c *Caller) {
 	ctx := r.Context()
 	id, ok := uuidOf(r.PathValue("id"))
@@ -109,7 +126,7 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, c *Caller) {
 	}
 	q := r.URL.Query()
 	d := recordData{Q: strings.TrimSpace(q.Get("q")), MayWrite: s.may(c, permNotesWrite), MayFile: s.may(c, permDocumentsWrite),
-		MaxBytes: s.cfg.MaxUploadBytes}
+		MaxBytes: s.cfg.MaxUploadBytes, Order: chronologyOrder{Newest: q.Get("order") != "oldest"}}
 	for _, inv := range person.Involvements {
 		if inv.EndedOn == nil {
 			d.Open = append(d.Open, inv)
@@ -126,79 +143,36 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, c *Caller) {
 		s.render(w, r, c, http.StatusOK, "record", p)
 		return
 	}
-	var since time.Time
-	if v := q.Get("since"); v != "" {
-		if since, err = time.Parse(time.RFC3339Nano, v); err != nil {
-			s.errorPage(w, r, c, casefile.Errorf(casefile.EInvalid, "invalid_cursor", "This page of the record does not exist; go back to the record's first page."))
-			return
-		}
+	f := casefile.ChronologyFilter{PersonID: id, Notes: s.may(c, permNotesRead), Documents: s.may(c, permDocumentsRead),
+		Query: d.Q, Newest: d.Order.Newest, Cursor: q.Get("after"), Limit: chronologyPage}
+	if b := q.Get("before"); b != "" {
+		f.Cursor, f.Before = b, true
 	}
-	notes, next, err := s.cfg.Notes.Store.Notes(ctx, casefile.NoteFilter{PersonID: id, Query: d.Q,
-		Page: casefile.Page{Limit: chronologyPage, Cursor: q.Get("cursor")}})
+	d.Searched = d.Q != ""
+	entries, more, err := s.cfg.Chronology.Chronology(ctx, f)
+	if casefile.ErrorCode(err) == "invalid_cursor" {
+		err = casefile.Errorf(casefile.EInvalid, "invalid_cursor", "This page of the record does not exist; go back to the record's first page.")
+	}
 	if err != nil {
 		s.errorPage(w, r, c, err)
 		return
 	}
-	for _, n := range notes {
-		d.Entries = append(d.Entries, entry{At: n.OccurredAt, Note: n})
-	}
-	if d.Q != "" {
-		d.Searched = true
-	} else if s.may(c, permDocumentsRead) {
-		// Documents falling on this page: after the previous page's last
-		// note, up to this page's last note (or for ever on the last page).
-		var until time.Time
-		if next != "" && len(notes) > 0 {
-			until = notes[len(notes)-1].OccurredAt
+	d.Entries = entries
+	d.Beyond = len(entries) == 0 && f.Cursor != ""
+	if n := len(entries); n > 0 {
+		link := func(key, cursor string) template.URL {
+			return template.URL(encodeQuery(map[string][]string{"order": {d.Order.Param()}, "q": {d.Q}, key: {cursor}}))
 		}
-		docs, err := s.allDocuments(r, id)
-		if err != nil {
-			s.errorPage(w, r, c, err)
-			return
+		// A page reached going back has pages after it; one reached going
+		// forward from a cursor has pages before it.
+		if more && !f.Before || f.Before {
+			d.Next = link("after", entries[n-1].Cursor)
 		}
-		for _, doc := range docs {
-			at := documentTime(doc)
-			if (!since.IsZero() && !at.After(since)) || (!until.IsZero() && at.After(until)) {
-				continue
-			}
-			d.Entries = append(d.Entries, entry{At: at, Document: doc})
+		if more && f.Before || !f.Before && f.Cursor != "" {
+			d.Prev = link("before", entries[0].Cursor)
 		}
-		sort.SliceStable(d.Entries, func(i, j int) bool { return d.Entries[i].At.Before(d.Entries[j].At) })
-	}
-	if next != "" && len(notes) > 0 {
-		v := map[string][]string{"cursor": {next}, "since": {notes[len(notes)-1].OccurredAt.Format(time.RFC3339Nano)}}
-		if d.Q != "" {
-			v["q"] = []string{d.Q}
-		}
-		d.Next = encodeQuery(v)
 	}
 	s.render(w, r, c, http.StatusOK, "record", p)
-}
-
-// allDocuments reads a person's top-level documents, every page.
-func (s *Server) allDocuments(r *http.Request, personID string) ([]*casefile.Document, error) {
-	var out []*casefile.Document
-	cursor := ""
-	for {
-		ds, next, err := s.cfg.Ingest.Store.Documents(r.Context(), personID, casefile.Page{Limit: casefile.MaxPageLimit, Cursor: cursor})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ds...)
-		if next == "" {
-			return out, nil
-		}
-		cursor = next
-	}
-}
-
-// documentTime is when a document's event happened: an email's date, or
-// when the file was filed.
-func documentTime(d *casefile.Document) time.Time {
-	if d.Email != nil && d.Email.Date != nil && !d.Email.Date.IsZero() {
-		return *d.Email.Date
-	}
-	return d.CreatedAt
 }
 
 // person checks that the caller may see the person's record, then reads it.

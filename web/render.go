@@ -54,7 +54,6 @@ func loadTemplates(loc *time.Location) (*templates, error) {
 			return s
 		},
 		"docTitle": documentTitle,
-		"docTime":  documentTime,
 		"add":      func(a, b int) int { return a + b },
 		"sentence": func(s string) string {
 			s = strings.TrimSpace(s)

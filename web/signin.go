@@ -26,9 +26,16 @@ func (s *Server) SignInPage(w http.ResponseWriter, r *http.Request, status int, 
 	s.render(w, r, nil, status, "signin", p)
 }
 
-// NoRolePage tells a signed-in person without a role what to do.
+type noRoleData struct {
+	Name    string // who signed in, when known
+	Contact string // whom to ask; empty: the service desk, through their manager
+}
+
+// NoRolePage tells a signed-in person without a role what to do: whom to
+// ask (Config.AccessContact), in the pages' layout.
 func (s *Server) NoRolePage(w http.ResponseWriter, r *http.Request, name string) {
-	s.render(w, r, nil, http.StatusForbidden, "norole", &page{Title: "You do not have access yet", Data: name})
+	s.render(w, r, nil, http.StatusForbidden, "norole", &page{Title: "You do not have access yet",
+		Data: noRoleData{Name: name, Contact: s.cfg.AccessContact}})
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

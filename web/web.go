@@ -55,6 +55,11 @@ type Config struct {
 	Notes   *notes.Service
 	Ingest  *ingest.Service
 	Tickets casefile.TicketService
+	// Relationships lists a record's relationships: the document page
+	// offers to file an email on a sibling's record too. Nil offers nothing.
+	Relationships casefile.RelationshipService
+	// Chronology reads a record's notes and documents a page at a time.
+	Chronology casefile.ChronologyReader
 	// Access decides who may see a restricted record; the pages ask it
 	// before reading anything of a person's record. Nil checks nothing.
 	Access casefile.AccessService
@@ -71,6 +76,10 @@ type Config struct {
 	CouncilColour string
 	// Location is the council's time zone: dates are shown in it.
 	Location *time.Location
+	// AccessContact is whom a signed-in person without a role is told to
+	// ask (CASEFILE_ACCESS_CONTACT); empty, their manager and the ICT
+	// service desk.
+	AccessContact string
 	// Phase, when set ("beta"), shows a phase banner.
 	Phase string
 }
@@ -159,6 +168,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /notes/{id}/amend", s.page(permNotesAmend, s.amendNote))
 	m.HandleFunc("GET /documents/{id}", s.page(permDocumentsRead, s.documentPage))
 	m.HandleFunc("GET /documents/{id}/download", s.page(permDocumentsRead, s.download))
+	m.HandleFunc("POST /documents/{id}/links", s.page(permDocumentsWrite, s.linkDocument))
 	m.HandleFunc("GET /tickets/new", s.page(permTicketsRaise, s.newTicket))
 	m.HandleFunc("POST /tickets", s.page(permTicketsRaise, s.createTicket))
 	m.HandleFunc("GET /tickets", s.page(permTicketsRead, s.queue))

@@ -70,7 +70,7 @@ func newEnv(t *testing.T, role casefile.Role) *env {
 	loc, _ := time.LoadLocation("Europe/London")
 	ing := &ingest.Service{Store: db, Blobs: s3.Blobs{S: store}, MaxBytes: 1 << 20}
 	pages, err := web.New(web.Config{Auth: tokenAuth{db}, Persons: db, Notes: &notes.Service{Store: db, Audit: db}, Ingest: ing,
-		Tickets: db, Access: db, DocumentText: db.DocumentText, MaxUploadBytes: 1 << 20, CouncilName: "Northfield Council", Location: loc,
+		Tickets: db, Chronology: db, Access: db, DocumentText: db.DocumentText, MaxUploadBytes: 1 << 20, CouncilName: "Northfield Council", Location: loc,
 		OpenObject: func(ctx context.Context, key string) (io.ReadCloser, int64, error) {
 			return store.Get(ctx, key, (*s3.Range)(nil))
 		}})

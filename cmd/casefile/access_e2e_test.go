@@ -80,6 +80,7 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 		return r.JSON()["id"].(string)
 	}
 	dP := upload(p, "The care plan.")
+	dQ := upload(q, "The school's letter about both children.")
 	inv := func() string {
 		return s.must(201, "POST", "/v1/persons/"+p+"/involvements", s.Admin, map[string]any{"kind": "child_in_need",
 			"started_on": "2025-01-01"})["id"].(string)
@@ -149,6 +150,8 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 		"GET /v1/persons/:id/documents": {role: "practitioner", method: "GET", path: "/v1/persons/" + p + "/documents", member: 200},
 		"GET /v1/documents/:id":         {role: "practitioner", method: "GET", path: "/v1/documents/" + dP, member: 200},
 		"GET /v1/documents/:id/content": {role: "practitioner", method: "GET", path: "/v1/documents/" + dP + "/content", member: 200},
+		"POST /v1/documents/:id/links": {role: "practitioner", method: "POST", path: "/v1/documents/" + dP + "/links",
+			body: map[string]any{"person_id": q}, member: 201},
 		"POST /v1/tickets": {role: "practitioner", method: "POST", path: "/v1/tickets", member: 201,
 			body: map[string]any{"kind": "reindex", "target_type": "note", "target_id": nQ, "to_person_id": p, "reason": "This note is about the restricted child."}},
 		"GET /v1/tickets": {role: "practitioner", method: "GET", path: "/v1/tickets?limit=500",
@@ -194,6 +197,10 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 	byID := map[string]routeCall{
 		"GET /v1/tickets?person_id": {role: "practitioner", method: "GET", path: "/v1/tickets?person_id=" + p, member: 200},
 		"GET /v1/audit?person_id":   {role: "auditor", method: "GET", path: "/v1/audit?person_id=" + p, member: 200},
+		// A link files a document on the record named in the body: into the
+		// restricted record from an open one is refused as well.
+		"POST /v1/documents/:id/links into": {role: "practitioner", method: "POST", path: "/v1/documents/" + dQ + "/links",
+			body: map[string]any{"person_id": p}, member: 201},
 	}
 
 	// Every route with a decision other than none has a call here, and the

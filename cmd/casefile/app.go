@@ -256,6 +256,9 @@ func cmdServe(ctx context.Context, cfg *config, stdout, stderr io.Writer, m mode
 		if err := bootstrapToken(ctx, a, stdout); err != nil {
 			return err
 		}
+		// run holds the owner's URL (it migrates): it does the purges its
+		// own role may not, as `casefile maintain` does in production.
+		go runMaintenance(ctx, cfg, log)
 	}
 	if cfg.PprofAddr != "" {
 		// Go's profiler, on its own listener (never the API's), for whoever

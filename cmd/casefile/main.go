@@ -39,6 +39,11 @@ Usage:
   casefile serve                                   run the HTTP API
   casefile worker                                  run the background workers and scheduler
   casefile run                                     migrate, then API + workers + scheduler
+  casefile s3 setup                                as the S3 server's root (CASEFILE_S3_ROOT_ACCESS_KEY/_SECRET_KEY):
+                                                   make the bucket with Object Lock and apply the bucket policy
+                                                   for the app, records and anchor credentials
+  casefile maintain [--every 10m]                  as the tables' owner (CASEFILE_MIGRATE_DATABASE_URL), vacuum
+                                                   what removals and destructions left to purge
   casefile token create --name NAME --role ROLE [--expires 90d]
                                                    create an API token (printed once; it expires, by default in 90 days)
   casefile token list                              list tokens: role, expiry, last use, revoked or not
@@ -90,6 +95,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdServe(ctx, cfg, stdout, stderr, modeWorker)
 	case "run":
 		return cmdServe(ctx, cfg, stdout, stderr, modeRun)
+	case "maintain":
+		return cmdMaintain(ctx, cfg, rest, stdout, stderr)
+	case "s3":
+		if len(rest) > 0 && rest[0] == "setup" {
+			return cmdS3Setup(ctx, cfg, getenv, stdout)
+		}
 	case "token":
 		return cmdToken(ctx, cfg, rest, stdout, stderr)
 	case "audit":

@@ -17,9 +17,11 @@ func (a *app) handler() (http.Handler, error) {
 		Log:            a.log,
 		Auth:           webAuth{authn},
 		Persons:        a.db,
+		Relationships:  a.db,
 		Notes:          a.notesService(),
 		Ingest:         a.ingestService(),
 		Tickets:        a.db,
+		Chronology:     a.db,
 		Access:         a.db,
 		DocumentText:   a.db.DocumentText,
 		OpenObject:     a.openObject,
@@ -28,6 +30,7 @@ func (a *app) handler() (http.Handler, error) {
 		CouncilColour:  a.cfg.CouncilColour,
 		Location:       a.cfg.Timezone,
 		Phase:          a.cfg.Phase,
+		AccessContact:  a.cfg.AccessContact,
 	})
 	if err != nil {
 		return nil, err

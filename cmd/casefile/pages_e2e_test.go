@@ -118,6 +118,23 @@ func TestPagesJourney(t *testing.T) {
 		t.Errorf("banner = %q", got)
 	}
 
+	// The chronology opens newest first (the note, written now, before the
+	// emails); a link, reached with the keyboard, turns it oldest first and
+	// the address keeps the order.
+	b.Go("/persons/"+personID, "record-newest-first")
+	if got := b.Text(".moj-timeline__item"); !strings.Contains(got, "Home visit") {
+		t.Errorf("newest first, the first entry = %q, want the note just written", got)
+	}
+	b.TabTo(`a[href="/persons/` + personID + `?order=oldest"]`)
+	b.Enter()
+	b.Check("record-oldest-first")
+	if b.Path() != "/persons/"+personID+"?order=oldest" {
+		t.Errorf("oldest first at %s", b.Path())
+	}
+	if got := b.Text(".moj-timeline__item"); !strings.HasPrefix(strings.TrimSpace(got), "Email:") {
+		t.Errorf("oldest first, the first entry = %q, want an email", got)
+	}
+
 	// A pasted email is refused inline, with the text kept and a link to
 	// the upload.
 	b.Go("/persons/"+personID+"/notes/new", "new-note-2")

@@ -95,4 +95,31 @@ func TestTheServiceRoleCannotRewriteTheAuditLog(t *testing.T) {
 	if err := run(ctx, []string{"token", "create", "--name", "ops", "--role", "auditor"}, appOnly, &tout, &terr); err != nil {
 		t.Fatalf("token create as the application role: %v %s %s", err, tout.String(), terr.String())
 	}
+
+	// A removal as the application role leaves the vacuum to the owner:
+	// `casefile maintain` does it.
+	prac, ict := s.token("practitioner"), s.token("ict")
+	note := s.must(201, "POST", "/v1/persons/"+id+"/notes", prac, map[string]any{"type": "contact",
+		"occurred_at": "2026-03-02T10:00:00Z", "body": "Spoke to the school about the visit."})
+	tk := s.must(201, "POST", "/v1/tickets", prac, map[string]any{"kind": "removal", "target_type": "note", "target_id": note["id"],
+		"reason": "wrong child"})
+	s.must(202, "POST", "/v1/tickets/"+tk["id"].(string)+"/approve", ict, nil)
+	if st := s.waitTicket(t, ict, tk["id"].(string)); st["state"] != "done" {
+		t.Fatalf("removal: %v", st)
+	}
+	if out, err := s.cli("maintain"); err != nil || !strings.Contains(out, "purged") || !strings.Contains(out, "note_versions") {
+		t.Fatalf("maintain as the owner: %v %s", err, out)
+	}
+	if out, err := s.cli("maintain"); err != nil || !strings.Contains(out, "nothing to purge") {
+		t.Fatalf("maintain again: %v %s", err, out)
+	}
+	var mout, merr strings.Builder
+	if err := run(ctx, []string{"maintain"}, func(k string) string {
+		if k == "CASEFILE_MIGRATE_DATABASE_URL" {
+			return app
+		}
+		return s.env[k]
+	}, &mout, &merr); err == nil && strings.Contains(mout.String(), "purged") {
+		t.Fatalf("maintain as the application role purged: %s", mout.String())
+	}
 }

@@ -76,19 +76,23 @@ func startIAMS3(t *testing.T) *iamS3 {
 			t.Fatalf("versitygw admin create-user %s: %v %s", who, err, out)
 		}
 	}
-	ctx := context.Background()
-	root := s.client(t, "root")
-	if err := root.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{ObjectLocking: true}); err != nil {
-		t.Fatal(err)
+	// The bucket and its policy, as `casefile s3 setup` makes them with the
+	// root credential given to it alone.
+	env := map[string]string{"CASEFILE_S3_ENDPOINT": s.addr, "CASEFILE_S3_BUCKET": s.bucket,
+		"CASEFILE_S3_ROOT_ACCESS_KEY": s.keys["root"][0], "CASEFILE_S3_ROOT_SECRET_KEY": s.keys["root"][1],
+		"CASEFILE_S3_ACCESS_KEY": s.keys["app"][0], "CASEFILE_S3_SECRET_KEY": s.keys["app"][1],
+		"CASEFILE_S3_RECORDS_ACCESS_KEY": s.keys["records"][0], "CASEFILE_S3_RECORDS_SECRET_KEY": s.keys["records"][1],
+		"CASEFILE_ANCHOR_S3_ACCESS_KEY": s.keys["anchor"][0], "CASEFILE_ANCHOR_S3_SECRET_KEY": s.keys["anchor"][1]}
+	var out, errOut strings.Builder
+	if err := run(context.Background(), []string{"s3", "setup"}, func(k string) string { return env[k] }, &out, &errOut); err != nil ||
+		!strings.Contains(out.String(), "policy applied") {
+		t.Fatalf("casefile s3 setup: %v %s %s", err, out.String(), errOut.String())
 	}
-	policy, err := os.ReadFile("../../deploy/s3/bucket-policy.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := strings.NewReplacer("${BUCKET}", s.bucket, "${APP_ACCESS_KEY}", s.keys["app"][0], "${RECORDS_ACCESS_KEY}", s.keys["records"][0],
-		"${ANCHOR_ACCESS_KEY}", s.keys["anchor"][0]).Replace(string(policy))
-	if err := root.SetBucketPolicy(ctx, s.bucket, p); err != nil {
-		t.Fatalf("the bucket policy of deploy/s3/bucket-policy.json: %v", err)
+	// Without the root credential it says what it needs.
+	delete(env, "CASEFILE_S3_ROOT_SECRET_KEY")
+	if err := run(context.Background(), []string{"s3", "setup"}, func(k string) string { return env[k] }, &out, &errOut); err == nil ||
+		!strings.Contains(err.Error(), "CASEFILE_S3_ROOT_ACCESS_KEY") {
+		t.Fatalf("casefile s3 setup without the root credential: %v", err)
 	}
 	return s
 }

@@ -43,8 +43,9 @@ func (webAuth) LoginURL(next string) string {
 
 func (webAuth) LogoutURL() string { return "/auth/logout" }
 
-// pagesRender shows the sign-in form and the no-role page in the pages'
-// layout; the other sign-in pages keep package auth's plain ones.
+// pagesRender shows the sign-in form and the no-role page (naming
+// CASEFILE_ACCESS_CONTACT when set) in the pages' layout; the other sign-in
+// pages keep package auth's plain ones.
 func pagesRender(pages *web.Server) func(w http.ResponseWriter, r *http.Request, name string, p *auth.Page) bool {
 	return func(w http.ResponseWriter, r *http.Request, name string, p *auth.Page) bool {
 		switch name {
@@ -52,12 +53,8 @@ func pagesRender(pages *web.Server) func(w http.ResponseWriter, r *http.Request,
 			pages.SignInPage(w, r, p.Status, web.SignInForm{Action: "/auth/login", Next: p.Next, Error: p.Error, CSRF: p.FormToken})
 			return true
 		case auth.PageNoRole:
-			// The pages' own page names the service desk; a contact set in
-			// CASEFILE_ACCESS_CONTACT is named by auth's plain page instead.
-			if p.Contact == auth.DefaultContact {
-				pages.NoRolePage(w, r, p.Name)
-				return true
-			}
+			pages.NoRolePage(w, r, p.Name)
+			return true
 		}
 		return false
 	}

@@ -16,7 +16,7 @@ var _ casefile.DocumentStore = (*DB)(nil)
 
 const documentColumns = `id, person_id, kind, parent_id, filename, title, category, content_type, declared_content_type, size, sha256,
 	object_key, status, created_at, created_by, parse_warnings, email, removed_at, removal_ticket_id, destroyed_at, destruction_run_id,
-	text_state, coalesce(text_source, ''), coalesce(text_warning, '')`
+	text_state, coalesce(text_source, ''), coalesce(text_warning, ''), linked_from`
 
 func scanDocument(row pgx.Row) (*casefile.Document, error) {
 	var d casefile.Document
@@ -25,7 +25,7 @@ func scanDocument(row pgx.Row) (*casefile.Document, error) {
 	var ticket, run *string
 	if err := row.Scan(&d.ID, &d.PersonID, &d.Kind, &d.ParentID, &d.Filename, &d.Title, &d.Category, &d.ContentType,
 		&d.DeclaredContentType, &d.Size, &d.SHA256, &d.ObjectKey, &d.Status, &d.CreatedAt, &d.CreatedBy, &warnings, &email,
-		&removedAt, &ticket, &destroyedAt, &run, &d.TextState, &d.TextSource, &d.TextWarning); err != nil {
+		&removedAt, &ticket, &destroyedAt, &run, &d.TextState, &d.TextSource, &d.TextWarning, &d.LinkedFrom); err != nil {
 		return nil, err
 	}
 	d.CreatedAt = d.CreatedAt.UTC()
@@ -472,10 +472,12 @@ func (db *DB) ActiveObjectKeys(ctx context.Context, keys []string) (map[string]b
 	return known, mapError(err)
 }
 
-// ActiveObjects pages through active documents' object keys in byte order.
+// ActiveObjects pages through active documents' object keys in byte order,
+// each key once (an object filed on several records names one of them: the
+// first filed).
 func (db *DB) ActiveObjects(ctx context.Context, after string, limit int) ([]casefile.ObjectRef, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, person_id, object_key FROM documents
-		WHERE status = 'active' AND object_key COLLATE "C" > $1 ORDER BY object_key COLLATE "C" LIMIT $2`, after, limit)
+	rows, err := db.pool.Query(ctx, `SELECT DISTINCT ON (object_key COLLATE "C") id, person_id, object_key FROM documents
+		WHERE status = 'active' AND object_key COLLATE "C" > $1 ORDER BY object_key COLLATE "C", id LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, mapError(err)
 	}

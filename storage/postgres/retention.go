@@ -130,8 +130,10 @@ func (db *DB) CreateHold(ctx context.Context, h *casefile.Hold) error {
 		// Mark what is now wanted at once for the named persons; the task
 		// recomputes it for everything and applies it to the objects.
 		if !h.All {
-			if _, err := tx.Exec(ctx, `UPDATE documents SET legal_hold = true WHERE person_id = ANY($1) AND status = 'active'
-				AND NOT legal_hold`, h.PersonIDs); err != nil {
+			// An object filed on another record too (a sibling link) is held with it.
+			if _, err := tx.Exec(ctx, `UPDATE documents SET legal_hold = true WHERE object_key IN (
+				SELECT object_key FROM documents WHERE person_id = ANY($1) AND status = 'active')
+				AND status = 'active' AND NOT legal_hold`, h.PersonIDs); err != nil {
 				return err
 			}
 		}

@@ -2,11 +2,8 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -36,13 +33,6 @@ func runApprovals(ctx context.Context, q querier, runID string) ([]*casefile.App
 		out = nil
 	}
 	return out, err
-}
-
-// textDigest is what the audit log keeps of free text: its hash and length,
-// never the text (the text stays on its row, where it can be destroyed).
-func textDigest(s string) map[string]any {
-	sum := sha256.Sum256([]byte(s))
-	return map[string]any{"sha256": hex.EncodeToString(sum[:]), "chars": utf8.RuneCountInString(s)}
 }
 
 // recordApproval adds the actor's approval of a run; with enough different
@@ -213,7 +203,7 @@ func (db *DB) ExcludeFromRun(ctx context.Context, runID string, x casefile.Exclu
 			return err
 		}
 		if err := db.appendAudit(ctx, tx, auditEntry{Action: "retention.run.exclude", TargetType: "retention_run", TargetID: runID,
-			Details: map[string]any{"persons": len(persons), "review_on": x.ReviewOn, "reason": textDigest(strings.TrimSpace(x.Reason))}}); err != nil {
+			Details: typedText(map[string]any{"persons": len(persons), "review_on": x.ReviewOn}, "reason", strings.TrimSpace(x.Reason))}); err != nil {
 			return err
 		}
 		for _, pid := range persons {
@@ -282,7 +272,7 @@ func (db *DB) RejectRun(ctx context.Context, runID, reason string) (*casefile.Re
 			return err
 		}
 		return db.appendAudit(ctx, tx, auditEntry{Action: "retention.run.reject", TargetType: "retention_run", TargetID: runID,
-			Details: map[string]any{"rejected_by_id": actor.ID, "reason": textDigest(reason)}})
+			Details: typedText(map[string]any{"rejected_by_id": actor.ID}, "reason", reason)})
 	})
 	if err != nil {
 		return nil, err

@@ -73,8 +73,7 @@ func (db *DB) DestroyBatch(ctx context.Context, runID string, limit int, destroy
 		if err != nil || !ok {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT i.item_type, i.item_id::text, c.pid::text, coalesce(d.object_key, ''),
-				coalesce(d.legal_hold_applied, false), coalesce(d.status, n.status, 'missing'),
+		rows, err := tx.Query(ctx, `SELECT i.item_type, i.item_id::text, c.pid::text, coalesce(d.status, n.status, 'missing'),
 				coalesce(d.destruction_run_id, n.destruction_run_id) IS NOT DISTINCT FROM $1::uuid,
 				coalesce(`+heldBy("c.pid")+`, ''),
 				coalesce(pr.disposal_due_on <= $3 AND NOT pr.open, false),
@@ -89,13 +88,13 @@ func (db *DB) DestroyBatch(ctx context.Context, runID string, limit int, destroy
 			return err
 		}
 		type cand struct {
-			typ, id, pid, key, status, held, recheck string
-			legalHold, ours, stillDue                bool
+			typ, id, pid, status, held, recheck string
+			ours, stillDue                      bool
 		}
 		var cands []cand
 		for rows.Next() {
 			var c cand
-			if err := rows.Scan(&c.typ, &c.id, &c.pid, &c.key, &c.legalHold, &c.status, &c.ours, &c.held, &c.stillDue, &c.recheck); err != nil {
+			if err := rows.Scan(&c.typ, &c.id, &c.pid, &c.status, &c.ours, &c.held, &c.stillDue, &c.recheck); err != nil {
 				rows.Close()
 				return err
 			}
@@ -104,12 +103,10 @@ func (db *DB) DestroyBatch(ctx context.Context, runID string, limit int, destroy
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		var keys, heldKeys []string
 		var docs, notes []string
-		byKey := map[string]int{}
 		var moved []reclass
 		var done []string // items already destroyed by this run before an interruption
-		for i, c := range cands {
+		for _, c := range cands {
 			switch {
 			case c.status == casefile.StatusDestroyed && c.ours:
 				done = append(done, c.id)
@@ -122,33 +119,17 @@ func (db *DB) DestroyBatch(ctx context.Context, runID string, limit int, destroy
 			case c.status != casefile.StatusActive:
 				moved = append(moved, reclass{c.typ, c.id, casefile.ItemReview, "already " + c.status + " before this run reached it"})
 			case c.typ == "document":
-				keys = append(keys, c.key)
-				byKey[c.key] = i
-				if c.legalHold {
-					heldKeys = append(heldKeys, c.key)
-				}
 				docs = append(docs, c.id)
 			default:
 				notes = append(notes, c.id)
 			}
 		}
-		if len(keys) > 0 {
-			failed, err := destroy(ctx, keys, heldKeys)
-			if err != nil {
+		if len(docs) > 0 {
+			var gone []reclass
+			if docs, gone, failedErr, err = db.destroyDocumentObjects(ctx, tx, docs, destroy); err != nil {
 				return err
 			}
-			if len(failed) > 0 {
-				docs = docs[:0]
-				for _, k := range keys {
-					if e, bad := failed[k]; bad {
-						if failedErr == nil {
-							failedErr = fmt.Errorf("destroy %d objects, e.g. %s: %w", len(failed), k, e)
-						}
-						continue
-					}
-					docs = append(docs, cands[byKey[k]].id)
-				}
-			}
+			moved = append(moved, gone...)
 		}
 		// Filenames and reasons are content too: they go with the bodies.
 		if len(docs) > 0 {
@@ -227,6 +208,67 @@ func (db *DB) DestroyBatch(ctx context.Context, runID string, limit int, destroy
 		db.purgeDead(ctx, false, "documents", "notes", "note_versions")
 	}
 	return settled, failedErr
+}
+
+// destroyDocumentObjects locks the due documents' rows (a link from one of
+// them waits, and then finds it destroyed), then their objects, and
+// destroys the objects that no other active document names: an object that
+// another record still files (a sibling link) stays, and the last record to
+// let it go destroys it. It returns the documents to mark destroyed (those
+// whose object was destroyed or stays with another record), those that
+// stopped being active meanwhile, and an error naming objects that could
+// not be destroyed (their documents stay due for the next attempt).
+func (db *DB) destroyDocumentObjects(ctx context.Context, tx pgx.Tx, ids []string,
+	destroy func(ctx context.Context, keys, heldKeys []string) (map[string]error, error)) (docs []string, gone []reclass, failedErr, err error) {
+	rows, err := tx.Query(ctx, "SELECT id::text, object_key, status FROM documents WHERE id = ANY($1) ORDER BY id FOR UPDATE", ids)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	type row struct{ id, key, status string }
+	locked, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		return x, r.Scan(&x.id, &x.key, &x.status)
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var keys []string
+	for _, x := range locked {
+		if x.status != casefile.StatusActive {
+			gone = append(gone, reclass{"document", x.id, casefile.ItemReview, "already " + x.status + " before this run reached it"})
+			continue
+		}
+		docs, keys = append(docs, x.id), append(keys, x.key)
+	}
+	letGo, err := objectsLetGo(ctx, tx, keys, docs)
+	if err != nil || len(letGo) == 0 {
+		return docs, gone, nil, err
+	}
+	// Legal holds left on the objects are lifted first (the holds were
+	// checked): any row that names the object may have had one applied.
+	rows, err = tx.Query(ctx, "SELECT DISTINCT object_key FROM documents WHERE object_key = ANY($1) AND legal_hold_applied", letGo)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	heldKeys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	failed, err := destroy(ctx, letGo, heldKeys)
+	if err != nil || len(failed) == 0 {
+		return docs, gone, nil, err
+	}
+	kept := docs[:0:0]
+	for i, id := range docs {
+		if e, bad := failed[keys[i]]; bad {
+			if failedErr == nil {
+				failedErr = fmt.Errorf("destroy %d objects, e.g. %s: %w", len(failed), keys[i], e)
+			}
+			continue
+		}
+		kept = append(kept, id)
+	}
+	return kept, gone, failedErr, nil
 }
 
 func reclassify(ctx context.Context, tx pgx.Tx, runID string, moved []reclass) error {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -66,10 +67,14 @@ func (db *DB) RecomputeRetention(ctx context.Context) (int, error) {
 }
 
 // SyncHoldIntent sets each active document's wanted legal hold from the
-// holds in force, and returns how many changed.
+// holds in force, and returns how many changed. An object filed on several
+// records (a sibling link) is held while a hold covers any of them, so every
+// row that names it wants the same.
 func (db *DB) SyncHoldIntent(ctx context.Context) (int64, error) {
 	tag, err := db.pool.Exec(ctx, `UPDATE documents d SET legal_hold = x.want
-		FROM (SELECT d.id, `+heldBy("d.person_id")+` IS NOT NULL AS want FROM documents d WHERE d.status = 'active') x
+		FROM (SELECT d.id, (`+heldBy("d.person_id")+` IS NOT NULL OR EXISTS (SELECT 1 FROM documents o
+			WHERE o.object_key = d.object_key AND o.id <> d.id AND o.status = 'active' AND `+heldBy("o.person_id")+` IS NOT NULL)) AS want
+			FROM documents d WHERE d.status = 'active') x
 		WHERE d.id = x.id AND d.legal_hold <> x.want`)
 	if err != nil {
 		return 0, mapError(err)
@@ -111,20 +116,29 @@ const (
 	RollingLockRenewDays = 335
 )
 
+// retainWantSQL is the retain-until the person's position (pr) wants for
+// their documents' objects: the disposal date when it is known and no
+// involvement is open, otherwise a rolling year ahead of today ($1, $4).
+const retainWantSQL = `CASE WHEN %[1]s.disposal_due_on IS NULL OR %[1]s.open THEN $1::date + $4::int ELSE %[1]s.disposal_due_on END`
+
 // PendingRetainUntil lists active documents after the id after whose Object
 // Lock retain-until must move later: to the disposal date when it is known
 // (and no involvement is open), otherwise a rolling year ahead of today.
-// Dates never move earlier here: destruction bypasses governance anyway.
+// An object filed on several records (a sibling link) keeps the latest date
+// any of its active documents wants. Dates never move earlier here:
+// destruction bypasses governance anyway.
 func (db *DB) PendingRetainUntil(ctx context.Context, today casefile.Date, after string, limit int) ([]casefile.LockChange, error) {
 	if after == "" {
 		after = "00000000-0000-0000-0000-000000000000"
 	}
 	rows, err := db.pool.Query(ctx, `SELECT d.id::text, d.object_key, w.want FROM documents d
 		LEFT JOIN person_retention pr ON pr.person_id = d.person_id
-		CROSS JOIN LATERAL (SELECT (pr.disposal_due_on IS NULL OR pr.open) AS rolling) r
-		CROSS JOIN LATERAL (SELECT CASE WHEN r.rolling THEN $1::date + $4::int ELSE pr.disposal_due_on END AS want) w
+		CROSS JOIN LATERAL (SELECT max(`+fmt.Sprintf(retainWantSQL, "opr")+`) AS want FROM documents o
+			LEFT JOIN person_retention opr ON opr.person_id = o.person_id
+			WHERE o.object_key = d.object_key AND o.id <> d.id AND o.status = 'active') s
+		CROSS JOIN LATERAL (SELECT greatest(`+fmt.Sprintf(retainWantSQL, "pr")+`, s.want) AS want) w
 		WHERE d.status = 'active' AND d.id > $2::uuid AND w.want > $1::date AND (d.retain_until IS NULL
-			OR (r.rolling AND d.retain_until < $1::date + $5::int) OR (NOT r.rolling AND d.retain_until < w.want))
+			OR d.retain_until < CASE WHEN w.want = $1::date + $4::int THEN $1::date + $5::int ELSE w.want END)
 		ORDER BY d.id LIMIT $3`, today, after, limit, RollingLockDays, RollingLockRenewDays)
 	if err != nil {
 		return nil, mapError(err)

@@ -126,8 +126,8 @@ func (db *DB) followTarget(ctx context.Context, tx pgx.Tx, t *casefile.Ticket) e
 
 // MarkDocumentRemoved marks the document tree removed (first step of a
 // removal), so that reads show it removed and content answers 410 at once.
-// It returns the object keys still to destroy; none when the ticket is no
-// longer approved.
+// It returns the object keys still to destroy (those no other record's
+// active document names); none when the ticket is no longer approved.
 func (db *DB) MarkDocumentRemoved(ctx context.Context, t *casefile.Ticket) ([]string, error) {
 	var keys []string
 	err := db.ticketStep(ctx, t.ID, func(tx pgx.Tx, t *casefile.Ticket) error {
@@ -149,10 +149,14 @@ func (db *DB) MarkDocumentRemoved(ctx context.Context, t *casefile.Ticket) ([]st
 		if err != nil {
 			return err
 		}
-		keys = ks
 		tag, err := tx.Exec(ctx, `UPDATE documents SET status = 'removed', removed_at = coalesce(removed_at, now()), removal_ticket_id = $2
 			WHERE id = ANY($1) AND status = 'active'`, ids, t.ID)
-		if err != nil || tag.RowsAffected() == 0 {
+		if err != nil {
+			return err
+		}
+		// An object that another record still files (a sibling link) stays:
+		// the last record to let it go destroys it.
+		if keys, err = objectsLetGo(ctx, tx, ks, nil); err != nil || tag.RowsAffected() == 0 {
 			return err // a retry: the bundles were withdrawn the first time
 		}
 		return db.withdrawExports(ctx, tx, t.PersonID, t)

@@ -89,11 +89,12 @@ function addRow (list, name) {
 function sendOne (url, csrf, job) {
   return new Promise((resolve) => {
     const { file, row } = job
-    const data = new FormData()
-    data.append('files', file, file.name)
+    // The file is the request's body, as the API takes one: its length is
+    // known, so the server streams it to the store without holding a part.
     const xhr = new XMLHttpRequest()
-    xhr.open('POST', url)
+    xhr.open('POST', url + '?filename=' + encodeURIComponent(file.name))
     xhr.setRequestHeader('X-CSRF-Token', csrf)
+    xhr.setRequestHeader('Content-Type', file.type || 'application/octet-stream')
     xhr.setRequestHeader('Accept', 'application/json')
     row.status.textContent = 'Sending'
     xhr.upload.addEventListener('progress', (e) => {
@@ -114,7 +115,7 @@ function sendOne (url, csrf, job) {
       show(row, { name: file.name, outcome: 'refused', message: 'Not filed: the connection was lost; try again.' })
       resolve()
     })
-    xhr.send(data)
+    xhr.send(file)
   })
 }
 
