@@ -15,8 +15,8 @@ import (
 )
 
 // The text of every document uploaded: a text PDF, a scanned PDF, a
-// photographed letter (PNG), a .docx, an .odt, and a .docx attached to an
-// email, each with known words, is extracted by the workers (OCR for the
+// photographed letter (PNG), a .docx, an .odt, a Word 97-2003 .doc, and a
+// .docx attached to an email, each with known words, is extracted by the workers (OCR for the
 // scans), shown as text_state on the document, and kept in the database;
 // a removed document's text is gone from it; and the backfill extracts a
 // document stored before extraction existed.
@@ -52,6 +52,7 @@ func TestExtractedText(t *testing.T) {
 		{"photo.png", "image/png", fixture(extracttest.LetterPNG(letter("Pineapple harbour")...)), []string{"Pineapple", "harbour"}, "ocr"},
 		{"report.docx", "", extracttest.DOCX(letter("Walrus tangerine")...), []string{"Walrus", "tangerine"}, "extracted"},
 		{"report.odt", "", extracttest.ODT(letter("Cinnamon velvet")...), []string{"Cinnamon", "velvet"}, "extracted"},
+		{"old.doc", "application/msword", extracttest.DOC(letter("Rhubarb saxophone")...), []string{"Rhubarb", "saxophone"}, "extracted"},
 	}
 	type doc struct {
 		id, source string
