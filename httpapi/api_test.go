@@ -80,6 +80,7 @@ var wantRoles = map[string]string{
 	"GET /v1/note-types":                     "practitioner manager ict records_officer auditor admin",
 	"POST /v1/persons/:id/notes":             "practitioner manager admin",
 	"GET /v1/persons/:id/notes":              "practitioner manager ict records_officer auditor admin",
+	"GET /v1/persons/:id/search":             "practitioner manager ict records_officer auditor admin",
 	"GET /v1/notes/:id":                      "practitioner manager ict records_officer auditor admin",
 	"PUT /v1/notes/:id":                      "practitioner manager ict records_officer auditor admin",
 	"PATCH /v1/notes/:id":                    "practitioner manager ict records_officer auditor admin",
@@ -87,6 +88,7 @@ var wantRoles = map[string]string{
 	"GET /v1/notes/:id/versions":             "practitioner manager ict records_officer auditor admin",
 	"POST /v1/notes/:id/amendments":          "ict admin",
 	"POST /v1/notes/scan":                    "ict admin",
+	"GET /v1/notes/third-party-candidates":   "ict admin",
 	"POST /v1/persons/:id/documents":         "practitioner manager admin",
 	"GET /v1/persons/:id/documents":          "practitioner manager ict records_officer auditor admin",
 	"GET /v1/documents/:id":                  "practitioner manager ict records_officer auditor admin",
@@ -124,6 +126,10 @@ var wantRoles = map[string]string{
 	"POST /v1/retention/runs/:id/approve":    "records_officer admin",
 	"POST /v1/retention/runs/:id/reject":     "records_officer admin",
 	"GET /v1/retention/review":               "practitioner manager ict records_officer auditor admin",
+	"POST /v1/retention/review/:id/keep":     "records_officer admin",
+	"POST /v1/retention/review/:id/return":   "records_officer admin",
+	"GET /v1/retention/runs":                 "practitioner manager ict records_officer auditor admin",
+	"GET /v1/reports/:name":                  "manager records_officer auditor",
 }
 
 func TestPermissionMatrixRouteByRoute(t *testing.T) {

@@ -27,6 +27,7 @@ const (
 	permRestrictionsManage perm = "restrictions:manage" // restrict a record, lift it, see its break-glass uses
 	permUsersManage        perm = "users:manage"
 	permTokensManage       perm = "tokens:manage"
+	permReportsRead        perm = "reports:read"  // compliance reports: managers (their teams), records officers, auditors
 	permAuthenticated      perm = "authenticated" // any valid token
 )
 
@@ -40,10 +41,10 @@ var (
 // what. Every route names one perm; tests check the matrix route by route.
 var matrix = map[casefile.Role][]perm{
 	casefile.RolePractitioner:   practitionerPerms,
-	casefile.RoleManager:        append([]perm{permTeamsRead, permRestrictionsManage}, practitionerPerms...),
+	casefile.RoleManager:        append([]perm{permTeamsRead, permRestrictionsManage, permReportsRead}, practitionerPerms...),
 	casefile.RoleICT:            append([]perm{permTicketsDecide, permNotesAmend, permNotesScan, permTicketsRaise}, readAll...),
-	casefile.RoleRecordsOfficer: append([]perm{permRetentionManage, permDisposalDecide, permExportsManage}, readAll...),
-	casefile.RoleAuditor:        append([]perm{permAuditRead}, readAll...),
+	casefile.RoleRecordsOfficer: append([]perm{permRetentionManage, permDisposalDecide, permExportsManage, permReportsRead}, readAll...),
+	casefile.RoleAuditor:        append([]perm{permAuditRead, permReportsRead}, readAll...),
 	casefile.RoleAdmin: {permPersonsRead, permPersonsWrite, permDocumentsRead, permDocumentsWrite, permNotesRead,
 		permNotesWrite, permNotesAmend, permNotesScan, permTicketsRead, permTicketsRaise, permTicketsDecide,
 		permRetentionRead, permRetentionManage, permDisposalDecide, permExportsManage, permAuditRead, permTeamsRead, permTeamsManage,

@@ -22,6 +22,7 @@ import (
 	"github.com/council/casefile/auth"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
+	"github.com/council/casefile/reports"
 )
 
 // Config carries the services the API calls. Nil services leave their
@@ -53,7 +54,9 @@ type Config struct {
 	// Relationships records and lists relationships between records.
 	Relationships casefile.RelationshipService
 	Teams         casefile.TeamService
-	Policy        casefile.RetentionPolicy
+	// Search searches inside one person's record.
+	Search casefile.SearchService
+	Policy casefile.RetentionPolicy
 	// Ready lists the backing services /readyz checks, by name.
 	Ready map[string]casefile.Pinger
 	// Registry collects metrics; nil makes a fresh one.
@@ -63,6 +66,8 @@ type Config struct {
 	// SigningKeys lists the public keys that sign disclosure bundles'
 	// manifests, the current one marked (GET /v1/exports/signing-key).
 	SigningKeys func(ctx context.Context) ([]casefile.SigningKey, error)
+	// Reports builds the compliance reports.
+	Reports *reports.Service
 }
 
 // Server is the HTTP API.
@@ -120,11 +125,13 @@ func New(cfg Config) *Server {
 	s.registerAudit(v1)
 	s.registerExports(v1)
 	s.registerNotes(v1)
+	s.registerSearch(v1)
 	s.registerDocuments(v1)
 	s.registerTickets(v1)
 	s.registerRetention(v1)
 	s.registerAccess(v1)
 	s.registerIdentity(v1)
+	s.registerReports(v1)
 	if cfg.AuthHandler != nil {
 		h := gin.WrapH(cfg.AuthHandler)
 		e.GET("/auth/login", h)

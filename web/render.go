@@ -128,6 +128,9 @@ type navItem struct {
 
 func (p *page) HasErrors() bool { return len(p.Errors) > 0 }
 
+// MayScan reports whether the caller may run the checks over stored notes.
+func (p *page) MayScan() bool { return p.Caller != nil && allows(p.Caller.Actor.Role, permNotesScan) }
+
 // ErrorFor returns the error message for a field, if any.
 func (p *page) ErrorFor(field string) string {
 	for _, e := range p.Errors {
@@ -149,9 +152,12 @@ func (s *Server) navFor(c *Caller) []navItem {
 		items = append(items, navItem{"tickets", "Tickets", "/tickets"})
 	}
 	if s.may(c, permNotesScan) {
-		items = append(items, navItem{"scan", "Pasted-email scan", "/scan"})
+		items = append(items, navItem{"scan", "Note checks", "/scan"})
 	}
-	return items
+	if s.may(c, permReportsRead) {
+		items = append(items, navItem{"reports", "Reports", "/reports"})
+	}
+	return append(items, s.governanceNav(c)...)
 }
 
 // render writes a page in the layout. It renders into a buffer first, so a
@@ -316,6 +322,12 @@ func stateTag(state string) string {
 		return "govuk-tag--green"
 	case casefile.TicketFailed, casefile.StatusRemoved, casefile.StatusDestroyed:
 		return "govuk-tag--red"
+	case casefile.RunAwaitingApproval, casefile.ItemDue:
+		return "govuk-tag--orange"
+	case casefile.ItemReview, casefile.RunRunning, casefile.RunQueued:
+		return "govuk-tag--blue"
+	case casefile.ItemHeldBack:
+		return "govuk-tag--purple"
 	}
 	return "govuk-tag--grey"
 }

@@ -71,6 +71,11 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 			"occurred_at": "2026-03-02T10:00:00Z", "body": body})["id"].(string)
 	}
 	nP, nP2, nQ := note(p, "Spoke to the foster carer."), note(p, "Spoke to the school."), note(q, "Spoke to the GP.")
+	// Each names the other by reference: third-party candidates both ways
+	// (not q, whom the members' pass relates to p).
+	r := s.person("OPEN-2", "2013-03-03")
+	note(r, "Saw RESTRICTED-1 at the contact centre.")
+	note(p, "Told OPEN-2 about the plan.")
 	upload := func(pid, text string) string {
 		r := s.do("POST", "/v1/persons/"+pid+"/documents", s.Admin, []byte("From: a@example.org\r\nSubject: plan\r\n\r\n"+text),
 			"Content-Type", "message/rfc822")
@@ -138,7 +143,27 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 		"GET /v1/exports/:id/content":        {role: "records_officer", method: "GET", path: "/v1/exports/" + eP + "/content"},
 		"POST /v1/persons/:id/notes": {role: "practitioner", method: "POST", path: "/v1/persons/" + p + "/notes", member: 201,
 			body: map[string]any{"type": "telephone_call", "occurred_at": "2026-03-03T10:00:00Z", "body": "Called the carer back."}},
-		"GET /v1/persons/:id/notes":     {role: "practitioner", method: "GET", path: "/v1/persons/" + p + "/notes", member: 200},
+		"GET /v1/persons/:id/notes":  {role: "practitioner", method: "GET", path: "/v1/persons/" + p + "/notes", member: 200},
+		"GET /v1/persons/:id/search": {role: "practitioner", method: "GET", path: "/v1/persons/" + p + "/search?q=carer", member: 200},
+		"GET /v1/notes/third-party-candidates": {role: "ict", method: "GET", path: "/v1/notes/third-party-candidates",
+			check: func(t *testing.T, r *response, outsider bool) {
+				if r.Status != 200 {
+					t.Fatalf("third-party candidates: %d %s", r.Status, r.Body)
+				}
+				on, named := 0, 0
+				for _, it := range r.JSON()["items"].([]any) {
+					c := it.(map[string]any)
+					if c["person_id"] == p {
+						on++
+					}
+					if c["named_person_id"] == p {
+						named++
+					}
+				}
+				if outsider != (on == 0 && named == 0) || (!outsider && (on == 0 || named == 0)) {
+					t.Fatalf("outsider=%v sees %d candidates on the restricted record and %d naming it: %s", outsider, on, named, r.Body)
+				}
+			}},
 		"GET /v1/notes/:id":             {role: "practitioner", method: "GET", path: "/v1/notes/" + nP, member: 200},
 		"PUT /v1/notes/:id":             {role: "practitioner", method: "PUT", path: "/v1/notes/" + nP, body: map[string]any{}, member: 405},
 		"PATCH /v1/notes/:id":           {role: "practitioner", method: "PATCH", path: "/v1/notes/" + nP, body: map[string]any{}, member: 405},
@@ -214,7 +239,10 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 		"GET /v1/tokens": true, "DELETE /v1/tokens/:id": true,
 		// Disposal decisions: ids and dates of a list a records officer decides whole.
 		"POST /v1/retention/runs/:id/exclusions": true, "POST /v1/retention/runs/:id/approve": true,
-		"POST /v1/retention/runs/:id/reject": true, "GET /v1/retention/review": true}
+		"POST /v1/retention/runs/:id/reject": true, "GET /v1/retention/review": true,
+		"POST /v1/retention/review/:id/keep": true, "POST /v1/retention/review/:id/return": true, "GET /v1/retention/runs": true,
+		// Reports: counts by staff team and name, nothing of a record.
+		"GET /v1/reports/:name": true}
 	var keys []string
 	for _, r := range httpapi.New(httpapi.Config{}).Routes() {
 		key := r.Method + " " + r.Path

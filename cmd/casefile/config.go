@@ -50,6 +50,7 @@ type config struct {
 	LogLevel          string
 	PprofAddr         string // empty: no profiling listener
 	ExportKeepDays    int    // 0: bundles are kept until their record is destroyed
+	LateNoteDays      int    // a note recorded more than this many days after it happened is late (reports)
 	PDFFontDir        string // where DejaVu Sans is; without it the PDF chronology is Latin-1 only
 	CouncilName       string // shown on every page
 	CouncilColour     string // the pages' header colour, #rrggbb
@@ -171,6 +172,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		if c.RedisMaster = get("CASEFILE_REDIS_MASTER", ""); c.RedisMaster == "" {
 			return nil, &configError{"CASEFILE_REDIS_MASTER", "with CASEFILE_REDIS_SENTINELS, name the master the sentinels watch (e.g. mymaster)"}
 		}
+	}
+	if c.LateNoteDays, err = intSetting(get, "CASEFILE_LATE_NOTE_DAYS", "2", 1, 365); err != nil {
+		return nil, err
 	}
 	if c.ExportKeepDays, err = intSetting(get, "CASEFILE_EXPORT_KEEP_DAYS", "30", 0, 36500); err != nil {
 		return nil, err

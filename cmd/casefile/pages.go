@@ -21,6 +21,7 @@ func (a *app) handler() (http.Handler, error) {
 		Notes:          a.notesService(),
 		Ingest:         a.ingestService(),
 		Tickets:        a.db,
+		Search:         a.db,
 		Chronology:     a.db,
 		Access:         a.db,
 		DocumentText:   a.db.DocumentText,
@@ -30,7 +31,16 @@ func (a *app) handler() (http.Handler, error) {
 		CouncilColour:  a.cfg.CouncilColour,
 		Location:       a.cfg.Timezone,
 		Phase:          a.cfg.Phase,
+		Reports:        a.reportsService(),
 		AccessContact:  a.cfg.AccessContact,
+		// Governance pages (issue 14).
+		Retention:         a.db,
+		Audit:             a.auditService(), // verification checks every anchor too, and is kept for the audit-integrity report
+		Users:             a.db,
+		Teams:             a.db,
+		Tokens:            a.db,
+		Exports:           a.db,
+		DisposalApprovers: a.cfg.DisposalApprovers,
 	})
 	if err != nil {
 		return nil, err

@@ -13,22 +13,25 @@ import (
 // lists the GET routes that show none, and why. A GET route in neither list
 // fails TestEveryReadOfARecordIsAudited: a new read must be classified.
 var readsOfARecord = map[string]string{
-	"GET /v1/persons":                  "person.read",
-	"GET /v1/persons/:id":              "person.read",
-	"GET /v1/persons/:id/documents":    "document.list",
-	"GET /v1/documents/:id":            "document.read",
-	"GET /v1/documents/:id/content":    "document.download",
-	"GET /v1/persons/:id/notes":        "note.read",
-	"GET /v1/notes/:id":                "note.read",
-	"GET /v1/notes/:id/versions":       "note.read",
-	"GET /v1/persons/:id/retention":    "retention.read",
-	"GET /v1/tickets":                  "ticket.read",
-	"GET /v1/tickets/:id":              "ticket.read",
-	"GET /v1/holds":                    "hold.read",
-	"GET /v1/retention/runs/:id/items": "retention.run.read",
-	"GET /v1/exports/:id":              "export.read",
-	"GET /v1/exports/:id/content":      "export.download",
-	"GET /v1/persons/:id/restriction":  "access.restriction_read",
+	"GET /v1/persons":               "person.read",
+	"GET /v1/persons/:id":           "person.read",
+	"GET /v1/persons/:id/documents": "document.list",
+	"GET /v1/documents/:id":         "document.read",
+	"GET /v1/documents/:id/content": "document.download",
+	"GET /v1/persons/:id/notes":     "note.read",
+	"GET /v1/persons/:id/search":    "record.search",
+	// Amy's note names Bob by his reference: a candidate on her record.
+	"GET /v1/notes/third-party-candidates": "note.third_party_candidate",
+	"GET /v1/notes/:id":                    "note.read",
+	"GET /v1/notes/:id/versions":           "note.read",
+	"GET /v1/persons/:id/retention":        "retention.read",
+	"GET /v1/tickets":                      "ticket.read",
+	"GET /v1/tickets/:id":                  "ticket.read",
+	"GET /v1/holds":                        "hold.read",
+	"GET /v1/retention/runs/:id/items":     "retention.run.read",
+	"GET /v1/exports/:id":                  "export.read",
+	"GET /v1/exports/:id/content":          "export.download",
+	"GET /v1/persons/:id/restriction":      "access.restriction_read",
 	// Records past their date but kept: the hold on the person keeps hers.
 	"GET /v1/retention/review":          "retention.read",
 	"GET /v1/persons/:id/relationships": "relationship.list",
@@ -44,9 +47,11 @@ var notPersonData = map[string]string{
 	"GET /v1/users":               "staff accounts, not persons on record",
 	"GET /v1/tokens":              "API tokens",
 	"GET /v1/teams":               "staff teams",
+	"GET /v1/reports/:name":       "counts by staff team and name, ids and dates; reading one is audited as report.read",
 	// A real run's certificate lists destroyed items by person: that read is
 	// audited on each person's trail (TestCertificateReadIsAudited); a dry
 	// run, as here, shows counts only.
+	"GET /v1/retention/runs":     "runs' counts and approvers, without their certificates",
 	"GET /v1/retention/runs/:id": "a run's counts; its certificate's items are audited where shown",
 }
 
@@ -59,6 +64,7 @@ func TestEveryReadOfARecordIsAudited(t *testing.T) {
 	amy, bob := s.person("AR-1", "1980-01-01"), s.person("AR-2", "1981-01-01")
 	s.must(201, "POST", "/v1/persons/"+amy+"/involvements", s.Admin, map[string]any{"kind": "early_help", "started_on": "1990-01-01", "ended_on": "1991-01-01"})
 	note := s.must(201, "POST", "/v1/persons/"+amy+"/notes", s.Admin, map[string]any{"type": "contact", "occurred_at": "2026-01-01T10:00:00Z", "body": "Phoned mum."})
+	s.must(201, "POST", "/v1/persons/"+amy+"/notes", s.Admin, map[string]any{"type": "contact", "occurred_at": "2026-01-01T11:00:00Z", "body": "Saw AR-2 at school."})
 	body := []byte("A letter about Amy.")
 	doc := s.upload(amy, s.Admin, "letter.txt", "text/plain", body, "Idempotency-Key", "k-1").JSON()
 	tk := s.must(201, "POST", "/v1/tickets", s.Admin, map[string]any{"kind": "reindex", "target_type": "note", "target_id": note["id"],
@@ -79,6 +85,9 @@ func TestEveryReadOfARecordIsAudited(t *testing.T) {
 		"/v1/tickets/:id": tk["id"].(string), "/v1/retention/runs/:id": run["id"].(string), "/v1/exports/:id": exp["id"].(string),
 	}
 	url := func(route string) string {
+		if strings.HasSuffix(route, "/search") {
+			return strings.Replace(route, ":id", amy, 1) + "?q=letter"
+		}
 		if id, ok := ids[route]; ok {
 			return strings.Replace(route, ":id", id, 1)
 		}

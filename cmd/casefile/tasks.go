@@ -19,7 +19,7 @@ func (a *app) registerTasks() {
 	// tickets whose queued task was lost queued again, objects against rows.
 	a.workers.Handle(casefile.TaskStorageReconcile, func(ctx context.Context, p []byte) error {
 		exports := a.exportService().Sweep(ctx)
-		_, anchored := a.anchorer().Write(ctx)
+		_, anchored := writeAnchor(ctx, a.anchorer(), a.db)
 		return errors.Join(exports, anchored, tp.Sweep(ctx), a.reconcile(ctx, p), a.requeueText(ctx))
 	})
 	a.workers.Handle(casefile.TaskDocumentExtract, a.extractTask().Handle)
