@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/disclosure"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
 	"github.com/council/casefile/reports"
@@ -58,6 +59,8 @@ type Config struct {
 	Tickets casefile.TicketService
 	// Search searches inside one person's record; nil finds nothing.
 	Search casefile.SearchService
+	// Disclosures carries out disclosures with redaction; nil: no pages.
+	Disclosures *disclosure.Service
 	// Relationships lists a record's relationships: the document page
 	// offers to file an email on a sibling's record too. Nil offers nothing.
 	Relationships casefile.RelationshipService
@@ -199,6 +202,7 @@ func (s *Server) routes() {
 	s.governanceRoutes(m)
 	s.registerReports()
 	m.HandleFunc("POST /scan/third-party", s.page(permNotesScan, s.thirdPartyScan))
+	s.disclosureRoutes()
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c, _ := s.cfg.Auth.Authenticate(r)
 		s.errorPage(w, r, c, casefile.Errorf(casefile.ENotFound, "page_not_found", "There is no page at this address."))

@@ -23,6 +23,7 @@ func (a *app) handler() (http.Handler, error) {
 		Tickets:        a.db,
 		Search:         a.db,
 		Chronology:     a.db,
+		Disclosures:    a.disclosureService(),
 		Access:         a.db,
 		DocumentText:   a.db.DocumentText,
 		OpenObject:     a.openObject,
