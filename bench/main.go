@@ -11,7 +11,8 @@
 //     then one through the record page's form;
 //   - the retention purge rate beside raw S3 batch delete;
 //   - the server's peak RSS while it exports a 2 GiB record;
-//   - text extraction's throughput per worker, over a mix with scans.
+//   - text extraction's throughput per worker, over a mix with scans;
+//   - each compliance report over 30 days of the data the reads left.
 //
 // It starts its own `casefile run` (built from ./cmd/casefile) on a fresh
 // database and bucket. Run it with `make bench` (services up first).
@@ -99,6 +100,9 @@ func run() error {
 	}
 	if *readNotes > 0 {
 		if err := benchReads(s); err != nil {
+			return err
+		}
+		if err := benchReports(s); err != nil {
 			return err
 		}
 	}

@@ -21,12 +21,14 @@ const (
 	permRetentionManage    perm = "retention:manage"
 	permDisposalDecide     perm = "disposal:decide" // exclude from, approve or reject a disposal list
 	permExportsManage      perm = "exports:manage"
+	permDisclosuresManage  perm = "disclosures:manage" // open, review, redact, approve and download disclosures
 	permAuditRead          perm = "audit:read"
 	permTeamsRead          perm = "teams:read"
 	permTeamsManage        perm = "teams:manage"
 	permRestrictionsManage perm = "restrictions:manage" // restrict a record, lift it, see its break-glass uses
 	permUsersManage        perm = "users:manage"
 	permTokensManage       perm = "tokens:manage"
+	permReportsRead        perm = "reports:read"  // compliance reports: managers (their teams), records officers, auditors
 	permAuthenticated      perm = "authenticated" // any valid token
 )
 
@@ -40,13 +42,13 @@ var (
 // what. Every route names one perm; tests check the matrix route by route.
 var matrix = map[casefile.Role][]perm{
 	casefile.RolePractitioner:   practitionerPerms,
-	casefile.RoleManager:        append([]perm{permTeamsRead, permRestrictionsManage}, practitionerPerms...),
+	casefile.RoleManager:        append([]perm{permTeamsRead, permRestrictionsManage, permReportsRead}, practitionerPerms...),
 	casefile.RoleICT:            append([]perm{permTicketsDecide, permNotesAmend, permNotesScan, permTicketsRaise}, readAll...),
-	casefile.RoleRecordsOfficer: append([]perm{permRetentionManage, permDisposalDecide, permExportsManage}, readAll...),
-	casefile.RoleAuditor:        append([]perm{permAuditRead}, readAll...),
+	casefile.RoleRecordsOfficer: append([]perm{permRetentionManage, permDisposalDecide, permExportsManage, permDisclosuresManage, permReportsRead}, readAll...),
+	casefile.RoleAuditor:        append([]perm{permAuditRead, permReportsRead}, readAll...),
 	casefile.RoleAdmin: {permPersonsRead, permPersonsWrite, permDocumentsRead, permDocumentsWrite, permNotesRead,
 		permNotesWrite, permNotesAmend, permNotesScan, permTicketsRead, permTicketsRaise, permTicketsDecide,
-		permRetentionRead, permRetentionManage, permDisposalDecide, permExportsManage, permAuditRead, permTeamsRead, permTeamsManage,
+		permRetentionRead, permRetentionManage, permDisposalDecide, permExportsManage, permDisclosuresManage, permAuditRead, permTeamsRead, permTeamsManage,
 		permRestrictionsManage, permUsersManage, permTokensManage},
 }
 

@@ -20,8 +20,10 @@ import (
 
 	"github.com/council/casefile"
 	"github.com/council/casefile/auth"
+	"github.com/council/casefile/disclosure"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
+	"github.com/council/casefile/reports"
 )
 
 // Config carries the services the API calls. Nil services leave their
@@ -40,6 +42,8 @@ type Config struct {
 	Audit       casefile.AuditService
 	Exports     casefile.ExportService
 	Notes       *notes.Service
+	// Disclosures carries out disclosures with redaction.
+	Disclosures *disclosure.Service
 	// OpenObject opens stored objects (documents, bundles) for download.
 	OpenObject OpenObject
 	// OpenRange opens bytes start..end (inclusive) of a stored object.
@@ -65,6 +69,8 @@ type Config struct {
 	// SigningKeys lists the public keys that sign disclosure bundles'
 	// manifests, the current one marked (GET /v1/exports/signing-key).
 	SigningKeys func(ctx context.Context) ([]casefile.SigningKey, error)
+	// Reports builds the compliance reports.
+	Reports *reports.Service
 }
 
 // Server is the HTTP API.
@@ -121,6 +127,7 @@ func New(cfg Config) *Server {
 	s.registerPersons(v1)
 	s.registerAudit(v1)
 	s.registerExports(v1)
+	s.registerDisclosures(v1)
 	s.registerNotes(v1)
 	s.registerSearch(v1)
 	s.registerDocuments(v1)
@@ -128,6 +135,7 @@ func New(cfg Config) *Server {
 	s.registerRetention(v1)
 	s.registerAccess(v1)
 	s.registerIdentity(v1)
+	s.registerReports(v1)
 	if cfg.AuthHandler != nil {
 		h := gin.WrapH(cfg.AuthHandler)
 		e.GET("/auth/login", h)

@@ -40,9 +40,34 @@ type Service struct {
 	// the tickets store in). While nil, a scan asked to raise tickets is
 	// refused with tickets_not_available rather than silently raising none.
 	RaiseTicket TicketRaiser
+	// Refusals records each pasted-email refusal (for the reports); nil
+	// records none (tests of rules).
+	Refusals RefusalRecorder
 	// ThirdParty, when set, warns of other persons a new note names.
 	ThirdParty *ThirdParty
 	Now        func() time.Time
+}
+
+// RefusalRecorder records that a note, a correction's reason or an
+// amendment was refused for a pasted email: audit event
+// note.refused_pasted_email on the person (personID, or the person of
+// noteID), with the author's id and teams and the field, never the text.
+type RefusalRecorder interface {
+	RecordPastedEmailRefusal(ctx context.Context, personID, noteID, field, rule string) error
+}
+
+// refused records err when it is a pasted-email refusal of text in field,
+// and returns it (or the recording's failure: a refusal is never left out
+// of the record silently).
+func (s *Service) refused(ctx context.Context, personID, noteID, field, text string, err error) error {
+	if s.Refusals == nil || casefile.ErrorCode(err) != "pasted_email" {
+		return err
+	}
+	f, _ := pasteguard.Check(text)
+	if rerr := s.Refusals.RecordPastedEmailRefusal(ctx, personID, noteID, field, f.Rule); rerr != nil {
+		return rerr
+	}
+	return err
 }
 
 // TicketRaiser raises a removal ticket for a finding (or finds the one raised
@@ -91,7 +116,7 @@ func (s *Service) Create(ctx context.Context, in NewNote) (*casefile.Note, error
 			"occurred_at %s is in the future; a note records what has happened.", in.OccurredAt.UTC().Format(time.RFC3339))
 	}
 	if err := CheckBody(in.Body); err != nil {
-		return nil, err
+		return nil, s.refused(ctx, in.PersonID, "", "body", in.Body, err)
 	}
 	n := &casefile.Note{PersonID: in.PersonID, Type: in.Type, OccurredAt: in.OccurredAt.UTC().Truncate(time.Microsecond)}
 	if in.CorrectsNoteID != "" || in.Type == "correction" {
@@ -108,7 +133,7 @@ func (s *Service) Create(ctx context.Context, in NewNote) (*casefile.Note, error
 				"corrects_note_id %q names no note: ids are UUIDs.", in.CorrectsNoteID)
 		}
 		if err := CheckReason("correction_reason", in.CorrectionReason); err != nil {
-			return nil, err
+			return nil, s.refused(ctx, in.PersonID, "", "correction_reason", in.CorrectionReason, err)
 		}
 		cid := id.String()
 		n.CorrectsNoteID = &cid
@@ -184,10 +209,10 @@ func (s *Service) Amend(ctx context.Context, id, body, reason string) (*casefile
 		return nil, casefile.Errorf(casefile.EUnprocessable, "missing_reason", "An amendment must say why (reason).")
 	}
 	if err := CheckReason("reason", reason); err != nil {
-		return nil, err
+		return nil, s.refused(ctx, "", id, "reason", reason, err)
 	}
 	if err := CheckBody(body); err != nil {
-		return nil, err
+		return nil, s.refused(ctx, "", id, "body", body, err)
 	}
 	return s.Store.AmendNote(ctx, id, body, strings.TrimSpace(reason))
 }

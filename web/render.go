@@ -55,6 +55,7 @@ func loadTemplates(loc *time.Location) (*templates, error) {
 		},
 		"docTitle": documentTitle,
 		"add":      func(a, b int) int { return a + b },
+		"overdue":  func(d *casefile.Disclosure) bool { return d.Overdue(casefile.DateOf(time.Now().In(loc))) },
 		"sentence": func(s string) string {
 			s = strings.TrimSpace(s)
 			if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
@@ -154,7 +155,10 @@ func (s *Server) navFor(c *Caller) []navItem {
 	if s.may(c, permNotesScan) {
 		items = append(items, navItem{"scan", "Note checks", "/scan"})
 	}
-	return items
+	if s.may(c, permReportsRead) {
+		items = append(items, navItem{"reports", "Reports", "/reports"})
+	}
+	return append(items, s.governanceNav(c)...)
 }
 
 // render writes a page in the layout. It renders into a buffer first, so a
@@ -315,10 +319,20 @@ func stateTag(state string) string {
 		return "govuk-tag--blue"
 	case casefile.TicketApproved:
 		return "govuk-tag--yellow"
-	case casefile.TicketDone, casefile.StatusActive:
+	case casefile.TicketDone, casefile.StatusActive, casefile.DisclosureReady:
 		return "govuk-tag--green"
-	case casefile.TicketFailed, casefile.StatusRemoved, casefile.StatusDestroyed:
+	case casefile.DisclosureFinalising: // awaiting_approval is the runs' orange below
+		return "govuk-tag--yellow"
+	case casefile.DisclosureDraft:
+		return "govuk-tag--blue"
+	case casefile.TicketFailed, casefile.StatusRemoved, casefile.StatusDestroyed, casefile.DisclosureWithdrawn:
 		return "govuk-tag--red"
+	case casefile.RunAwaitingApproval, casefile.ItemDue:
+		return "govuk-tag--orange"
+	case casefile.ItemReview, casefile.RunRunning, casefile.RunQueued:
+		return "govuk-tag--blue"
+	case casefile.ItemHeldBack:
+		return "govuk-tag--purple"
 	}
 	return "govuk-tag--grey"
 }

@@ -21,8 +21,10 @@ import (
 	"time"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/disclosure"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
+	"github.com/council/casefile/reports"
 )
 
 // Caller is who is asking, as the sign-in reports them.
@@ -57,6 +59,8 @@ type Config struct {
 	Tickets casefile.TicketService
 	// Search searches inside one person's record; nil finds nothing.
 	Search casefile.SearchService
+	// Disclosures carries out disclosures with redaction; nil: no pages.
+	Disclosures *disclosure.Service
 	// Relationships lists a record's relationships: the document page
 	// offers to file an email on a sibling's record too. Nil offers nothing.
 	Relationships casefile.RelationshipService
@@ -84,6 +88,21 @@ type Config struct {
 	AccessContact string
 	// Phase, when set ("beta"), shows a phase banner.
 	Phase string
+
+	// Governance: the records officers', auditors' and admins' pages. A
+	// nil service leaves its pages answering 503.
+	Retention casefile.RetentionStore
+	Audit     casefile.AuditService
+	Users     casefile.UserService
+	Teams     casefile.TeamService
+	Tokens    casefile.TokenService
+	Exports   casefile.ExportService
+	// DisposalApprovers is how many different records officers approve a
+	// disposal list (CASEFILE_DISPOSAL_APPROVERS), for the pages to say so.
+	DisposalApprovers int
+	// Reports builds the compliance reports; nil leaves their pages
+	// answering that the service is unavailable.
+	Reports *reports.Service
 }
 
 // Server serves the pages.
@@ -180,7 +199,10 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /tickets/{id}/reject", s.page(permTicketsDecide, s.rejectTicket))
 	m.HandleFunc("GET /scan", s.page(permNotesScan, s.scanForm))
 	m.HandleFunc("POST /scan", s.page(permNotesScan, s.scan))
+	s.governanceRoutes(m)
+	s.registerReports()
 	m.HandleFunc("POST /scan/third-party", s.page(permNotesScan, s.thirdPartyScan))
+	s.disclosureRoutes()
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c, _ := s.cfg.Auth.Authenticate(r)
 		s.errorPage(w, r, c, casefile.Errorf(casefile.ENotFound, "page_not_found", "There is no page at this address."))
@@ -244,6 +266,10 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, c *Caller) {
 	switch {
 	case s.may(c, permTicketsDecide) && !s.may(c, permNotesWrite):
 		http.Redirect(w, r, "/tickets", http.StatusSeeOther)
+	case s.may(c, permDisposalDecide) && !s.may(c, permNotesWrite):
+		http.Redirect(w, r, "/retention/runs", http.StatusSeeOther)
+	case s.may(c, permAuditRead) && !s.may(c, permNotesWrite):
+		http.Redirect(w, r, "/audit", http.StatusSeeOther)
 	case s.may(c, permPersonsRead):
 		http.Redirect(w, r, "/persons", http.StatusSeeOther)
 	default:

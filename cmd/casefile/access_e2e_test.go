@@ -92,6 +92,8 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 	}
 	iP := inv()
 	eP := s.must(202, "POST", "/v1/persons/"+p+"/exports", s.Admin, nil)["id"].(string)
+	xP := s.must(201, "POST", "/v1/persons/"+p+"/disclosures", s.Admin, map[string]any{"purpose": "court", "requester": "Family court"})["id"].(string)
+	xPath := "/v1/disclosures/" + xP
 	ticket := func(kind, targetType, target, reason string, extra map[string]any) string {
 		b := map[string]any{"kind": kind, "target_type": targetType, "target_id": target, "reason": reason}
 		for k, v := range extra {
@@ -141,6 +143,24 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 		"POST /v1/persons/:id/exports":       {role: "records_officer", method: "POST", path: "/v1/persons/" + p + "/exports", member: 202},
 		"GET /v1/exports/:id":                {role: "records_officer", method: "GET", path: "/v1/exports/" + eP, member: 200},
 		"GET /v1/exports/:id/content":        {role: "records_officer", method: "GET", path: "/v1/exports/" + eP + "/content"},
+		"POST /v1/persons/:id/disclosures": {role: "records_officer", method: "POST", path: "/v1/persons/" + p + "/disclosures",
+			body: map[string]any{"purpose": "subject_access", "requester": "The child"}, member: 201},
+		"GET /v1/persons/:id/disclosures": {role: "records_officer", method: "GET", path: "/v1/persons/" + p + "/disclosures", member: 200},
+		"GET /v1/disclosures/:id":         {role: "records_officer", method: "GET", path: xPath, member: 200},
+		"POST /v1/disclosures/:id/redactions": {role: "records_officer", method: "POST", path: xPath + "/redactions", member: 201,
+			body: map[string]any{"target_type": "note", "target_id": nP, "start": 0, "end": 5, "reason": "third_party"}},
+		"DELETE /v1/disclosures/:id/redactions/:redaction_id": {role: "records_officer", method: "DELETE",
+			path: xPath + "/redactions/0190a0c0-0000-7000-8000-00000000dead", member: 404},
+		"POST /v1/disclosures/:id/withholdings": {role: "records_officer", method: "POST", path: xPath + "/withholdings", member: 201,
+			body: map[string]any{"document_id": dP, "reason": "legal_privilege"}},
+		"DELETE /v1/disclosures/:id/withholdings/:document_id": {role: "records_officer", method: "DELETE", path: xPath + "/withholdings/" + dP, member: 204},
+		"GET /v1/disclosures/:id/suggestions":                  {role: "records_officer", method: "GET", path: xPath + "/suggestions", member: 200},
+		"POST /v1/disclosures/:id/suggestions/decisions": {role: "records_officer", method: "POST", path: xPath + "/suggestions/decisions", member: 422,
+			body: map[string]any{"target_type": "note", "target_id": nP, "start": 0, "end": 1, "decision": "reject"}},
+		"POST /v1/disclosures/:id/finalise": {role: "records_officer", method: "POST", path: xPath + "/finalise", member: 202},
+		"POST /v1/disclosures/:id/approve":  {role: "records_officer", method: "POST", path: xPath + "/approve", member: 409},
+		"POST /v1/disclosures/:id/return":   {role: "records_officer", method: "POST", path: xPath + "/return"},
+		"GET /v1/disclosures/:id/content":   {role: "records_officer", method: "GET", path: xPath + "/content"},
 		"POST /v1/persons/:id/notes": {role: "practitioner", method: "POST", path: "/v1/persons/" + p + "/notes", member: 201,
 			body: map[string]any{"type": "telephone_call", "occurred_at": "2026-03-03T10:00:00Z", "body": "Called the carer back."}},
 		"GET /v1/persons/:id/notes":  {role: "practitioner", method: "GET", path: "/v1/persons/" + p + "/notes", member: 200},
@@ -239,7 +259,10 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 		"GET /v1/tokens": true, "DELETE /v1/tokens/:id": true,
 		// Disposal decisions: ids and dates of a list a records officer decides whole.
 		"POST /v1/retention/runs/:id/exclusions": true, "POST /v1/retention/runs/:id/approve": true,
-		"POST /v1/retention/runs/:id/reject": true, "GET /v1/retention/review": true}
+		"POST /v1/retention/runs/:id/reject": true, "GET /v1/retention/review": true,
+		"POST /v1/retention/review/:id/keep": true, "POST /v1/retention/review/:id/return": true, "GET /v1/retention/runs": true,
+		// Reports: counts by staff team and name, nothing of a record.
+		"GET /v1/reports/:name": true}
 	var keys []string
 	for _, r := range httpapi.New(httpapi.Config{}).Routes() {
 		key := r.Method + " " + r.Path

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -59,6 +60,8 @@ func openAnchorStore(ctx context.Context, cfg *config, fallback *s3.Store) (*s3.
 type anchoredAudit struct {
 	casefile.AuditService
 	anchors *anchor.Anchorer
+	// checks keeps each verification for the audit-integrity report.
+	checks casefile.ReportStore
 }
 
 func (a anchoredAudit) VerifyAudit(ctx context.Context) (*casefile.AuditVerification, error) {
@@ -66,7 +69,43 @@ func (a anchoredAudit) VerifyAudit(ctx context.Context) (*casefile.AuditVerifica
 	if err != nil {
 		return nil, err
 	}
-	return v, a.anchors.Check(ctx, v)
+	err = a.anchors.Check(ctx, v)
+	return v, errors.Join(err, recordVerification(ctx, a.checks, v, err))
+}
+
+// recordVerification keeps a verification's outcome (audit_checks): the
+// audit-integrity report shows the last one and every failure. A
+// verification whose anchors could not be read is kept as failed, with why.
+func recordVerification(ctx context.Context, checks casefile.ReportStore, v *casefile.AuditVerification, anchorErr error) error {
+	if checks == nil {
+		return nil
+	}
+	c := &casefile.AuditCheck{Kind: "verify", OK: v.OK && anchorErr == nil, Events: &v.Events, FirstBadSeq: v.FirstBadSeq,
+		Problem: v.Problem, AnchoredAt: v.AnchoredAt}
+	if v.Anchors > 0 {
+		c.Anchors = &v.Anchors
+	}
+	if anchorErr != nil && c.Problem == "" {
+		c.Problem = "the anchors in the bucket could not be checked: " + casefile.ErrorMessage(anchorErr)
+	}
+	return checks.RecordAuditCheck(ctx, c)
+}
+
+// writeAnchor writes an anchor and keeps what happened (audit_checks): a new
+// anchor or a failure; nothing when the heads had not moved.
+func writeAnchor(ctx context.Context, an *anchor.Anchorer, checks casefile.ReportStore) (string, error) {
+	key, err := an.Write(ctx)
+	if err == nil && key == "" {
+		return "", nil
+	}
+	c := &casefile.AuditCheck{Kind: "anchor", OK: err == nil, AnchorKey: key}
+	if err != nil {
+		c.Problem = casefile.ErrorMessage(err)
+	} else {
+		now := time.Now().UTC()
+		c.AnchoredAt = &now
+	}
+	return key, errors.Join(err, checks.RecordAuditCheck(ctx, c))
 }
 
 // cmdAuditAnchor writes an anchor now (the reconciliation does it every run).
@@ -76,7 +115,7 @@ func cmdAuditAnchor(ctx context.Context, cfg *config, stdout, stderr io.Writer) 
 		return err
 	}
 	defer a.close()
-	key, err := a.anchorer().Write(ctx)
+	key, err := writeAnchor(ctx, a.anchorer(), a.db)
 	if err != nil {
 		return err
 	}
@@ -107,6 +146,9 @@ func cmdAuditVerify(ctx context.Context, cfg *config, stdout, stderr io.Writer) 
 	}
 	if err == nil {
 		err = newAnchorer(cfg, db, store).Check(ctx, v)
+	}
+	if rerr := recordVerification(ctx, db, v, err); rerr != nil {
+		return rerr
 	}
 	switch {
 	case err != nil:

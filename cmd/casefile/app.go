@@ -20,6 +20,7 @@ import (
 	"github.com/council/casefile/httpapi"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
+	"github.com/council/casefile/reports"
 	"github.com/council/casefile/retention"
 	"github.com/council/casefile/storage/postgres"
 	"github.com/council/casefile/storage/s3"
@@ -185,9 +186,10 @@ func (a *app) api() *httpapi.Server {
 		AuthHandler:    a.authHandler(authn),
 		Users:          a.db,
 		Persons:        a.db,
-		Audit:          anchoredAudit{a.db, a.anchorer()},
+		Audit:          a.auditService(),
 		Exports:        a.db,
 		Notes:          a.notesService(),
+		Disclosures:    a.disclosureService(),
 		OpenObject:     a.openObject,
 		OpenRange:      a.openRange,
 		Ingest:         a.ingestService(),
@@ -202,14 +204,28 @@ func (a *app) api() *httpapi.Server {
 		Registry:       reg,
 		MaxUploadBytes: a.cfg.MaxUploadBytes,
 		SigningKeys:    a.signingKeys,
+		Reports:        a.reportsService(),
 	})
+}
+
+// auditService is the audit log as the API and the pages read it: its
+// verification checks every anchor in the bucket too, and is kept for the
+// audit-integrity report. (The pages' verification must use this one, not
+// a.db alone.)
+func (a *app) auditService() casefile.AuditService {
+	return anchoredAudit{a.db, a.anchorer(), a.db}
+}
+
+// reportsService builds the compliance reports (package reports).
+func (a *app) reportsService() *reports.Service {
+	return &reports.Service{Store: a.db, Audit: a.db, LateNoteDays: a.cfg.LateNoteDays}
 }
 
 // notesService is the one notes service of the process: the API and the
 // pages share its third-party index.
 func (a *app) notesService() *notes.Service {
 	a.notesOnce.Do(func() {
-		a.notes = &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db),
+		a.notes = &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db), Refusals: a.db,
 			ThirdParty: &notes.ThirdParty{Store: a.db, Access: a.db}}
 	})
 	return a.notes

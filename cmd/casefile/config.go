@@ -14,6 +14,7 @@ import (
 
 	"github.com/council/casefile"
 	"github.com/council/casefile/auth"
+	"github.com/council/casefile/disclosure"
 	"github.com/council/casefile/extract"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/storage/s3"
@@ -50,6 +51,7 @@ type config struct {
 	LogLevel          string
 	PprofAddr         string // empty: no profiling listener
 	ExportKeepDays    int    // 0: bundles are kept until their record is destroyed
+	LateNoteDays      int    // a note recorded more than this many days after it happened is late (reports)
 	PDFFontDir        string // where DejaVu Sans is; without it the PDF chronology is Latin-1 only
 	CouncilName       string // shown on every page
 	CouncilColour     string // the pages' header colour, #rrggbb
@@ -58,6 +60,10 @@ type config struct {
 	SpoolDir          string // large emails spooled for parsing (unlinked at once); cleaned at start
 	BackupNote        string // the operator's statement of how long backups and archived WAL keep content (on certificates)
 	Extract           extract.Limits
+	// Disclosures (docs/disclosure.md): the reasons a reviewer may give, and
+	// whether a second person approves before a bundle is built.
+	DisclosureReasons   []disclosure.Reason
+	DisclosureApprovers int
 
 	// Audit anchors (package anchor): locked in compliance mode unless
 	// governance is chosen, written with their own credential when one is set.
@@ -172,7 +178,16 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			return nil, &configError{"CASEFILE_REDIS_MASTER", "with CASEFILE_REDIS_SENTINELS, name the master the sentinels watch (e.g. mymaster)"}
 		}
 	}
+	if c.LateNoteDays, err = intSetting(get, "CASEFILE_LATE_NOTE_DAYS", "2", 1, 365); err != nil {
+		return nil, err
+	}
 	if c.ExportKeepDays, err = intSetting(get, "CASEFILE_EXPORT_KEEP_DAYS", "30", 0, 36500); err != nil {
+		return nil, err
+	}
+	if c.DisclosureReasons, err = disclosure.ParseReasons(get("CASEFILE_DISCLOSURE_REASONS", disclosure.DefaultReasons)); err != nil {
+		return nil, &configError{"CASEFILE_DISCLOSURE_REASONS", "a comma-separated list of reasons (" + err.Error() + ")"}
+	}
+	if c.DisclosureApprovers, err = intSetting(get, "CASEFILE_DISCLOSURE_APPROVERS", "1", 1, 2); err != nil {
 		return nil, err
 	}
 	if c.Extract, err = extractLimits(get); err != nil {

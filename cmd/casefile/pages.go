@@ -23,6 +23,7 @@ func (a *app) handler() (http.Handler, error) {
 		Tickets:        a.db,
 		Search:         a.db,
 		Chronology:     a.db,
+		Disclosures:    a.disclosureService(),
 		Access:         a.db,
 		DocumentText:   a.db.DocumentText,
 		OpenObject:     a.openObject,
@@ -31,7 +32,16 @@ func (a *app) handler() (http.Handler, error) {
 		CouncilColour:  a.cfg.CouncilColour,
 		Location:       a.cfg.Timezone,
 		Phase:          a.cfg.Phase,
+		Reports:        a.reportsService(),
 		AccessContact:  a.cfg.AccessContact,
+		// Governance pages (issue 14).
+		Retention:         a.db,
+		Audit:             a.auditService(), // verification checks every anchor too, and is kept for the audit-integrity report
+		Users:             a.db,
+		Teams:             a.db,
+		Tokens:            a.db,
+		Exports:           a.db,
+		DisposalApprovers: a.cfg.DisposalApprovers,
 	})
 	if err != nil {
 		return nil, err

@@ -33,8 +33,12 @@ var readsOfARecord = map[string]string{
 	"GET /v1/exports/:id/content":          "export.download",
 	"GET /v1/persons/:id/restriction":      "access.restriction_read",
 	// Records past their date but kept: the hold on the person keeps hers.
-	"GET /v1/retention/review":          "retention.read",
-	"GET /v1/persons/:id/relationships": "relationship.list",
+	"GET /v1/retention/review":            "retention.read",
+	"GET /v1/persons/:id/relationships":   "relationship.list",
+	"GET /v1/persons/:id/disclosures":     "disclosure.list",
+	"GET /v1/disclosures/:id":             "disclosure.read",
+	"GET /v1/disclosures/:id/suggestions": "disclosure.suggestions",
+	"GET /v1/disclosures/:id/content":     "disclosure.download",
 }
 
 var notPersonData = map[string]string{
@@ -47,9 +51,11 @@ var notPersonData = map[string]string{
 	"GET /v1/users":               "staff accounts, not persons on record",
 	"GET /v1/tokens":              "API tokens",
 	"GET /v1/teams":               "staff teams",
+	"GET /v1/reports/:name":       "counts by staff team and name, ids and dates; reading one is audited as report.read",
 	// A real run's certificate lists destroyed items by person: that read is
 	// audited on each person's trail (TestCertificateReadIsAudited); a dry
 	// run, as here, shows counts only.
+	"GET /v1/retention/runs":     "runs' counts and approvers, without their certificates",
 	"GET /v1/retention/runs/:id": "a run's counts; its certificate's items are audited where shown",
 }
 
@@ -70,17 +76,22 @@ func TestEveryReadOfARecordIsAudited(t *testing.T) {
 	s.must(201, "POST", "/v1/holds", ro, map[string]any{"name": "Inquiry", "reason": "inquiry", "person_ids": []string{amy}})
 	run := s.must(202, "POST", "/v1/retention/runs", ro, map[string]any{"dry_run": true, "as_of": "2200-01-01"})
 	exp := s.must(202, "POST", "/v1/persons/"+amy+"/exports", ro, nil)
+	waitForTexts(t, s, s.Admin, amy) // a disclosure is finalised once the letter's text is read
+	disc := s.must(201, "POST", "/v1/persons/"+amy+"/disclosures", ro, map[string]any{"purpose": "subject_access", "requester": "Amy"})
+	s.must(202, "POST", "/v1/disclosures/"+disc["id"].(string)+"/finalise", ro, nil)
 	// Bob's record is restricted (to no one but managers and admins): the
 	// restriction read is checked on his trail.
 	s.must(200, "PUT", "/v1/persons/"+bob+"/restriction", s.Admin, map[string]any{"reason": "high-profile case"})
 	eventually(t, 60*time.Second, "the dry run and the export finish", func() bool {
 		return s.must(200, "GET", "/v1/retention/runs/"+run["id"].(string), ro, nil)["state"] == "done" &&
-			s.must(200, "GET", "/v1/exports/"+exp["id"].(string), ro, nil)["state"] == "done"
+			s.must(200, "GET", "/v1/exports/"+exp["id"].(string), ro, nil)["state"] == "done" &&
+			s.must(200, "GET", "/v1/disclosures/"+disc["id"].(string), ro, nil)["state"] == "ready"
 	})
 
 	ids := map[string]string{
 		"/v1/persons/:id/restriction": bob, "/v1/persons/:id": amy, "/v1/documents/:id": doc["id"].(string), "/v1/notes/:id": note["id"].(string),
 		"/v1/tickets/:id": tk["id"].(string), "/v1/retention/runs/:id": run["id"].(string), "/v1/exports/:id": exp["id"].(string),
+		"/v1/disclosures/:id": disc["id"].(string),
 	}
 	url := func(route string) string {
 		if strings.HasSuffix(route, "/search") {

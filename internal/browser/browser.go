@@ -224,6 +224,18 @@ func (b *Browser) Screenshot(name string) {
 	}
 }
 
+// ScreenshotOf saves the first element matching a CSS selector as
+// NN-name.png in the test's folder (a chart for the README, say).
+func (b *Browser) ScreenshotOf(sel, name string) {
+	b.t.Helper()
+	png := get(b, chromedp.ScreenshotScale(chromedp.CSS(sel), 2))
+	c, _ := shotCounts.Load(b.shots)
+	file := filepath.Join(b.shots, fmt.Sprintf("%02d-%s.png", c.(*atomic.Int32).Add(1), name))
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
 // Text is the text of the first element matching a CSS selector.
 func (b *Browser) Text(sel string) string {
 	b.t.Helper()
@@ -317,4 +329,32 @@ func (b *Browser) WaitFor(cond string) {
 func (b *Browser) SetFiles(sel string, paths ...string) {
 	b.t.Helper()
 	b.Run(chromedp.SetUploadFiles(chromedp.CSS(sel), paths))
+}
+
+// Key presses one key on the focused element: kb.ArrowDown and the like.
+func (b *Browser) Key(key string) {
+	b.t.Helper()
+	b.Run(chromedp.KeyEvent(key))
+}
+
+// Fetch downloads path with the page's cookies (as a link the person
+// follows would) and returns its status, content type and body.
+func (b *Browser) Fetch(path string) (int, string, []byte) {
+	b.t.Helper()
+	type res struct {
+		Status int
+		Type   string
+		B64    string
+	}
+	r := get(b, chromedp.Evaluate[res](fmt.Sprintf(`fetch(%q, {credentials: 'same-origin'}).then(async r => {
+		const bytes = new Uint8Array(await r.arrayBuffer());
+		let bin = '';
+		for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+		return {Status: r.status, Type: r.headers.get('content-type') || '', B64: btoa(bin)};
+	})`, path), chromedp.EvalAwaitPromise))
+	body, err := base64.StdEncoding.DecodeString(r.B64)
+	if err != nil {
+		b.t.Fatalf("fetch %s: %v", path, err)
+	}
+	return r.Status, r.Type, body
 }

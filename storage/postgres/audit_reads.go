@@ -45,7 +45,8 @@ func (db *DB) readTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 func deferAudits(ctx context.Context, ct *chainTx, entries []auditEntry) {
 	for _, e := range entries {
 		if e.Actor == "" {
-			e.Actor = casefile.ActorFrom(ctx).String()
+			a := casefile.ActorFrom(ctx)
+			e.Actor, e.ActorID = a.String(), a.ID
 		}
 		*ct.reads = append(*ct.reads, e)
 	}

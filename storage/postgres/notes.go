@@ -73,9 +73,18 @@ func (db *DB) CreateNote(ctx context.Context, n *casefile.Note, body string) err
 		if n.CorrectsNoteID != nil {
 			reason = &n.CorrectionReason
 		}
-		if err := tx.QueryRow(ctx, `INSERT INTO notes (id, person_id, type, occurred_at, author, corrects_note_id, correction_reason)
-			VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING recorded_at`,
-			n.ID, n.PersonID, n.Type, n.OccurredAt, n.Author, n.CorrectsNoteID, reason).Scan(&n.RecordedAt); err != nil {
+		// The author by id, and their teams now, for the late-notes report.
+		a := casefile.ActorFrom(ctx)
+		teams := []string{}
+		for _, t := range a.Teams {
+			if validUUID(t) {
+				teams = append(teams, t)
+			}
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO notes (id, person_id, type, occurred_at, author, corrects_note_id, correction_reason,
+				author_id, author_team_ids)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::uuid[]) RETURNING recorded_at`,
+			n.ID, n.PersonID, n.Type, n.OccurredAt, n.Author, n.CorrectsNoteID, reason, a.ID, teams).Scan(&n.RecordedAt); err != nil {
 			return err
 		}
 		n.RecordedAt = n.RecordedAt.UTC()
