@@ -1,7 +1,7 @@
 // Package extract turns a stored document into the text that search and
 // disclosure read: a PDF's text layer, Word (.docx), OpenDocument (.odt),
-// RTF, HTML and plain text (and the cells of .xlsx and the slides of .pptx)
-// are read by Go code here; images (JPEG, PNG,
+// Word 97-2003 (.doc), RTF, HTML and plain text (and the cells of .xlsx and
+// the slides of .pptx) are read by Go code here; images (JPEG, PNG,
 // TIFF) and scanned PDFs by Tesseract OCR, with poppler's pdftotext and
 // pdftoppm, as subprocesses.
 //
@@ -128,6 +128,7 @@ type Format string
 const (
 	FormatPDF   Format = "pdf"
 	FormatDOCX  Format = "docx"
+	FormatDOC   Format = "doc"
 	FormatODT   Format = "odt"
 	FormatXLSX  Format = "xlsx"
 	FormatPPTX  Format = "pptx"
@@ -150,6 +151,13 @@ func Detect(head []byte, filename, contentType string) Format {
 			return FormatPDF
 		case "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
 			return FormatDOCX
+		case "application/msword":
+			return FormatDOC
+		case "application/x-ole-storage":
+			if ext == ".doc" || ext == ".dot" || contentType == "application/msword" {
+				return FormatDOC
+			}
+			return FormatNone
 		case "application/vnd.oasis.opendocument.text":
 			return FormatODT
 		case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
@@ -226,6 +234,8 @@ func (e *Extractor) Extract(ctx context.Context, file, filename, contentType str
 		source, err = casefile.TextOCR, e.image(ctx, file, f, out)
 	case FormatDOCX, FormatODT, FormatXLSX, FormatPPTX:
 		err = e.office(ctx, f, st.Size(), format, out)
+	case FormatDOC:
+		err = DOC(ctx, f, st.Size(), e.lim.MaxUnzipped, out)
 	default:
 		if _, err = f.Seek(0, io.SeekStart); err == nil {
 			err = e.stream(ctx, f, format, contentType, out)

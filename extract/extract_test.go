@@ -46,6 +46,8 @@ func TestFormats(t *testing.T) {
 		{"PNG letter", "photo.png", "image/png", must(extracttest.LetterPNG(letter...)), "ocr", []string{"Greenfield", "Primary", "School", "Headteacher"}},
 		{"docx", "letter.docx", "", extracttest.DOCX(letter...), "extracted", []string{"Dear Ms Pond,\nAmy attended Greenfield Primary School"}},
 		{"odt", "letter.odt", "", extracttest.ODT(letter...), "extracted", []string{"Dear Ms Pond,\nAmy attended Greenfield Primary School"}},
+		{"doc", "letter.doc", "application/msword", extracttest.DOC("Dear Ms Pond,", "Café at Greenfield Primary School"), "extracted",
+			[]string{"Dear Ms Pond,\nCafé at Greenfield Primary School\nexample.org"}},
 		{"xlsx", "cases.xlsx", "", extracttest.XLSX("Name", "Amy Pond", "Greenfield Primary School"), "extracted", []string{"Name\nAmy Pond\nGreenfield Primary School"}},
 		{"pptx", "review.pptx", "", extracttest.PPTX("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten Greenfield"), "extracted",
 			[]string{"one\n\ntwo\n\nthree", "nine\n\nten Greenfield"}},
@@ -72,7 +74,7 @@ func TestFormats(t *testing.T) {
 					t.Fatalf("text %q lacks %q", r.Text, w)
 				}
 			}
-			for _, not := range []string{"secret", "Secret", "Arial", "HYPERLINK", "89504e47", "color:red"} {
+			for _, not := range []string{"secret", "Secret", "Arial", "HYPERLINK", "http:", "89504e47", "color:red"} {
 				if strings.Contains(r.Text, not) {
 					t.Fatalf("text %q has %q, which is not the document's text", r.Text, not)
 				}
@@ -99,27 +101,31 @@ func TestNoText(t *testing.T) {
 // Hostile and broken files fail, or are cut, with a warning, within the
 // limits, and never panic.
 func TestHostile(t *testing.T) {
-	e := &Extractor{Limits: Limits{MaxText: 1 << 20, MaxUnzipped: 8 << 20, Timeout: 30 * time.Second}}
-	bomb := extracttest.Zip("[Content_Types].xml", "<Types/>", "word/document.xml",
-		`<w:document xmlns:w="w"><w:body><w:p><w:r><w:t>Greenfield</w:t><w:instrText>`+strings.Repeat("A", 200<<20)+`</w:instrText></w:r></w:p></w:body></w:document>`)
+	e := &Extractor{Limits: Limits{MaxText: 1 << 20, MaxUnzipped: 2 << 20, Timeout: 30 * time.Second}}
+	start := time.Now()
+	bomb := zipBomb(t, 16<<20) // eight times what may be inflated
 	textPDF := must(extracttest.TextPDF("Greenfield Primary School"))
+	doc := extracttest.DOC("Greenfield Primary School")
 	cases := []struct {
 		name, filename string
 		body           []byte
 		states         string // the states it may end in
 		warning        string // what the warning says (one of, split by |)
 	}{
-		{"zip bomb docx", "bomb.docx", bomb, "failed done", "inflates past"},
+		{"zip bomb docx", "bomb.docx", bomb, "failed done", "inflates past 2097152 bytes"},
 		{"many entries docx", "many.docx", manyEntries(6000), "failed", "more than the 5000"},
 		{"deep rtf", "deep.rtf", []byte(`{\rtf1 Greenfield ` + strings.Repeat("{", 100000) + "x" + strings.Repeat("}", 100000) + "}"), "done", "nested deeper than 1000"},
 		{"huge html", "huge.html", bytes.Repeat([]byte("<div><p>Greenfield Primary School</p>"), 1<<20), "done", "cut at 1048576 bytes"},
-		{"one huge html token", "token.html", append([]byte("<p>Greenfield</p>"), bytes.Repeat([]byte("A"), 8<<20)...), "done", "too long to read|cut at"},
+		{"one huge html token", "token.html", append([]byte("<p>Greenfield</p>"), bytes.Repeat([]byte("A"), 4<<20+1024)...), "done", "too long to read|cut at"},
 		{"truncated pdf", "cut.pdf", textPDF[:len(textPDF)/3], "failed done none", ""},
 		{"not a pdf", "x.pdf", append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte{0xde, 0xad}, 1000)...), "failed none", ""},
+		{"truncated doc", "cut.doc", doc[:len(doc)/2], "failed", "not a readable Word document"},
+		{"doc of noise", "noise.doc", append(append([]byte{}, doc[:512]...), bytes.Repeat([]byte{0xff}, 8192)...), "failed", "not a readable Word document"},
 		{"broken docx", "x.docx", []byte("PK\x03\x04 this is not a zip"), "failed none", ""},
 		{"docx of bad xml", "bad.docx", extracttest.Zip("word/document.xml", "<w:t>Greenfield</w:t><<<>"), "done failed", "not well-formed"},
 		{"huge png", "huge.png", hugePNG(100000, 100000), "failed", "larger than"},
 	}
+	t.Logf("hostile files made in %v", time.Since(start).Round(time.Millisecond))
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			start := time.Now()

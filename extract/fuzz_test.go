@@ -110,9 +110,10 @@ func FuzzReaders(f *testing.F) {
 	f.Add(byte(3), extracttest.ODT("Dear Ms Pond,"))
 	f.Add(byte(3), extracttest.XLSX("Amy", "Pond"))
 	f.Add(byte(3), extracttest.PPTX("one", "two"))
+	f.Add(byte(4), extracttest.DOC("Dear Ms Pond,", "Greenfield Primary School"))
 	f.Fuzz(func(t *testing.T, which byte, b []byte) {
 		out := newText(fuzzMaxText)
-		switch which % 4 {
+		switch which % 5 {
 		case 0:
 			RTF(bytes.NewReader(b), out)
 		case 1:
@@ -122,7 +123,18 @@ func FuzzReaders(f *testing.F) {
 		case 3:
 			fuzzZip(t, b)
 			return
+		case 4:
+			DOC(context.Background(), bytes.NewReader(b), int64(len(b)), 1<<20, out)
 		}
+		checkFuzz(t, out)
+	})
+}
+
+func FuzzDOC(f *testing.F) {
+	f.Add(extracttest.DOC("Dear Ms Pond,", "Greenfield Primary School"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		out := newText(fuzzMaxText)
+		DOC(context.Background(), bytes.NewReader(b), int64(len(b)), 1<<20, out)
 		checkFuzz(t, out)
 	})
 }

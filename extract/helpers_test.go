@@ -1,10 +1,12 @@
 package extract
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"testing"
 
 	"github.com/go-pdf/fpdf"
@@ -12,13 +14,18 @@ import (
 	"github.com/council/casefile/extract/extracttest"
 )
 
-// manyEntries is a docx-looking zip of n files.
+// manyEntries is a docx-looking zip of n empty files (stored, not
+// deflated: a deflate writer each would cost more than the test).
 func manyEntries(n int) []byte {
-	files := []string{"word/document.xml", "<w:document/>"}
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, _ := zw.Create("word/document.xml")
+	io.WriteString(w, "<w:document/>")
 	for i := 0; i < n; i++ {
-		files = append(files, fmt.Sprintf("f%d", i), "")
+		zw.CreateHeader(&zip.FileHeader{Name: fmt.Sprintf("f%d", i), Method: zip.Store})
 	}
-	return extracttest.Zip(files...)
+	zw.Close()
+	return b.Bytes()
 }
 
 // hugePNG is the header of a PNG that claims w × h pixels.
@@ -92,6 +99,28 @@ func mixedPDF(t *testing.T, typed, scanned string) []byte {
 	pdf.ImageOptions("scan", 0, 0, 210, 297, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
 	var b bytes.Buffer
 	if err := pdf.Output(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// zipBomb is a .docx whose document.xml inflates to n bytes (of a field
+// code, which is not text), from a few tens of kilobytes.
+func zipBomb(t *testing.T, n int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, err := zw.Create("word/document.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, `<w:document xmlns:w="w"><w:body><w:p><w:r><w:t>Greenfield</w:t><w:instrText>`)
+	chunk := bytes.Repeat([]byte("A"), 1<<20)
+	for i := 0; i < n>>20; i++ {
+		w.Write(chunk)
+	}
+	io.WriteString(w, `</w:instrText></w:r></w:p></w:body></w:document>`)
+	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()

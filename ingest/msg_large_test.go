@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/council/casefile/ingest"
-	"github.com/council/casefile/ingest/internal/cfbtest"
+	"github.com/council/casefile/internal/cfbtest"
 	"github.com/council/casefile/internal/testenv"
 	"github.com/council/casefile/storage/s3"
 )

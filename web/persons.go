@@ -69,6 +69,7 @@ type recordData struct {
 	Next     template.URL // the query string of the page after this one, in the order shown
 	Prev     template.URL // and of the page before it
 	Q        string
+	RecordQ  string // the record search box starts empty on the record
 	Searched bool
 	// Beyond is a page past either end (what was there moved or a page
 	// was kept): it links to the first page.

@@ -20,6 +20,7 @@ type searchHit struct {
 
 type searchData struct {
 	Q        string
+	RecordQ  string // what the search box shows: Q
 	Hits     []searchHit
 	Total    int
 	Page     int
@@ -47,6 +48,7 @@ func (s *Server) searchRecord(w http.ResponseWriter, r *http.Request, c *Caller)
 		return
 	}
 	d := &searchData{Q: strings.TrimSpace(r.URL.Query().Get("q")), Page: 1}
+	d.RecordQ = d.Q
 	p := &page{Title: "Search the record of " + personName(person), Nav: "persons", Person: person, Data: d}
 	if v := r.URL.Query().Get("page"); v != "" {
 		if d.Page, err = strconv.Atoi(v); err != nil || d.Page < 1 || d.Page > casefile.MaxSearchPage {
@@ -56,9 +58,9 @@ func (s *Server) searchRecord(w http.ResponseWriter, r *http.Request, c *Caller)
 	}
 	switch {
 	case d.Q == "" && r.URL.Query().Has("q"):
-		p.Errors = append(p.Errors, fieldError{"q", "Enter words to search for"})
+		p.Errors = append(p.Errors, fieldError{"record-q", "Enter words to search for"})
 	case utf8.RuneCountInString(d.Q) > casefile.MaxSearchQueryChars:
-		p.Errors = append(p.Errors, fieldError{"q", "Enter search words of at most 200 characters"})
+		p.Errors = append(p.Errors, fieldError{"record-q", "Enter search words of at most 200 characters"})
 	case d.Q != "" && s.cfg.Search != nil:
 		res, err := s.cfg.Search.SearchRecord(ctx, casefile.SearchQuery{PersonID: id, Query: d.Q, Page: d.Page})
 		if err != nil {

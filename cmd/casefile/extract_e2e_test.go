@@ -15,11 +15,12 @@ import (
 )
 
 // The text of every document uploaded: a text PDF, a scanned PDF, a
-// photographed letter (PNG), a .docx, an .odt, and a .docx attached to an
-// email, each with known words, is extracted by the workers (OCR for the
-// scans), shown as text_state on the document, and kept in the database;
-// a removed document's text is gone from it; and the backfill extracts a
-// document stored before extraction existed.
+// photographed letter (PNG), a .docx, an .odt, a Word 97-2003 .doc, and a
+// .docx attached to an email, each with known words, is extracted by the
+// workers (OCR for the scans), shown as text_state on the document, kept in
+// the database, and found by a search of the record; a removed document's
+// text is gone from the database and its words from the search; and the
+// backfill extracts a document stored before extraction existed.
 func TestExtractedText(t *testing.T) {
 	s := startService(t, nil)
 	prac, ict := s.token("practitioner"), s.token("ict")
@@ -52,6 +53,7 @@ func TestExtractedText(t *testing.T) {
 		{"photo.png", "image/png", fixture(extracttest.LetterPNG(letter("Pineapple harbour")...)), []string{"Pineapple", "harbour"}, "ocr"},
 		{"report.docx", "", extracttest.DOCX(letter("Walrus tangerine")...), []string{"Walrus", "tangerine"}, "extracted"},
 		{"report.odt", "", extracttest.ODT(letter("Cinnamon velvet")...), []string{"Cinnamon", "velvet"}, "extracted"},
+		{"old.doc", "application/msword", extracttest.DOC(letter("Rhubarb saxophone")...), []string{"Rhubarb", "saxophone"}, "extracted"},
 	}
 	type doc struct {
 		id, source string
@@ -104,8 +106,24 @@ func TestExtractedText(t *testing.T) {
 			}
 		}
 	}
+	// found says whether a search of Amy's record for word finds the document.
+	found := func(word, id string) bool {
+		t.Helper()
+		res := s.must(200, "GET", "/v1/persons/"+amy+"/search?q="+word, prac, nil)
+		for _, it := range res["items"].([]any) {
+			if m := it.(map[string]any); m["type"] == "document" && m["id"] == id {
+				return true
+			}
+		}
+		return false
+	}
 	for _, d := range docs {
 		waitText(d)
+		for _, w := range d.words {
+			if !found(w, d.id) {
+				t.Errorf("a search for %q does not find document %s", w, d.id)
+			}
+		}
 	}
 
 	// Removed: the extracted text goes with the content.
@@ -118,6 +136,11 @@ func TestExtractedText(t *testing.T) {
 	}
 	if text, state := bodyText(removed.id); text != nil || state != "none" {
 		t.Fatalf("a removed document keeps its text: %v (%s)", text, state)
+	}
+	for _, w := range removed.words {
+		if found(w, removed.id) {
+			t.Errorf("a search for %q still finds the removed document", w)
+		}
 	}
 	var left int
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM documents WHERE body_text LIKE '%Marmalade%'").Scan(&left); err != nil || left != 0 {

@@ -47,7 +47,7 @@ func TestSearchAndThirdPartyPages(t *testing.T) {
 	b.Enter()
 
 	// Search the record, with the keyboard.
-	b.TabTo("#q")
+	b.TabTo("#record-q")
 	b.Type("trampoline")
 	b.Enter()
 	if b.Path() != "/persons/"+amelia+"/search?q=trampoline" {
@@ -75,6 +75,9 @@ func TestSearchAndThirdPartyPages(t *testing.T) {
 		t.Fatalf("the note's result led to %s", b.Path())
 	}
 	b.Go("/persons/"+amelia+"/search?q=", "search-empty")
+	if n := browser.Eval[int](b, `document.querySelectorAll('a[href="#record-q"]').length`); n != 1 {
+		t.Errorf("the error summary does not link to the search box")
+	}
 	if got := b.Text(".govuk-error-summary"); !strings.Contains(got, "Enter words to search for") {
 		t.Errorf("empty search: %q", got)
 	}

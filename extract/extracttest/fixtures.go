@@ -6,6 +6,7 @@ package extracttest
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"html"
 	"os"
@@ -14,6 +15,9 @@ import (
 	"strings"
 
 	"github.com/go-pdf/fpdf"
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/council/casefile/internal/cfbtest"
 )
 
 // TextPDF is a one-page PDF with a text layer: lines set in 18 pt Helvetica.
@@ -145,4 +149,35 @@ func PPTX(lines ...string) []byte {
 			`<p:sld xmlns:p="p" xmlns:a="a"><p:cSld><p:spTree><p:sp><p:txBody><a:p><a:r><a:t>`+html.EscapeString(l)+`</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>`)
 	}
 	return Zip(files...)
+}
+
+// DOC is a Word 97-2003 document (.doc) of one paragraph per line, its
+// text in one piece of 8-bit (Windows-1252) characters, with a field whose
+// code is not text and whose result is.
+func DOC(lines ...string) []byte {
+	text := strings.Join(lines, "\r") + "\r\x13 HYPERLINK \"http://example.org\" \x14example.org\x15\r"
+	enc, _ := charmap.Windows1252.NewEncoder().String(text)
+	const textAt = 0x800
+	wd := make([]byte, 4096+len(enc))
+	binary.LittleEndian.PutUint16(wd, 0xA5EC)   // wIdent
+	binary.LittleEndian.PutUint16(wd[2:], 0xC1) // nFib: Word 97
+	binary.LittleEndian.PutUint16(wd[0x0A:], 0x0200)
+	binary.LittleEndian.PutUint16(wd[0x20:], 14) // csw
+	binary.LittleEndian.PutUint16(wd[0x3E:], 22) // cslw
+	binary.LittleEndian.PutUint16(wd[0x98:], 93) // cbRgFcLcb: Word 97's pairs
+	binary.LittleEndian.PutUint32(wd[0x4C:], uint32(len(enc)))
+	copy(wd[textAt:], enc)
+	var clx []byte
+	clx = append(clx, 0x02)
+	clx = binary.LittleEndian.AppendUint32(clx, 4*2+8)
+	clx = binary.LittleEndian.AppendUint32(clx, 0)
+	clx = binary.LittleEndian.AppendUint32(clx, uint32(len(enc)))
+	clx = append(clx, 0, 0)
+	clx = binary.LittleEndian.AppendUint32(clx, uint32(textAt*2)|0x40000000)
+	clx = append(clx, 0, 0)
+	table := make([]byte, 4096)
+	copy(table[0x100:], clx)
+	binary.LittleEndian.PutUint32(wd[0x1A2:], 0x100)
+	binary.LittleEndian.PutUint32(wd[0x1A6:], uint32(len(clx)))
+	return cfbtest.Build([]cfbtest.File{{Name: "WordDocument", Data: wd}, {Name: "1Table", Data: table}})
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/council/casefile/ingest/internal/cfbtest"
+	"github.com/council/casefile/internal/cfbtest"
 )
 
 // Subjects, names and identifiers are cut to MaxTextBytes with a warning;

@@ -121,7 +121,7 @@ func Parse(r io.ReaderAt, size int64) (*Message, error) {
 	}
 	// A SectionReader keeps mscfb from reading past the size we were given.
 	sr := io.NewSectionReader(r, 0, size)
-	if err := checkNesting(sr, size); err != nil {
+	if err := CheckNesting(sr, size); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotMSG, err)
 	}
 	root, err := openTree(sr)

@@ -11,12 +11,12 @@ import (
 // so MaxDepth embeddings fit well within it.
 const maxStorageDepth = 64
 
-// checkNesting walks the compound file's directory before mscfb does.
+// CheckNesting walks the compound file's directory before mscfb does.
 // mscfb gives every storage a copy of its parent's path, so a chain of n
 // nested storages costs it memory in n²: about 2 GiB for a 2 MiB file. This
 // walk keeps 12 bytes per entry and rejects such files first. It returns nil
 // for anything it cannot make sense of, leaving the verdict to mscfb.
-func checkNesting(ra io.ReaderAt, size int64) error {
+func CheckNesting(ra io.ReaderAt, size int64) error {
 	var h [512]byte
 	if _, err := ra.ReadAt(h[:], 0); err != nil {
 		return nil

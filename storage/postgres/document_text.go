@@ -115,30 +115,45 @@ func (db *DB) ReleaseText(ctx context.Context, id string) error {
 
 // SaveText records a document's text while it is active and pending (one
 // statement decides both, so a removal committed meanwhile wins), and
-// audits the change without any of the text.
+// audits the change without any of the text. The same object filed on
+// other records (links) has the same text: their copies still pending, and
+// still active, get it in the same statement, each audited on its record.
 func (db *DB) SaveText(ctx context.Context, id string, t casefile.ExtractedText) (bool, error) {
 	if !validUUID(id) {
 		return false, notFound("Document")
 	}
 	var saved bool
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		var personID string
-		err := tx.QueryRow(ctx, `UPDATE documents SET body_text = $2, text_state = $3, text_source = $4, text_warning = $5
-			WHERE id = $1 AND status = 'active' AND text_state = 'pending' RETURNING person_id`,
-			id, nullIfEmpty(t.Text), t.State, nullIfEmpty(t.Source), nullIfEmpty(t.Warning)).Scan(&personID)
-		if err == pgx.ErrNoRows {
-			return nil
-		}
+		rows, err := tx.Query(ctx, `UPDATE documents SET body_text = $2, text_state = $3, text_source = $4, text_warning = $5
+			WHERE status = 'active' AND text_state = 'pending'
+			AND (id = $1 OR object_key = (SELECT object_key FROM documents WHERE id = $1 AND status = 'active'))
+			RETURNING id::text, person_id::text`,
+			id, nullIfEmpty(t.Text), t.State, nullIfEmpty(t.Source), nullIfEmpty(t.Warning))
 		if err != nil {
 			return err
 		}
-		saved = true
+		type row struct{ id, person string }
+		changed, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			return x, r.Scan(&x.id, &x.person)
+		})
+		if err != nil {
+			return err
+		}
 		details := map[string]any{"state": t.State, "chars": utf8.RuneCountInString(t.Text)}
 		if t.Source != "" {
 			details["source"] = t.Source
 		}
-		return db.appendAudit(ctx, tx, auditEntry{Action: "document.text", TargetType: "document", TargetID: id, PersonID: personID,
-			Details: details})
+		entries := make([]auditEntry, 0, len(changed))
+		for _, c := range changed {
+			saved = saved || c.id == id
+			entries = append(entries, auditEntry{Action: "document.text", TargetType: "document", TargetID: c.id, PersonID: c.person,
+				Details: details})
+		}
+		if len(entries) == 0 {
+			return nil
+		}
+		return db.appendAudits(ctx, tx, entries)
 	})
 	return saved, err
 }

@@ -156,3 +156,51 @@ func TestQueueTextBackfill(t *testing.T) {
 		t.Fatalf("%d tasks for the pending document (%v), want the upload's and the backfill's", tasks, err)
 	}
 }
+
+// The same object filed on a sibling's record (a link) before its text was
+// extracted gets the text with the original, audited on each record; a
+// copy removed meanwhile does not.
+func TestDocumentTextOfLinks(t *testing.T) {
+	db := testenv.Postgres(t)
+	ctx := actorCtx()
+	amy, rory, clara := mustPerson(t, db, "L1"), mustPerson(t, db, "L2"), mustPerson(t, db, "L3")
+	id := uuid.Must(uuid.NewV7()).String()
+	d := &casefile.Document{ID: id, PersonID: amy.ID, Kind: casefile.DocumentFile, Filename: "letter.pdf", Title: "letter", Category: "letter",
+		ContentType: "application/pdf", Size: 10, SHA256: id, ObjectKey: "documents/" + id}
+	if err := db.CreateDocument(ctx, d, ""); err != nil {
+		t.Fatal(err)
+	}
+	toRory, _, err := db.LinkDocument(ctx, id, rory.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toClara, _, err := db.LinkDocument(ctx, id, clara.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.Tamper(t, db, "UPDATE documents SET status = 'removed' WHERE id = '"+toClara.ID+"'")
+	if job, err := db.StartText(ctx, id, time.Minute); job == nil || err != nil {
+		t.Fatalf("start: %v %v", job, err)
+	}
+	if saved, err := db.SaveText(ctx, id, casefile.ExtractedText{State: casefile.TextDone, Source: casefile.TextExtracted, Text: "Dear Ms Pond"}); !saved || err != nil {
+		t.Fatalf("save: %v %v", saved, err)
+	}
+	for _, c := range []struct {
+		id, state string
+		text      bool
+	}{{id, "done", true}, {toRory.ID, "done", true}, {toClara.ID, "pending", false}} {
+		var state string
+		var text *string
+		if err := db.Pool().QueryRow(context.Background(), "SELECT text_state, body_text FROM documents WHERE id = $1", c.id).Scan(&state, &text); err != nil {
+			t.Fatal(err)
+		}
+		if state != c.state || (text != nil) != c.text {
+			t.Errorf("document %s: %s %v, want %s, text %v", c.id, state, text, c.state, c.text)
+		}
+	}
+	var events int
+	if err := db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE action = 'document.text'
+		AND person_id = ANY($1)`, []string{amy.ID, rory.ID, clara.ID}).Scan(&events); err != nil || events != 2 {
+		t.Fatalf("%d document.text events (%v), want one on each record that got the text", events, err)
+	}
+}

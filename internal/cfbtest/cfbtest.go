@@ -1,5 +1,6 @@
 // Package cfbtest builds OLE compound files for tests: a .msg whose
-// attachments are as large as a test needs, which no corpus file is.
+// attachments are as large as a test needs, which no corpus file is, and a
+// Word 97-2003 .doc.
 package cfbtest
 
 import (
@@ -20,10 +21,12 @@ var signature = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 // AttachName is the storage name of a .msg's attachment i.
 func AttachName(i int) string { return fmt.Sprintf("__attach_version1.0_#%08X", i) }
 
-// File is an attachment for Build: the storages it is in, from the root
-// (for a .msg, one "__attach_version1.0_#0000000N"), and its content.
+// File is a stream for Build: the storages it is in, from the root (for a
+// .msg's attachment, one "__attach_version1.0_#0000000N"), its name (""
+// is a .msg attachment's data, "__substg1.0_37010102"), and its content.
 type File struct {
 	Path []string
+	Name string
 	Data []byte
 }
 
@@ -52,7 +55,11 @@ func Build(files []File) []byte {
 			parent.child = uint32(len(entries) - 1)
 			parent = e
 		}
-		e := &entry{name: "__substg1.0_37010102", typ: 2, child: cfbNoStream, right: parent.child, data: f.Data,
+		name := f.Name
+		if name == "" {
+			name = "__substg1.0_37010102"
+		}
+		e := &entry{name: name, typ: 2, child: cfbNoStream, right: parent.child, data: f.Data,
 			size: uint64(len(f.Data)), sectorCnt: (len(f.Data) + ss - 1) / ss}
 		entries = append(entries, e)
 		parent.child = uint32(len(entries) - 1)
