@@ -711,3 +711,39 @@ func TestCell(t *testing.T) {
 		}
 	}
 }
+
+// overdue is a fixed list of disclosures past their date (the disclosures
+// store implements DisclosureStore once disclosures are on main).
+type overdue []reports.OverdueDisclosure
+
+func (o overdue) OverdueDisclosures(_ context.Context, asOf casefile.Date) ([]reports.OverdueDisclosure, error) {
+	var out []reports.OverdueDisclosure
+	for _, d := range o {
+		if d.DueOn.Before(asOf) {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func TestDisclosuresOverdue(t *testing.T) {
+	asOf := casefile.Date{Year: 2026, Month: 3, Day: 31}
+	s := &reports.Service{Disclosures: overdue{
+		{ID: "d2", Purpose: "court", State: "draft", DueOn: asOf.AddDays(-3), OpenedBy: "Rob Ode"},
+		{ID: "d1", Purpose: "subject_access", State: "awaiting_approval", DueOn: asOf.AddDays(-10), OpenedBy: "Rob Ode"},
+		{ID: "d3", Purpose: "subject_access", State: "draft", DueOn: asOf.AddDays(2), OpenedBy: "Rob Ode"},
+	}}
+	ctx := casefile.WithActor(context.Background(), casefile.Actor{Name: "Rob Ode", Role: casefile.RoleRecordsOfficer})
+	rep, err := s.Build(ctx, reports.Request{Name: "disclosures-overdue", From: asOf, To: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "disclosure_id,purpose,state,due_on,days_overdue,opened_by\nd1,subject_access,awaiting_approval,2026-03-21,10,Rob Ode\nd2,court,draft,2026-03-28,3,Rob Ode\n"
+	if got := string(rep.CSV()); got != want || rep.Totals["overdue"] != 2 {
+		t.Errorf("CSV:\n%s\nwant\n%s\ntotals %v", got, want, rep.Totals)
+	}
+	mgr := casefile.WithActor(context.Background(), casefile.Actor{Name: "Mia", Role: casefile.RoleManager})
+	if _, err := s.Build(mgr, reports.Request{Name: "disclosures-overdue", From: asOf, To: asOf}); casefile.ErrorCode(err) != "report_not_for_managers" {
+		t.Errorf("manager: %v", err)
+	}
+}
