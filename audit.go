@@ -31,8 +31,12 @@ type AuditFilter struct {
 	PersonID string
 	Action   string // an action, or a family ending in ".*"
 	TargetID string
-	Since    *time.Time
-	Until    *time.Time
+	// Actor is an actor's name or id (user or token).
+	Actor string
+	Since *time.Time
+	Until *time.Time
+	// Newest lists the newest first (the cursor then pages back in time).
+	Newest bool
 	Page
 }
 

@@ -45,6 +45,9 @@ type ExportSource interface {
 type ExportService interface {
 	// CreateExport queues an export of the person. Returns ENotFound.
 	CreateExport(ctx context.Context, personID string) (*Export, error)
+	// Exports lists exports, newest first, and the next cursor; that each
+	// listed person's record was exported is a read, audited.
+	Exports(ctx context.Context, p Page) ([]*Export, string, error)
 	// Export returns an export. Returns ENotFound.
 	Export(ctx context.Context, id string) (*Export, error)
 	// StartExport marks a queued export (or one a worker began and did not

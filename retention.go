@@ -181,7 +181,34 @@ const (
 	ReviewSettlePeriod    = "settle_period"
 	ReviewScheduleChanged = "schedule_changed"
 	ReviewClass           = "review_class"
+	// ReviewKept: a records officer decided to keep the record until a date.
+	ReviewKept = "kept"
 )
+
+// Review decisions a records officer takes on a record in the review queue.
+const (
+	// DecisionKeep keeps the record out of disposal lists until a date.
+	DecisionKeep = "keep"
+	// DecisionReturn sends the record to the next disposal list: it ends
+	// earlier keep decisions and exclusions, and overrides the settle
+	// period, a schedule change and a "review" class. An open involvement
+	// or a hold still keeps it.
+	DecisionReturn = "return"
+)
+
+// ReviewDecision is a records officer's decision on a record past its
+// date. Reason is the officer's text: it is kept on the decision (and
+// destroyed with the record), the audit log keeps only its digest.
+type ReviewDecision struct {
+	ID          string    `json:"id"`
+	PersonID    string    `json:"person_id"`
+	Decision    string    `json:"decision"`        // DecisionKeep or DecisionReturn
+	Until       *Date     `json:"until,omitempty"` // keep: the day the record comes back for review
+	Reason      string    `json:"reason"`
+	DecidedBy   string    `json:"decided_by"`
+	DecidedByID string    `json:"decided_by_id"`
+	DecidedAt   time.Time `json:"decided_at"`
+}
 
 // ReviewReason is one reason a record past its date is kept.
 type ReviewReason struct {
@@ -197,6 +224,12 @@ type ReviewEntry struct {
 	TriggerDate   *Date           `json:"trigger_date"`
 	DisposalDueOn *Date           `json:"disposal_due_on"`
 	Reasons       []*ReviewReason `json:"reasons"`
+}
+
+// RunFilter selects retention runs.
+type RunFilter struct {
+	State string // empty for all
+	Page
 }
 
 // Exclusion takes records out of a run's disposal list for review.
@@ -249,6 +282,15 @@ type RetentionStore interface {
 	// ReviewQueue lists records past their date that are kept, with why,
 	// and the next cursor. Each listed person's read is audited.
 	ReviewQueue(ctx context.Context, p Page) ([]*ReviewEntry, string, error)
+	// DecideReview records a records officer's decision on a record past
+	// its date (keep until d.Until, or return to the next disposal list),
+	// filling in d's id, who and when. Returns ENotFound, EForbidden
+	// (system_cannot_decide), EConflict (not_past_its_date, under_hold,
+	// open_involvement, record_destroyed), EUnprocessable (keep_until_past,
+	// missing_reason).
+	DecideReview(ctx context.Context, d *ReviewDecision) error
+	// Runs lists retention runs, newest first, and the next cursor.
+	Runs(ctx context.Context, f RunFilter) ([]*RetentionRun, string, error)
 }
 
 // LockChange is a change the object store must make to a document's

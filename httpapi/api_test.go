@@ -124,6 +124,9 @@ var wantRoles = map[string]string{
 	"POST /v1/retention/runs/:id/approve":    "records_officer admin",
 	"POST /v1/retention/runs/:id/reject":     "records_officer admin",
 	"GET /v1/retention/review":               "practitioner manager ict records_officer auditor admin",
+	"POST /v1/retention/review/:id/keep":     "records_officer admin",
+	"POST /v1/retention/review/:id/return":   "records_officer admin",
+	"GET /v1/retention/runs":                 "practitioner manager ict records_officer auditor admin",
 	"GET /v1/reports/:name":                  "manager records_officer auditor",
 }
 

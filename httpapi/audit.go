@@ -43,6 +43,10 @@ func (s *Server) listAudit(c *gin.Context) {
 		s.respondError(c, invalid("invalid_action", "action is an audit action such as document.download, or a family such as document.*"))
 		return
 	}
+	if f.Actor = c.Query("actor"); len(f.Actor) > 200 {
+		s.respondError(c, invalid("invalid_actor", "actor is a name or a user's or token's id, at most 200 characters."))
+		return
+	}
 	f.TargetID = c.Query("target_id")
 	if f.TargetID != "" && len(f.TargetID) > 200 {
 		s.respondError(c, invalid("invalid_target_id", "target_id is at most 200 characters."))

@@ -109,6 +109,11 @@ var restrictionDecisions = map[string]scope{
 	"POST /v1/retention/runs/:id/approve":    scopeNone,
 	"POST /v1/retention/runs/:id/reject":     scopeNone,
 	"GET /v1/retention/review":               scopeNone,
+	// Keep or return a record in the review queue: a decision on an id, like
+	// the disposal list's; a restricted record must be decidable too.
+	"POST /v1/retention/review/:id/keep":   scopeNone,
+	"POST /v1/retention/review/:id/return": scopeNone,
+	"GET /v1/retention/runs":               scopeNone, // runs' counts; no certificate items
 	// Reports count staff's notes, refusals, tickets and access by team and
 	// name: ids, dates and counts, nothing of any person's record.
 	"GET /v1/reports/:name": scopeNone,

@@ -22,6 +22,9 @@ func (s *Server) registerRetention(g *gin.RouterGroup) {
 	s.handle(g, http.MethodPost, "/retention/runs/:id/approve", permDisposalDecide, s.approveRun)
 	s.handle(g, http.MethodPost, "/retention/runs/:id/reject", permDisposalDecide, s.rejectRun)
 	s.handle(g, http.MethodGet, "/retention/review", permRetentionRead, s.reviewQueue)
+	s.handle(g, http.MethodPost, "/retention/review/:id/keep", permDisposalDecide, s.keepRecord)
+	s.handle(g, http.MethodPost, "/retention/review/:id/return", permDisposalDecide, s.returnRecord)
+	s.handle(g, http.MethodGet, "/retention/runs", permRetentionRead, s.listRuns)
 }
 
 func (s *Server) retentionSchedule(c *gin.Context) {
@@ -294,4 +297,85 @@ func (s *Server) reviewQueue(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, listOf(es, next))
+}
+
+type keepRequest struct {
+	Until  *casefile.Date `json:"until"`
+	Reason string         `json:"reason"`
+}
+
+// keepRecord keeps a record past its date off disposal lists until a date.
+func (s *Server) keepRecord(c *gin.Context) {
+	id, err := pathID(c, "id", "Person")
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	var req keepRequest
+	if err := decodeJSON(c, &req); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	if req.Until == nil {
+		s.respondError(c, unprocessable("missing_until", "Say until when the record is kept (until, a date after today)."))
+		return
+	}
+	if err := requireText("reason", req.Reason, 2000); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	s.decideReview(c, &casefile.ReviewDecision{PersonID: id, Decision: casefile.DecisionKeep, Until: req.Until, Reason: req.Reason})
+}
+
+// returnRecord sends a record past its date to the next disposal list.
+func (s *Server) returnRecord(c *gin.Context) {
+	id, err := pathID(c, "id", "Person")
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	var req releaseRequest // {reason?}
+	if c.Request.ContentLength != 0 {
+		if err := decodeJSON(c, &req); err != nil {
+			s.respondError(c, err)
+			return
+		}
+	}
+	if len(req.Reason) > 2000 {
+		s.respondError(c, unprocessable("reason_too_long", "reason is at most 2,000 characters."))
+		return
+	}
+	s.decideReview(c, &casefile.ReviewDecision{PersonID: id, Decision: casefile.DecisionReturn, Reason: req.Reason})
+}
+
+func (s *Server) decideReview(c *gin.Context, d *casefile.ReviewDecision) {
+	if err := s.cfg.Retention.DecideReview(c.Request.Context(), d); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}
+
+// listRuns lists retention runs, newest first (counts and approvals; each
+// run's certificate is read on its own).
+func (s *Server) listRuns(c *gin.Context) {
+	page, err := pageOf(c)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	state := c.Query("state")
+	switch state {
+	case "", casefile.RunQueued, casefile.RunRunning, casefile.RunAwaitingApproval, casefile.RunApproved, casefile.RunRejected,
+		casefile.RunExpired, casefile.RunDone, casefile.RunFailed:
+	default:
+		s.respondError(c, invalid("invalid_state", "state is one of queued, running, awaiting_approval, approved, rejected, expired, done, failed."))
+		return
+	}
+	rs, next, err := s.cfg.Retention.Runs(c.Request.Context(), casefile.RunFilter{State: state, Page: page})
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, listOf(rs, next))
 }

@@ -26,6 +26,7 @@ func TestDestructionLeavesNothingOfTheContent(t *testing.T) {
 	p := e.person("DC-1", today)
 	other := e.person("DC-2", casefile.DateOf(time.Now().AddDate(20, 0, 0)))
 	const bodyWord, reasonWord, fileWord, ticketWord, holdWord = "Zanzibarquux", "Quuxreasonx", "Xyzzyfilename", "Plughheadjo", "Holdwordfrob"
+	const decisionWord = "Keepwordgrault"
 
 	// A document whose sender chose a telling filename.
 	content := "letter " + fileWord
@@ -76,8 +77,19 @@ func TestDestructionLeavesNothingOfTheContent(t *testing.T) {
 	if _, err := e.db.ReleaseHold(e.ctx, hold.ID, holdWord+" complaint withdrawn"); err != nil {
 		t.Fatal(err)
 	}
-	tables := []string{"notes", "note_versions", "documents", "tickets", "holds", "persons"}
-	needles := []string{bodyWord, strings.ToLower(bodyWord), reasonWord, fileWord, ticketWord, holdWord, "Given DC-1"}
+	// A records officer kept the record a while, then returned it to the
+	// disposal lists; both reasons are about the person.
+	until := today.AddDays(30)
+	if err := e.db.DecideReview(e.ctx, &casefile.ReviewDecision{PersonID: p.ID, Decision: casefile.DecisionKeep, Until: &until,
+		Reason: decisionWord + " asked to keep it"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.DecideReview(e.ctx, &casefile.ReviewDecision{PersonID: p.ID, Decision: casefile.DecisionReturn,
+		Reason: decisionWord + " withdrew"}); err != nil {
+		t.Fatal(err)
+	}
+	tables := []string{"notes", "note_versions", "documents", "tickets", "holds", "persons", "retention_review_decisions"}
+	needles := []string{bodyWord, strings.ToLower(bodyWord), reasonWord, fileWord, ticketWord, holdWord, "Given DC-1", decisionWord}
 	if got := testenv.PagesHolding(t, e.db, tables, needles...); len(got) < len(needles)-1 {
 		t.Fatalf("the page check does not find the live content: %v", got)
 	}
@@ -101,21 +113,22 @@ func TestDestructionLeavesNothingOfTheContent(t *testing.T) {
 	if filename != "removed-"+d.ID || corrReason != nil || verReason != nil {
 		t.Errorf("after destruction: filename %q, correction reason %v, amendment reason %v", filename, corrReason, verReason)
 	}
-	var ticketTexts, holdTexts int
+	var ticketTexts, holdTexts, decisionTexts int
 	if err := e.db.Pool().QueryRow(e.ctx, `SELECT (SELECT count(*) FROM tickets WHERE reason LIKE '%'||$1||'%' OR decision_reason LIKE '%'||$1||'%'),
-		(SELECT count(*) FROM holds WHERE name LIKE '%'||$2||'%' OR reason LIKE '%'||$2||'%' OR release_reason LIKE '%'||$2||'%')`,
-		ticketWord, holdWord).Scan(&ticketTexts, &holdTexts); err != nil {
+		(SELECT count(*) FROM holds WHERE name LIKE '%'||$2||'%' OR reason LIKE '%'||$2||'%' OR release_reason LIKE '%'||$2||'%'),
+		(SELECT count(*) FROM retention_review_decisions WHERE reason LIKE '%'||$3||'%')`,
+		ticketWord, holdWord, decisionWord).Scan(&ticketTexts, &holdTexts, &decisionTexts); err != nil {
 		t.Fatal(err)
 	}
-	if ticketTexts != 0 || holdTexts != 0 {
-		t.Errorf("typed text left with the destroyed record: %d tickets, %d holds", ticketTexts, holdTexts)
+	if ticketTexts != 0 || holdTexts != 0 || decisionTexts != 0 {
+		t.Errorf("typed text left with the destroyed record: %d tickets, %d holds, %d review decisions", ticketTexts, holdTexts, decisionTexts)
 	}
 	evs, _, err := e.db.AuditEvents(e.ctx, casefile.AuditFilter{Page: casefile.Page{Limit: 500}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, ev := range evs {
-		for _, w := range []string{ticketWord, holdWord} {
+		for _, w := range []string{ticketWord, holdWord, decisionWord} {
 			if strings.Contains(string(ev.Details), w) {
 				t.Errorf("%s keeps typed text in the append-only log: %s", ev.Action, ev.Details)
 			}

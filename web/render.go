@@ -151,6 +151,7 @@ func (s *Server) navFor(c *Caller) []navItem {
 	if s.may(c, permNotesScan) {
 		items = append(items, navItem{"scan", "Pasted-email scan", "/scan"})
 	}
+	items = append(items, s.governanceNav(c)...)
 	if s.may(c, permReportsRead) {
 		items = append(items, navItem{"reports", "Reports", "/reports"})
 	}
@@ -319,6 +320,12 @@ func stateTag(state string) string {
 		return "govuk-tag--green"
 	case casefile.TicketFailed, casefile.StatusRemoved, casefile.StatusDestroyed:
 		return "govuk-tag--red"
+	case casefile.RunAwaitingApproval, casefile.ItemDue:
+		return "govuk-tag--orange"
+	case casefile.ItemReview, casefile.RunRunning, casefile.RunQueued:
+		return "govuk-tag--blue"
+	case casefile.ItemHeldBack:
+		return "govuk-tag--purple"
 	}
 	return "govuk-tag--grey"
 }

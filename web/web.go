@@ -83,6 +83,18 @@ type Config struct {
 	AccessContact string
 	// Phase, when set ("beta"), shows a phase banner.
 	Phase string
+
+	// Governance: the records officers', auditors' and admins' pages. A
+	// nil service leaves its pages answering 503.
+	Retention casefile.RetentionStore
+	Audit     casefile.AuditService
+	Users     casefile.UserService
+	Teams     casefile.TeamService
+	Tokens    casefile.TokenService
+	Exports   casefile.ExportService
+	// DisposalApprovers is how many different records officers approve a
+	// disposal list (CASEFILE_DISPOSAL_APPROVERS), for the pages to say so.
+	DisposalApprovers int
 	// Reports builds the compliance reports; nil leaves their pages
 	// answering that the service is unavailable.
 	Reports *reports.Service
@@ -181,6 +193,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /tickets/{id}/reject", s.page(permTicketsDecide, s.rejectTicket))
 	m.HandleFunc("GET /scan", s.page(permNotesScan, s.scanForm))
 	m.HandleFunc("POST /scan", s.page(permNotesScan, s.scan))
+	s.governanceRoutes(m)
 	s.registerReports()
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c, _ := s.cfg.Auth.Authenticate(r)
@@ -245,6 +258,10 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, c *Caller) {
 	switch {
 	case s.may(c, permTicketsDecide) && !s.may(c, permNotesWrite):
 		http.Redirect(w, r, "/tickets", http.StatusSeeOther)
+	case s.may(c, permDisposalDecide) && !s.may(c, permNotesWrite):
+		http.Redirect(w, r, "/retention/runs", http.StatusSeeOther)
+	case s.may(c, permAuditRead) && !s.may(c, permNotesWrite):
+		http.Redirect(w, r, "/audit", http.StatusSeeOther)
 	case s.may(c, permPersonsRead):
 		http.Redirect(w, r, "/persons", http.StatusSeeOther)
 	default:

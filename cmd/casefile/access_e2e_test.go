@@ -215,6 +215,7 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 		// Disposal decisions: ids and dates of a list a records officer decides whole.
 		"POST /v1/retention/runs/:id/exclusions": true, "POST /v1/retention/runs/:id/approve": true,
 		"POST /v1/retention/runs/:id/reject": true, "GET /v1/retention/review": true,
+		"POST /v1/retention/review/:id/keep": true, "POST /v1/retention/review/:id/return": true, "GET /v1/retention/runs": true,
 		// Reports: counts by staff team and name, nothing of a record.
 		"GET /v1/reports/:name": true}
 	var keys []string

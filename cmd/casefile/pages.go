@@ -32,6 +32,14 @@ func (a *app) handler() (http.Handler, error) {
 		Phase:          a.cfg.Phase,
 		Reports:        a.reportsService(),
 		AccessContact:  a.cfg.AccessContact,
+		// Governance pages (issue 14).
+		Retention:         a.db,
+		Audit:             a.auditService(), // verification checks every anchor too, as the API's, and is kept for the reports
+		Users:             a.db,
+		Teams:             a.db,
+		Tokens:            a.db,
+		Exports:           a.db,
+		DisposalApprovers: a.cfg.DisposalApprovers,
 	})
 	if err != nil {
 		return nil, err

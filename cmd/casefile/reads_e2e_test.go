@@ -48,6 +48,7 @@ var notPersonData = map[string]string{
 	// A real run's certificate lists destroyed items by person: that read is
 	// audited on each person's trail (TestCertificateReadIsAudited); a dry
 	// run, as here, shows counts only.
+	"GET /v1/retention/runs":     "runs' counts and approvers, without their certificates",
 	"GET /v1/retention/runs/:id": "a run's counts; its certificate's items are audited where shown",
 }
 

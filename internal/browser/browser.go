@@ -330,3 +330,31 @@ func (b *Browser) SetFiles(sel string, paths ...string) {
 	b.t.Helper()
 	b.Run(chromedp.SetUploadFiles(chromedp.CSS(sel), paths))
 }
+
+// Key presses one key on the focused element: kb.ArrowDown and the like.
+func (b *Browser) Key(key string) {
+	b.t.Helper()
+	b.Run(chromedp.KeyEvent(key))
+}
+
+// Fetch downloads path with the page's cookies (as a link the person
+// follows would) and returns its status, content type and body.
+func (b *Browser) Fetch(path string) (int, string, []byte) {
+	b.t.Helper()
+	type res struct {
+		Status int
+		Type   string
+		B64    string
+	}
+	r := get(b, chromedp.Evaluate[res](fmt.Sprintf(`fetch(%q, {credentials: 'same-origin'}).then(async r => {
+		const bytes = new Uint8Array(await r.arrayBuffer());
+		let bin = '';
+		for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+		return {Status: r.status, Type: r.headers.get('content-type') || '', B64: btoa(bin)};
+	})`, path), chromedp.EvalAwaitPromise))
+	body, err := base64.StdEncoding.DecodeString(r.B64)
+	if err != nil {
+		b.t.Fatalf("fetch %s: %v", path, err)
+	}
+	return r.Status, r.Type, body
+}

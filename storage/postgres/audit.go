@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -192,6 +193,12 @@ func (db *DB) AuditEvents(ctx context.Context, f casefile.AuditFilter) ([]*casef
 		after = v
 	}
 	q := "SELECT " + auditColumns + " FROM audit_events WHERE seq > $1"
+	if f.Newest {
+		q = "SELECT " + auditColumns + " FROM audit_events WHERE seq < $1"
+		if f.Cursor == "" {
+			after = math.MaxInt64
+		}
+	}
 	args := []any{after}
 	if f.PersonID != "" {
 		args = append(args, f.PersonID)
@@ -208,6 +215,10 @@ func (db *DB) AuditEvents(ctx context.Context, f casefile.AuditFilter) ([]*casef
 		args = append(args, f.TargetID)
 		q += fmt.Sprintf(" AND target_id = $%d", len(args))
 	}
+	if f.Actor != "" {
+		args = append(args, f.Actor)
+		q += fmt.Sprintf(" AND (actor = $%d OR actor_id = $%[1]d)", len(args))
+	}
 	if f.Since != nil {
 		args = append(args, *f.Since)
 		q += fmt.Sprintf(" AND at >= $%d", len(args))
@@ -217,7 +228,11 @@ func (db *DB) AuditEvents(ctx context.Context, f casefile.AuditFilter) ([]*casef
 		q += fmt.Sprintf(" AND at < $%d", len(args))
 	}
 	args = append(args, limit+1)
-	q += fmt.Sprintf(" ORDER BY seq LIMIT $%d", len(args))
+	order := "seq"
+	if f.Newest {
+		order = "seq DESC"
+	}
+	q += fmt.Sprintf(" ORDER BY %s LIMIT $%d", order, len(args))
 	rows, err := db.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, "", mapError(err)

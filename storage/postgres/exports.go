@@ -402,3 +402,39 @@ func (db *DB) KnownBundleKeys(ctx context.Context, keys []string) (map[string]bo
 	}
 	return out, nil
 }
+
+// Exports lists exports newest first (by id: ids are time-ordered).
+func (db *DB) Exports(ctx context.Context, p casefile.Page) ([]*casefile.Export, string, error) {
+	limit := clampLimit(p.Limit)
+	before := "ffffffff-ffff-ffff-ffff-ffffffffffff"
+	if p.Cursor != "" {
+		if !validUUID(p.Cursor) {
+			return nil, "", casefile.Errorf(casefile.EInvalid, "invalid_cursor", "The cursor is not one this service gave out.")
+		}
+		before = p.Cursor
+	}
+	var out []*casefile.Export
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, "SELECT "+exportColumns+" FROM exports WHERE id < $1::uuid ORDER BY id DESC LIMIT $2", before, limit+1)
+		if err != nil {
+			return err
+		}
+		if out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*casefile.Export, error) { return scanExport(r) }); err != nil {
+			return err
+		}
+		var s shown
+		for _, e := range out[:min(len(out), limit)] {
+			s.add(e.PersonID)
+		}
+		return db.auditShown(ctx, tx, "export.read", map[string]any{"via": "exports"}, s.order, s.count)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}

@@ -18,11 +18,17 @@ import (
 // destroyed now although its date has come: the schedule says review, its
 // dates or involvements changed (or a new schedule brought its date
 // forward) after the list was made ($4, planned_at), or a records officer
-// excluded it. NULL when none applies.
-const recheckSQL = `CASE WHEN pr.action = 'review' THEN 'the schedule says review for this record class: a records officer decides'
+// excluded it or decided to keep it. A records officer's return (the
+// decision standing on the person) overrides the class and exclusions made
+// before it. NULL when none applies.
+const recheckSQL = `CASE WHEN pr.action = 'review' AND NOT ` + returnedSQL + `
+		THEN 'the schedule says review for this record class: a records officer decides'
 	WHEN pr.inputs_changed_at > $4 THEN 'dates or involvements changed after the disposal list was made; held for review'
 	WHEN pr.schedule_changed_at > $4 THEN 'a new retention schedule changed its date after the disposal list was made; held for review'
-	WHEN EXISTS (SELECT 1 FROM retention_exclusions x WHERE x.person_id = c.pid AND x.review_on > current_date)
+	WHEN ` + keptSQL + ` IS NOT NULL THEN ` + keptSQL + `
+	WHEN EXISTS (SELECT 1 FROM retention_exclusions x WHERE x.person_id = c.pid AND x.review_on > current_date
+			AND NOT EXISTS (SELECT 1 FROM retention_review_standing s WHERE s.person_id = c.pid AND s.decision = 'return'
+				AND s.decided_at >= x.created_at))
 		THEN 'excluded from disposal by a records officer' END`
 
 // lockApproved locks a run for a destruction batch. ok is false when the
@@ -366,6 +372,9 @@ func (db *DB) DestroyIdentities(ctx context.Context, runID string, limit int, de
 			if _, err := tx.Exec(ctx, "UPDATE retention_exclusions SET reason = '' WHERE person_id = ANY($1) AND reason <> ''", persons); err != nil {
 				return err
 			}
+			if _, err := tx.Exec(ctx, "UPDATE retention_review_decisions SET reason = '' WHERE person_id = ANY($1) AND reason <> ''", persons); err != nil {
+				return err
+			}
 		}
 		destroyed := append(append([]string{}, persons...), done...)
 		if len(destroyed) > 0 {
@@ -393,7 +402,7 @@ func (db *DB) DestroyIdentities(ctx context.Context, runID string, limit int, de
 		return nil
 	})
 	if err == nil && identities > 0 {
-		db.purgeDead(ctx, false, "persons", "tickets", "holds", "exports", "retention_exclusions")
+		db.purgeDead(ctx, false, "persons", "tickets", "holds", "exports", "retention_exclusions", "retention_review_decisions")
 	}
 	return settled, err
 }

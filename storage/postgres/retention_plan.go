@@ -231,8 +231,11 @@ func (db *DB) StartRun(ctx context.Context, id string) (*casefile.RetentionRun, 
 // due, held back (and why) or for review as of the run's date. Kept for
 // review, not listed: records with an open involvement; records whose class
 // the schedule says review; records a records officer excluded until a
-// later date; records whose dates or involvements changed, or whose date a
-// new schedule brought forward, within the settle period.
+// later date, or decided to keep until a later date; records whose dates
+// or involvements changed, or whose date a new schedule brought forward,
+// within the settle period. A record a records officer returned to the
+// disposal lists is listed whatever its class, settle period or earlier
+// exclusions say (standingColumns), unless open or held.
 func (db *DB) PlanRun(ctx context.Context, id string) error {
 	return db.inTx(ctx, func(tx pgx.Tx) error {
 		var planned bool
@@ -244,23 +247,24 @@ func (db *DB) PlanRun(ctx context.Context, id string) error {
 			return nil
 		}
 		_, err := tx.Exec(ctx, `WITH cand AS (
-				SELECT pr.person_id, pr.record_class, pr.trigger_date, pr.disposal_due_on, pr.open, pr.action,
-					(pr.inputs_changed_at AT TIME ZONE 'UTC')::date AS changed_on,
-					(pr.schedule_changed_at AT TIME ZONE 'UTC')::date AS schedule_changed_on,
-					`+heldBy("pr.person_id")+` AS held_by,
-					(SELECT max(x.review_on) FROM retention_exclusions x WHERE x.person_id = pr.person_id AND x.review_on > $2) AS excluded_until
-				FROM person_retention pr JOIN persons p ON p.id = pr.person_id AND p.status = 'active'
-				WHERE pr.disposal_due_on IS NOT NULL AND pr.disposal_due_on <= $2
+				SELECT person_id, record_class, trigger_date, disposal_due_on, open, eff_action AS action, held_by, excluded_until, kept_until,
+					(eff_inputs_changed_at AT TIME ZONE 'UTC')::date AS changed_on,
+					(eff_schedule_changed_at AT TIME ZONE 'UTC')::date AS schedule_changed_on
+				FROM (SELECT pr.person_id, pr.record_class, pr.trigger_date, pr.disposal_due_on, pr.open,
+					`+heldBy("pr.person_id")+` AS held_by, `+standingColumns("$2")+`
+				FROM person_retention pr JOIN persons p ON p.id = pr.person_id AND p.status = 'active'`+standingJoin+`
+				WHERE pr.disposal_due_on IS NOT NULL AND pr.disposal_due_on <= $2) s
 			), st AS (
 				SELECT person_id, record_class, trigger_date, disposal_due_on,
 					CASE WHEN held_by IS NOT NULL THEN 'held_back'
-						WHEN open OR action = 'review' OR excluded_until IS NOT NULL OR changed_on > $2::date - $3::int
+						WHEN open OR action = 'review' OR excluded_until IS NOT NULL OR kept_until IS NOT NULL OR changed_on > $2::date - $3::int
 							OR schedule_changed_on > $2::date - $3::int THEN 'review'
 						ELSE 'due' END AS state,
 					CASE WHEN held_by IS NOT NULL THEN 'under hold: ' || held_by
 						WHEN open THEN 'past its disposal date but an involvement is still open'
 						WHEN action = 'review' THEN 'the schedule says review for ' || record_class
 							|| ': a records officer decides; a run never destroys it'
+						WHEN kept_until IS NOT NULL THEN 'kept by a records officer until ' || kept_until
 						WHEN excluded_until IS NOT NULL THEN 'excluded from a disposal list by a records officer; for review on '
 							|| excluded_until
 						WHEN changed_on > $2::date - $3::int THEN 'dates or involvements changed on ' || changed_on
