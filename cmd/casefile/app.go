@@ -45,6 +45,8 @@ type app struct {
 
 	ingestOnce sync.Once
 	ingest     *ingest.Service
+	notesOnce  sync.Once
+	notes      *notes.Service
 	// extractor is the process's one text extractor.
 	extractOnce sync.Once
 	extractor   *extract.Extractor
@@ -175,7 +177,10 @@ func (a *app) close() {
 // api builds the HTTP API on the app's services.
 func (a *app) api() *httpapi.Server {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "casefile_postgres_round_trips_total",
+			Help: "Requests this process sent PostgreSQL and waited on (statements, batches, BEGIN and COMMIT)."},
+			func() float64 { return float64(a.db.RoundTrips()) }))
 	authn := a.authenticator()
 	return httpapi.New(httpapi.Config{
 		Log:            a.log,
@@ -187,6 +192,7 @@ func (a *app) api() *httpapi.Server {
 		Audit:          a.auditService(),
 		Exports:        a.db,
 		Notes:          a.notesService(),
+		Disclosures:    a.disclosureService(),
 		OpenObject:     a.openObject,
 		OpenRange:      a.openRange,
 		Ingest:         a.ingestService(),
@@ -195,6 +201,7 @@ func (a *app) api() *httpapi.Server {
 		Access:         a.db,
 		Relationships:  a.db,
 		Teams:          a.db,
+		Search:         a.db,
 		Policy:         a.policy,
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
 		Registry:       reg,
@@ -217,8 +224,14 @@ func (a *app) reportsService() *reports.Service {
 	return &reports.Service{Store: a.db, Audit: a.db, LateNoteDays: a.cfg.LateNoteDays}
 }
 
+// notesService is the one notes service of the process: the API and the
+// pages share its third-party index.
 func (a *app) notesService() *notes.Service {
-	return &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db), Refusals: a.db}
+	a.notesOnce.Do(func() {
+		a.notes = &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db), Refusals: a.db,
+			ThirdParty: &notes.ThirdParty{Store: a.db, Access: a.db}}
+	})
+	return a.notes
 }
 
 // noRetention stores an object with no Object Lock retention (copies such as

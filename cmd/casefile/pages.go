@@ -21,7 +21,9 @@ func (a *app) handler() (http.Handler, error) {
 		Notes:          a.notesService(),
 		Ingest:         a.ingestService(),
 		Tickets:        a.db,
+		Search:         a.db,
 		Chronology:     a.db,
+		Disclosures:    a.disclosureService(),
 		Access:         a.db,
 		DocumentText:   a.db.DocumentText,
 		OpenObject:     a.openObject,
@@ -34,7 +36,7 @@ func (a *app) handler() (http.Handler, error) {
 		AccessContact:  a.cfg.AccessContact,
 		// Governance pages (issue 14).
 		Retention:         a.db,
-		Audit:             a.auditService(), // verification checks every anchor too, as the API's, and is kept for the reports
+		Audit:             a.auditService(), // verification checks every anchor too, and is kept for the audit-integrity report
 		Users:             a.db,
 		Teams:             a.db,
 		Tokens:            a.db,
