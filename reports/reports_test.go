@@ -712,38 +712,65 @@ func TestCell(t *testing.T) {
 	}
 }
 
-// overdue is a fixed list of disclosures past their date (the disclosures
-// store implements DisclosureStore once disclosures are on main).
-type overdue []reports.OverdueDisclosure
-
-func (o overdue) OverdueDisclosures(_ context.Context, asOf casefile.Date) ([]reports.OverdueDisclosure, error) {
-	var out []reports.OverdueDisclosure
-	for _, d := range o {
-		if d.DueOn.Before(asOf) {
-			out = append(out, d)
+func TestDisclosuresOverdue(t *testing.T) {
+	f := newFixture(t)
+	amy, bob := f.person(), f.person()
+	ro := f.as("Rob Ode")
+	asOf := today()
+	seed := []struct {
+		person   string
+		received int // days from asOf
+		due      int
+		state    string
+	}{
+		{amy, -40, -10, ""},         // a draft ten days late
+		{bob, -33, -3, "withdrawn"}, // withdrawn: not counted
+		{amy, -20, 2, ""},           // not yet due
+		{bob, -31, -1, "failed"},    // its build failed: still owed
+		{amy, -60, -30, "ready"},    // delivered
+		{bob, -30, 0, ""},           // due today: not late yet
+	}
+	type row struct {
+		id   string
+		due  casefile.Date
+		recv casefile.Date
+		st   string
+	}
+	var want []row
+	for _, sd := range seed {
+		d, err := f.db.CreateDisclosure(ro, sd.person, casefile.DisclosureInput{Purpose: "subject_access", Requester: "The family's solicitor",
+			ReceivedOn: asOf.AddDays(sd.received), DueOn: asOf.AddDays(sd.due)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := casefile.DisclosureDraft
+		if sd.state != "" {
+			st = sd.state
+			if _, err := f.db.Pool().Exec(context.Background(), "UPDATE disclosures SET state = $2 WHERE id = $1", d.ID, st); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if sd.due < 0 && st != "ready" && st != "withdrawn" {
+			want = append(want, row{d.ID, asOf.AddDays(sd.due), asOf.AddDays(sd.received), st})
 		}
 	}
-	return out, nil
-}
-
-func TestDisclosuresOverdue(t *testing.T) {
-	asOf := casefile.Date{Year: 2026, Month: 3, Day: 31}
-	s := &reports.Service{Disclosures: overdue{
-		{ID: "d2", Purpose: "court", State: "draft", DueOn: asOf.AddDays(-3), OpenedBy: "Rob Ode"},
-		{ID: "d1", Purpose: "subject_access", State: "awaiting_approval", DueOn: asOf.AddDays(-10), OpenedBy: "Rob Ode"},
-		{ID: "d3", Purpose: "subject_access", State: "draft", DueOn: asOf.AddDays(2), OpenedBy: "Rob Ode"},
-	}}
-	ctx := casefile.WithActor(context.Background(), casefile.Actor{Name: "Rob Ode", Role: casefile.RoleRecordsOfficer})
-	rep, err := s.Build(ctx, reports.Request{Name: "disclosures-overdue", From: asOf, To: asOf})
+	slices.SortStableFunc(want, func(a, b row) int { return a.due.Time().Compare(b.due.Time()) })
+	var lines []string
+	lines = append(lines, "disclosure_id,purpose,state,received_on,due_on,days_overdue,opened_by")
+	for _, w := range want {
+		lines = append(lines, fmt.Sprintf("%s,subject_access,%s,%s,%s,%d,Rob Ode", w.id, w.st, w.recv, w.due,
+			int(asOf.Time().Sub(w.due.Time()).Hours()/24)))
+	}
+	f.svc.Disclosures = f.db
+	tb, err := f.build("Rob Ode", "disclosures-overdue", asOf, asOf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "disclosure_id,purpose,state,due_on,days_overdue,opened_by\nd1,subject_access,awaiting_approval,2026-03-21,10,Rob Ode\nd2,court,draft,2026-03-28,3,Rob Ode\n"
-	if got := string(rep.CSV()); got != want || rep.Totals["overdue"] != 2 {
-		t.Errorf("CSV:\n%s\nwant\n%s\ntotals %v", got, want, rep.Totals)
+	if got := strings.TrimSpace(string(tb.rep.CSV())); got != strings.Join(lines, "\n") {
+		t.Errorf("CSV:\n%s\nwant\n%s", got, strings.Join(lines, "\n"))
 	}
-	mgr := casefile.WithActor(context.Background(), casefile.Actor{Name: "Mia", Role: casefile.RoleManager})
-	if _, err := s.Build(mgr, reports.Request{Name: "disclosures-overdue", From: asOf, To: asOf}); casefile.ErrorCode(err) != "report_not_for_managers" {
+	wantTotal(t, tb, "overdue", len(want))
+	if _, err := f.build("Mia Khan", "disclosures-overdue", asOf, asOf); casefile.ErrorCode(err) != "report_not_for_managers" {
 		t.Errorf("manager: %v", err)
 	}
 }
