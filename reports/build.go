@@ -251,11 +251,12 @@ func (s *Service) disclosuresOverdue(ctx context.Context, rep *Report) error {
 		return err
 	}
 	rep.Columns = []Column{{"disclosure_id", "Disclosure id", false}, {"purpose", "Purpose", false}, {"state", "State", false},
-		{"due_on", "Due", false}, {"days_overdue", "Days overdue", true}, {"opened_by", "Opened by", false}}
-	slices.SortFunc(ds, func(a, b OverdueDisclosure) int { return a.DueOn.Time().Compare(b.DueOn.Time()) })
+		{"received_on", "Received", false}, {"due_on", "Due", false}, {"days_overdue", "Days overdue", true},
+		{"opened_by", "Opened by", false}}
+	slices.SortStableFunc(ds, func(a, b *casefile.Disclosure) int { return a.DueOn.Time().Compare(b.DueOn.Time()) })
 	for _, d := range ds {
 		days := int(rep.To.Time().Sub(d.DueOn.Time()).Hours() / 24)
-		rep.Rows = append(rep.Rows, []any{d.ID, d.Purpose, d.State, d.DueOn, days, d.OpenedBy})
+		rep.Rows = append(rep.Rows, []any{d.ID, d.Purpose, d.State, d.ReceivedOn, d.DueOn, days, d.CreatedBy})
 	}
 	rep.Totals = map[string]any{"overdue": len(ds), "as_of": rep.To}
 	rep.Chart = &ChartSpec{Title: "Overdue disclosures by state", LabelKey: "state", Series: []string{"overdue"}}

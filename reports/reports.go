@@ -45,28 +45,18 @@ type Service struct {
 	Audit casefile.AuditService
 	// LateNoteDays is CASEFILE_LATE_NOTE_DAYS (0: the default).
 	LateNoteDays int
-	// Disclosures counts overdue disclosures (the disclosures-overdue
-	// report); nil leaves that report out until disclosures exist.
+	// Disclosures lists overdue disclosures (the disclosures-overdue
+	// report); nil leaves that report out.
 	Disclosures DisclosureStore
 	Now         func() time.Time
 }
 
-// DisclosureStore is what the disclosures-overdue report needs. HOOK (#16):
-// the disclosure helper's store implements it once the disclosures table
-// (migrations 0085+, due_on and state) is on main; cmd wires it in.
+// DisclosureStore is what the disclosures-overdue report needs (the
+// disclosures store, issue 16).
 type DisclosureStore interface {
-	// OverdueDisclosures lists disclosures not finished whose due date is
-	// before asOf.
-	OverdueDisclosures(ctx context.Context, asOf casefile.Date) ([]OverdueDisclosure, error)
-}
-
-// OverdueDisclosure is one disclosure past its statutory date.
-type OverdueDisclosure struct {
-	ID       string
-	Purpose  string
-	State    string
-	DueOn    casefile.Date
-	OpenedBy string
+	// OverdueDisclosures lists the disclosures still open (not ready, not
+	// withdrawn) whose due date is before asOf.
+	OverdueDisclosures(ctx context.Context, asOf casefile.Date) ([]*casefile.Disclosure, error)
 }
 
 func (s *Service) now() time.Time {

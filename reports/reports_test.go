@@ -711,3 +711,66 @@ func TestCell(t *testing.T) {
 		}
 	}
 }
+
+func TestDisclosuresOverdue(t *testing.T) {
+	f := newFixture(t)
+	amy, bob := f.person(), f.person()
+	ro := f.as("Rob Ode")
+	asOf := today()
+	seed := []struct {
+		person   string
+		received int // days from asOf
+		due      int
+		state    string
+	}{
+		{amy, -40, -10, ""},         // a draft ten days late
+		{bob, -33, -3, "withdrawn"}, // withdrawn: not counted
+		{amy, -20, 2, ""},           // not yet due
+		{bob, -31, -1, "failed"},    // its build failed: still owed
+		{amy, -60, -30, "ready"},    // delivered
+		{bob, -30, 0, ""},           // due today: not late yet
+	}
+	type row struct {
+		id   string
+		due  casefile.Date
+		recv casefile.Date
+		st   string
+	}
+	var want []row
+	for _, sd := range seed {
+		d, err := f.db.CreateDisclosure(ro, sd.person, casefile.DisclosureInput{Purpose: "subject_access", Requester: "The family's solicitor",
+			ReceivedOn: asOf.AddDays(sd.received), DueOn: asOf.AddDays(sd.due)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := casefile.DisclosureDraft
+		if sd.state != "" {
+			st = sd.state
+			if _, err := f.db.Pool().Exec(context.Background(), "UPDATE disclosures SET state = $2 WHERE id = $1", d.ID, st); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if sd.due < 0 && st != "ready" && st != "withdrawn" {
+			want = append(want, row{d.ID, asOf.AddDays(sd.due), asOf.AddDays(sd.received), st})
+		}
+	}
+	slices.SortStableFunc(want, func(a, b row) int { return a.due.Time().Compare(b.due.Time()) })
+	var lines []string
+	lines = append(lines, "disclosure_id,purpose,state,received_on,due_on,days_overdue,opened_by")
+	for _, w := range want {
+		lines = append(lines, fmt.Sprintf("%s,subject_access,%s,%s,%s,%d,Rob Ode", w.id, w.st, w.recv, w.due,
+			int(asOf.Time().Sub(w.due.Time()).Hours()/24)))
+	}
+	f.svc.Disclosures = f.db
+	tb, err := f.build("Rob Ode", "disclosures-overdue", asOf, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(tb.rep.CSV())); got != strings.Join(lines, "\n") {
+		t.Errorf("CSV:\n%s\nwant\n%s", got, strings.Join(lines, "\n"))
+	}
+	wantTotal(t, tb, "overdue", len(want))
+	if _, err := f.build("Mia Khan", "disclosures-overdue", asOf, asOf); casefile.ErrorCode(err) != "report_not_for_managers" {
+		t.Errorf("manager: %v", err)
+	}
+}

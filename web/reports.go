@@ -53,6 +53,7 @@ type reportView struct {
 }
 
 type reportCell struct {
+	Href    string // a link to what the cell names, if any
 	Label   string
 	Text    string
 	Numeric bool
@@ -106,7 +107,7 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, c *Caller) {
 	v.CSVHref = "/reports/" + name + "/csv?" + url.Values{"from": {v.From}, "to": {v.To}}.Encode()
 	shown := []int{}
 	for i, col := range rep.Columns {
-		if strings.HasSuffix(col.Key, "_id") || col.Key == "anchor_key" && name != "audit-integrity" {
+		if strings.HasSuffix(col.Key, "_id") && col.Key != "disclosure_id" {
 			continue // ids are in the CSV; the page shows names
 		}
 		shown = append(shown, i)
@@ -115,7 +116,11 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, c *Caller) {
 	for _, row := range rep.Rows {
 		var cells []reportCell
 		for _, i := range shown {
-			cells = append(cells, reportCell{Text: s.cellText(row[i]), Numeric: rep.Columns[i].Numeric})
+			cell := reportCell{Text: s.cellText(row[i]), Numeric: rep.Columns[i].Numeric}
+			if id, ok := row[i].(string); ok && rep.Columns[i].Key == "disclosure_id" {
+				cell.Href = "/disclosures/" + id // the disclosure's own page
+			}
+			cells = append(cells, cell)
 		}
 		v.Rows = append(v.Rows, cells)
 	}

@@ -161,6 +161,9 @@ func TestReportsPagesJourney(t *testing.T) {
 	s.must(201, "POST", "/v1/holds", s.token("records_officer"), map[string]any{"name": "Inquiry 2026", "reason": "Public inquiry",
 		"person_ids": []string{amy}})
 	s.must(200, "GET", "/v1/audit/verify", s.token("auditor"), nil)
+	day := func(n int) string { return time.Now().UTC().AddDate(0, 0, n).Format("2006-01-02") }
+	late := s.must(201, "POST", "/v1/persons/"+amy+"/disclosures", s.token("records_officer"), map[string]any{"purpose": "subject_access",
+		"requester": "Amy's mother", "received_on": day(-40), "due_on": day(-9)})["id"].(string)
 	r := browser.New(t, base)
 	signInAt(r, base+"/reports", "rob", "rob-pass-1")
 	r.Check("reports-records-officer")
@@ -169,6 +172,10 @@ func TestReportsPagesJourney(t *testing.T) {
 		t.Errorf("records officer's late notes: %q", got)
 	}
 	r.ScreenshotOf(".casefile-figure", "chart-late-notes")
+	r.Go("/reports/disclosures-overdue", "report-disclosures-overdue")
+	if got := r.Text(".casefile-report-table"); !strings.Contains(got, late) || !strings.Contains(got, "9") || strings.Contains(got, "Amy's mother") {
+		t.Errorf("overdue disclosures: %q", got)
+	}
 	r.Go("/reports/disposals-due", "report-disposals-due")
 	r.Go("/reports/holds", "report-holds")
 	if got := r.Text(".casefile-report-table"); !strings.Contains(got, "Inquiry 2026") {
