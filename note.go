@@ -60,6 +60,36 @@ type Note struct {
 	ReopenedBy       *string    `json:"reopened_by_ticket_id,omitempty"`
 	Corrections      []*Note    `json:"corrections,omitempty"`
 	Tombstone        *Tombstone `json:"tombstone,omitempty"`
+	// Warnings are told to the author of a new note, which is kept all the
+	// same (a third_party warning: it names another person on the system).
+	Warnings []NoteWarning `json:"warnings,omitempty"`
+}
+
+// NoteWarning is one warning about a new note: Code "third_party" says that
+// Match, words of the note as written, names the person PersonID, who has a
+// record and no recorded relationship to this note's person.
+type NoteWarning struct {
+	Code     string `json:"code"`
+	PersonID string `json:"person_id"`
+	Match    string `json:"match"`
+}
+
+// ThirdPartyStore reads what the third-party check compares a note with.
+// Nothing it returns is shown as it is, so it audits nothing: a warning shows
+// only a person's id and the note's own words.
+type ThirdPartyStore interface {
+	// PersonsVersion changes whenever a person is added, renamed or
+	// destroyed (the newest updated_at).
+	PersonsVersion(ctx context.Context) (string, error)
+	// CheckablePersons lists every active person, with names, reference and
+	// NHS number.
+	CheckablePersons(ctx context.Context) ([]*Person, error)
+	// RelatedPersons returns the person and everyone related to them (either
+	// way round). ENotFound.
+	RelatedPersons(ctx context.Context, personID string) ([]*Person, error)
+	// Relations maps every person with a relationship to the ids of the
+	// persons related to them (either way round), for a scan.
+	Relations(ctx context.Context) (map[string][]string, error)
 }
 
 // NoteVersion is one version of a note's body, oldest first.

@@ -2,6 +2,7 @@ package casefile
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -37,12 +38,14 @@ func ValidInvolvementKind(k string) bool {
 // Person is the subject of a record. Once retention has destroyed everything
 // on their record, the identifying fields are destroyed too and Status says so.
 type Person struct {
-	ID           string         `json:"id"`
-	ExternalRef  string         `json:"external_ref"`
-	GivenName    string         `json:"given_name"`
-	FamilyName   string         `json:"family_name"`
-	DateOfBirth  *Date          `json:"date_of_birth"`
-	DateOfDeath  *Date          `json:"date_of_death,omitempty"`
+	ID          string `json:"id"`
+	ExternalRef string `json:"external_ref"`
+	GivenName   string `json:"given_name"`
+	FamilyName  string `json:"family_name"`
+	DateOfBirth *Date  `json:"date_of_birth"`
+	DateOfDeath *Date  `json:"date_of_death,omitempty"`
+	// NHSNumber is ten digits, when known.
+	NHSNumber    string         `json:"nhs_number,omitempty"`
 	Status       string         `json:"status"` // "active" or "destroyed"
 	CreatedAt    time.Time      `json:"created_at"`
 	UpdatedAt    time.Time      `json:"updated_at"`
@@ -77,10 +80,28 @@ type PersonFilter struct {
 
 // PersonUpdate is a change to a person; nil fields stay as they are.
 type PersonUpdate struct {
+	NHSNumber   *string // "" clears it
 	GivenName   *string
 	FamilyName  *string
 	DateOfBirth *Date
 	DateOfDeath *Date
+}
+
+// NHSNumber returns an NHS number as ten digits: written together, or
+// spaced 3-3-4 by spaces or hyphens, with a valid Modulus 11 check digit
+// (the first nine digits weighted 10 down to 2; 11 less the remainder by 11
+// is the check digit, 11 counting as 0 and 10 never valid).
+func NHSNumber(s string) (string, bool) {
+	d := strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(s))
+	if len(d) != 10 || strings.Trim(d, "0123456789") != "" {
+		return "", false
+	}
+	sum := 0
+	for k := 0; k < 9; k++ {
+		sum += int(d[k]-'0') * (10 - k)
+	}
+	check := (11 - sum%11) % 11
+	return d, check != 10 && int(d[9]-'0') == check
 }
 
 // PersonService stores persons and their involvements. Every read and change

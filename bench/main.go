@@ -5,6 +5,7 @@
 //     beside raw minio-go PutObject of the same objects the API stored, with
 //     casefile's and PostgreSQL's CPU per upload;
 //   - audited reads of a long chronology by 16 clients at once;
+//   - one search over a record of 5,000 notes and 2,000 emails with text;
 //   - the record page of 5,000 notes and 500 documents, first screen;
 //   - the server's peak RSS while it receives a 1 GiB upload, then four,
 //     then one through the record page's form;
@@ -39,15 +40,18 @@ import (
 )
 
 var (
-	rounds     = flag.Int("rounds", 6, "times the email corpus is uploaded (each round to new persons)")
-	bigMiB     = flag.Int("big-mib", 1024, "size of the large upload in MiB (0 to skip)")
-	purgeDocs  = flag.Int("purge-docs", 20000, "documents in the purge benchmark")
-	exportMiB  = flag.Int("export-mib", 2048, "size of the record exported, in MiB (0 to skip)")
-	skipIngest = flag.Bool("skip-ingest", false, "skip the email ingest figures")
-	readNotes  = flag.Int("read-notes", 5000, "notes on the record of the audited-read figures (0 to skip)")
-	pageNotes  = flag.Int("page-notes", 5000, "notes on the record the record page figure opens (0 to skip)")
-	pageDocs   = flag.Int("page-docs", 500, "documents on the record the record page figure opens")
-	cpuProfile = flag.String("cpuprofile", "", "write the server's CPU profile during the API ingest to this file (go tool pprof reads it)")
+	rounds      = flag.Int("rounds", 6, "times the email corpus is uploaded (each round to new persons)")
+	bigMiB      = flag.Int("big-mib", 1024, "size of the large upload in MiB (0 to skip)")
+	purgeDocs   = flag.Int("purge-docs", 20000, "documents in the purge benchmark")
+	exportMiB   = flag.Int("export-mib", 2048, "size of the record exported, in MiB (0 to skip)")
+	skipIngest  = flag.Bool("skip-ingest", false, "skip the email ingest figures")
+	readNotes   = flag.Int("read-notes", 5000, "notes on the record of the audited-read figures (0 to skip)")
+	searchNotes = flag.Int("search-notes", 5000, "notes on the record searched (0 to skip the search figures)")
+	searchDocs  = flag.Int("search-docs", 2000, "emails (with text) on the record searched")
+	searchEach  = flag.Bool("search-each", false, "print the search figures of each query too")
+	pageNotes   = flag.Int("page-notes", 5000, "notes on the record the record page figure opens (0 to skip)")
+	pageDocs    = flag.Int("page-docs", 500, "documents on the record the record page figure opens")
+	cpuProfile  = flag.String("cpuprofile", "", "write the server's CPU profile during the API ingest to this file (go tool pprof reads it)")
 )
 
 func env(k, def string) string {
@@ -99,6 +103,11 @@ func run() error {
 			return err
 		}
 		if err := benchReports(s); err != nil {
+			return err
+		}
+	}
+	if *searchNotes > 0 {
+		if err := benchSearch(s); err != nil {
 			return err
 		}
 	}

@@ -65,7 +65,8 @@ type ManifestFile struct {
 	Path        string `json:"path"`
 	Size        int64  `json:"size"`
 	SHA256      string `json:"sha256"`
-	Kind        string `json:"kind"` // chronology, document
+	Kind        string `json:"kind"` // chronology, document; a disclosure's: note, document, rendering, schedule, log
+	NoteID      string `json:"note_id,omitempty"`
 	DocumentID  string `json:"document_id,omitempty"`
 	ParentID    string `json:"parent_id,omitempty"`
 	Filename    string `json:"filename,omitempty"`
@@ -174,23 +175,32 @@ func (b *Builder) Write(ctx context.Context, w io.Writer, exportID, personID, ge
 	if err != nil {
 		return nil, err
 	}
+	if err := Seal(ctx, zw, m, b.SigningKey); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Seal ends a bundle: the manifest (every file written before it) and, when
+// signingKey is set, its signature, then the zip's central directory.
+func Seal(ctx context.Context, zw *zip.Writer, m *Manifest, signingKey func(ctx context.Context) (ed25519.PrivateKey, error)) error {
 	manifest, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	manifest = append(manifest, '\n')
 	entries := []struct {
 		name string
 		body []byte
 	}{{ManifestName, manifest}}
-	if b.SigningKey != nil {
-		key, err := b.SigningKey(ctx)
+	if signingKey != nil {
+		key, err := signingKey(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("export: the manifest's signing key: %w", err)
+			return fmt.Errorf("export: the manifest's signing key: %w", err)
 		}
 		sig, err := json.Marshal(Sign(key, manifest))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		entries = append(entries, struct {
 			name string
@@ -200,16 +210,19 @@ func (b *Builder) Write(ctx context.Context, w io.Writer, exportID, personID, ge
 	for _, e := range entries {
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: zip.Deflate, Modified: m.GeneratedAt})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if _, err := w.Write(e.body); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return zw.Close()
+}
+
+// WriteFile adds one file to a bundle's zip, recording its size and sha256
+// in m. Documents' originals are stored as they are; the rest deflated.
+func WriteFile(zw *zip.Writer, m *Manifest, f ManifestFile, body func(io.Writer) error) error {
+	return writeFile(zw, m, f, body)
 }
 
 // writeFile adds one file to the zip, recording its size and sha256.

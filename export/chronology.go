@@ -223,3 +223,13 @@ func renderPDF(w io.Writer, c *chronology, fontDir string) error {
 	}
 	return pdf.Output(w)
 }
+
+// SetUpFonts loads the Unicode fonts from dir (DefaultFontDir when empty)
+// into pdf, as the chronology does, and returns the font family to use and
+// how to prepare text for it.
+func SetUpFonts(pdf *fpdf.Fpdf, dir string) (string, func(string) string) {
+	if dir == "" {
+		dir = DefaultFontDir
+	}
+	return setUpFonts(pdf, dir)
+}

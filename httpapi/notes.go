@@ -19,6 +19,7 @@ func (s *Server) registerNotes(g *gin.RouterGroup) {
 	s.handle(g, http.MethodGet, "/notes/:id/versions", permNotesRead, s.noteVersions)
 	s.handle(g, http.MethodPost, "/notes/:id/amendments", permNotesAmend, s.amendNote)
 	s.handle(g, http.MethodPost, "/notes/scan", permNotesScan, s.scanNotes)
+	s.handle(g, http.MethodGet, "/notes/third-party-candidates", permNotesScan, s.thirdPartyCandidates)
 	// A case note is a legal record: these methods exist only to say so.
 	for _, m := range []string{http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		s.handle(g, m, "/notes/:id", permNotesRead, s.immutableNote)
@@ -161,4 +162,20 @@ func (s *Server) scanNotes(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"scanned": sum.Scanned, "found": sum.Found, "tickets_raised": sum.TicketsRaised, "findings": findings})
+}
+
+// thirdPartyCandidates runs the third-party check over every stored note and
+// lists the notes that name another person on the system with no recorded
+// relationship to theirs (leaving out records the caller may not see).
+func (s *Server) thirdPartyCandidates(c *gin.Context) {
+	items := []notes.Candidate{}
+	scanned, err := s.cfg.Notes.Candidates(c.Request.Context(), func(cd notes.Candidate) error {
+		items = append(items, cd)
+		return nil
+	})
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"scanned": scanned, "found": len(items), "items": items})
 }

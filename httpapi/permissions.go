@@ -21,6 +21,7 @@ const (
 	permRetentionManage    perm = "retention:manage"
 	permDisposalDecide     perm = "disposal:decide" // exclude from, approve or reject a disposal list
 	permExportsManage      perm = "exports:manage"
+	permDisclosuresManage  perm = "disclosures:manage" // open, review, redact, approve and download disclosures
 	permAuditRead          perm = "audit:read"
 	permTeamsRead          perm = "teams:read"
 	permTeamsManage        perm = "teams:manage"
@@ -43,11 +44,11 @@ var matrix = map[casefile.Role][]perm{
 	casefile.RolePractitioner:   practitionerPerms,
 	casefile.RoleManager:        append([]perm{permTeamsRead, permRestrictionsManage, permReportsRead}, practitionerPerms...),
 	casefile.RoleICT:            append([]perm{permTicketsDecide, permNotesAmend, permNotesScan, permTicketsRaise}, readAll...),
-	casefile.RoleRecordsOfficer: append([]perm{permRetentionManage, permDisposalDecide, permExportsManage, permReportsRead}, readAll...),
+	casefile.RoleRecordsOfficer: append([]perm{permRetentionManage, permDisposalDecide, permExportsManage, permDisclosuresManage, permReportsRead}, readAll...),
 	casefile.RoleAuditor:        append([]perm{permAuditRead, permReportsRead}, readAll...),
 	casefile.RoleAdmin: {permPersonsRead, permPersonsWrite, permDocumentsRead, permDocumentsWrite, permNotesRead,
 		permNotesWrite, permNotesAmend, permNotesScan, permTicketsRead, permTicketsRaise, permTicketsDecide,
-		permRetentionRead, permRetentionManage, permDisposalDecide, permExportsManage, permAuditRead, permTeamsRead, permTeamsManage,
+		permRetentionRead, permRetentionManage, permDisposalDecide, permExportsManage, permDisclosuresManage, permAuditRead, permTeamsRead, permTeamsManage,
 		permRestrictionsManage, permUsersManage, permTokensManage},
 }
 

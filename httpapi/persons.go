@@ -73,6 +73,19 @@ type personRequest struct {
 	FamilyName  string         `json:"family_name"`
 	DateOfBirth *casefile.Date `json:"date_of_birth"`
 	DateOfDeath *casefile.Date `json:"date_of_death"`
+	NHSNumber   string         `json:"nhs_number"`
+}
+
+// nhsNumber checks an NHS number as given (empty: none).
+func nhsNumber(s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", nil
+	}
+	d, ok := casefile.NHSNumber(s)
+	if !ok {
+		return "", unprocessable("invalid_nhs_number", "nhs_number must be an NHS number: 10 digits (they may be spaced 3 3 4) whose last digit checks the others; this one does not.")
+	}
+	return d, nil
 }
 
 func (s *Server) createPerson(c *gin.Context) {
@@ -86,8 +99,13 @@ func (s *Server) createPerson(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
+	nhs, err := nhsNumber(req.NHSNumber)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
 	p := &casefile.Person{ExternalRef: req.ExternalRef, GivenName: strings.TrimSpace(req.GivenName),
-		FamilyName: strings.TrimSpace(req.FamilyName), DateOfBirth: req.DateOfBirth, DateOfDeath: req.DateOfDeath}
+		FamilyName: strings.TrimSpace(req.FamilyName), DateOfBirth: req.DateOfBirth, DateOfDeath: req.DateOfDeath, NHSNumber: nhs}
 	if err := s.cfg.Persons.CreatePerson(c.Request.Context(), p); err != nil {
 		s.respondError(c, err)
 		return
@@ -242,6 +260,7 @@ type personPatch struct {
 	FamilyName  *string        `json:"family_name"`
 	DateOfBirth *casefile.Date `json:"date_of_birth"`
 	DateOfDeath *casefile.Date `json:"date_of_death"`
+	NHSNumber   *string        `json:"nhs_number"` // "" clears it
 }
 
 // updatePerson corrects identifying details or records a date of death.
@@ -271,7 +290,15 @@ func (s *Server) updatePerson(c *gin.Context) {
 			return
 		}
 	}
-	p, err := s.cfg.Persons.UpdatePerson(c.Request.Context(), id, casefile.PersonUpdate{
+	if req.NHSNumber != nil {
+		nhs, err := nhsNumber(*req.NHSNumber)
+		if err != nil {
+			s.respondError(c, err)
+			return
+		}
+		req.NHSNumber = &nhs
+	}
+	p, err := s.cfg.Persons.UpdatePerson(c.Request.Context(), id, casefile.PersonUpdate{NHSNumber: req.NHSNumber,
 		GivenName: req.GivenName, FamilyName: req.FamilyName, DateOfBirth: req.DateOfBirth, DateOfDeath: req.DateOfDeath})
 	if err != nil {
 		s.respondError(c, err)

@@ -30,6 +30,7 @@ const (
 	scopeDocument    scope = "document"
 	scopeTicket      scope = "ticket"
 	scopeExport      scope = "export"
+	scopeDisclosure  scope = "disclosure"
 	scopeInvolvement scope = "involvement"
 	// scopeFiltered: a list; a person_id query parameter is checked like a
 	// path, and the handler leaves out (or stands in for) what the caller may
@@ -68,6 +69,7 @@ var restrictionDecisions = map[string]scope{
 	"GET /v1/note-types":                 scopeNone,
 	"POST /v1/persons/:id/notes":         scopePerson,
 	"GET /v1/persons/:id/notes":          scopePerson,
+	"GET /v1/persons/:id/search":         scopePerson,
 	"GET /v1/notes/:id":                  scopeNote,
 	"PUT /v1/notes/:id":                  scopeNote,
 	"PATCH /v1/notes/:id":                scopeNote,
@@ -75,33 +77,49 @@ var restrictionDecisions = map[string]scope{
 	"GET /v1/notes/:id/versions":         scopeNote,
 	"POST /v1/notes/:id/amendments":      scopeNote,
 	"POST /v1/notes/scan":                scopeNone, // ICT's scan raises tickets; it shows no record
-	"POST /v1/persons/:id/documents":     scopePerson,
-	"GET /v1/persons/:id/documents":      scopePerson,
-	"GET /v1/documents/:id":              scopeDocument,
-	"GET /v1/documents/:id/content":      scopeDocument,
-	"POST /v1/documents/:id/links":       scopeDocument, // and the handler checks the record it is filed on
-	"POST /v1/tickets":                   scopeBody,
-	"GET /v1/tickets":                    scopeFiltered,
-	"GET /v1/tickets/:id":                scopeTicket,
-	"POST /v1/tickets/:id/approve":       scopeTicket,
-	"POST /v1/tickets/:id/reject":        scopeTicket,
-	"POST /v1/tickets/:id/retry":         scopeTicket,
-	"POST /v1/tickets/:id/close":         scopeTicket,
-	"GET /v1/retention/schedule":         scopeNone,
-	"GET /v1/persons/:id/retention":      scopePerson,
-	"POST /v1/holds":                     scopeNone, // a hold names ids; it must never be blocked
-	"GET /v1/holds":                      scopeNone,
-	"POST /v1/holds/:id/release":         scopeNone,
-	"POST /v1/retention/runs":            scopeNone,
-	"GET /v1/retention/runs/:id":         scopeNone,
-	"GET /v1/retention/runs/:id/items":   scopeNone, // item ids, classes, dates: no names or content
-	"GET /v1/audit":                      scopeFiltered,
-	"GET /v1/audit/verify":               scopeNone,
-	"GET /v1/me":                         scopeNone,
-	"GET /v1/users":                      scopeNone,
-	"PATCH /v1/users/:id":                scopeNone,
-	"GET /v1/tokens":                     scopeNone,
-	"DELETE /v1/tokens/:id":              scopeNone,
+	// Notes that name another person: the handler leaves out notes on
+	// records, and named persons, the caller may not see.
+	"GET /v1/notes/third-party-candidates":                 scopeFiltered,
+	"POST /v1/persons/:id/documents":                       scopePerson,
+	"GET /v1/persons/:id/documents":                        scopePerson,
+	"GET /v1/documents/:id":                                scopeDocument,
+	"GET /v1/documents/:id/content":                        scopeDocument,
+	"POST /v1/documents/:id/links":                         scopeDocument, // and the handler checks the record it is filed on
+	"POST /v1/tickets":                                     scopeBody,
+	"GET /v1/tickets":                                      scopeFiltered,
+	"GET /v1/tickets/:id":                                  scopeTicket,
+	"POST /v1/tickets/:id/approve":                         scopeTicket,
+	"POST /v1/tickets/:id/reject":                          scopeTicket,
+	"POST /v1/tickets/:id/retry":                           scopeTicket,
+	"POST /v1/tickets/:id/close":                           scopeTicket,
+	"GET /v1/retention/schedule":                           scopeNone,
+	"GET /v1/persons/:id/retention":                        scopePerson,
+	"POST /v1/holds":                                       scopeNone, // a hold names ids; it must never be blocked
+	"GET /v1/holds":                                        scopeNone,
+	"POST /v1/holds/:id/release":                           scopeNone,
+	"POST /v1/retention/runs":                              scopeNone,
+	"GET /v1/retention/runs/:id":                           scopeNone,
+	"GET /v1/retention/runs/:id/items":                     scopeNone, // item ids, classes, dates: no names or content
+	"GET /v1/audit":                                        scopeFiltered,
+	"GET /v1/audit/verify":                                 scopeNone,
+	"GET /v1/me":                                           scopeNone,
+	"GET /v1/users":                                        scopeNone,
+	"PATCH /v1/users/:id":                                  scopeNone,
+	"GET /v1/tokens":                                       scopeNone,
+	"DELETE /v1/tokens/:id":                                scopeNone,
+	"POST /v1/persons/:id/disclosures":                     scopePerson,
+	"GET /v1/persons/:id/disclosures":                      scopePerson,
+	"GET /v1/disclosures/:id":                              scopeDisclosure,
+	"POST /v1/disclosures/:id/redactions":                  scopeDisclosure,
+	"DELETE /v1/disclosures/:id/redactions/:redaction_id":  scopeDisclosure,
+	"POST /v1/disclosures/:id/withholdings":                scopeDisclosure,
+	"DELETE /v1/disclosures/:id/withholdings/:document_id": scopeDisclosure,
+	"GET /v1/disclosures/:id/suggestions":                  scopeDisclosure,
+	"POST /v1/disclosures/:id/suggestions/decisions":       scopeDisclosure,
+	"POST /v1/disclosures/:id/finalise":                    scopeDisclosure,
+	"POST /v1/disclosures/:id/approve":                     scopeDisclosure,
+	"POST /v1/disclosures/:id/return":                      scopeDisclosure,
+	"GET /v1/disclosures/:id/content":                      scopeDisclosure,
 	// Disposal decisions act on a list of ids and dates, and a records
 	// officer must be able to decide every record on it (a restricted one
 	// included) without seeing it; the review queue shows ids and dates only.
@@ -127,7 +145,7 @@ func (s *Server) restrict(sc scope) gin.HandlerFunc {
 		switch sc {
 		case scopePerson:
 			persons = []string{strings.ToLower(c.Param("id"))}
-		case scopeNote, scopeDocument, scopeTicket, scopeExport, scopeInvolvement:
+		case scopeNote, scopeDocument, scopeTicket, scopeExport, scopeDisclosure, scopeInvolvement:
 			if s.cfg.Access == nil {
 				s.unwired(c, "access")
 				return

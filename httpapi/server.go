@@ -20,6 +20,7 @@ import (
 
 	"github.com/council/casefile"
 	"github.com/council/casefile/auth"
+	"github.com/council/casefile/disclosure"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
 	"github.com/council/casefile/reports"
@@ -41,6 +42,8 @@ type Config struct {
 	Audit       casefile.AuditService
 	Exports     casefile.ExportService
 	Notes       *notes.Service
+	// Disclosures carries out disclosures with redaction.
+	Disclosures *disclosure.Service
 	// OpenObject opens stored objects (documents, bundles) for download.
 	OpenObject OpenObject
 	// OpenRange opens bytes start..end (inclusive) of a stored object.
@@ -54,7 +57,9 @@ type Config struct {
 	// Relationships records and lists relationships between records.
 	Relationships casefile.RelationshipService
 	Teams         casefile.TeamService
-	Policy        casefile.RetentionPolicy
+	// Search searches inside one person's record.
+	Search casefile.SearchService
+	Policy casefile.RetentionPolicy
 	// Ready lists the backing services /readyz checks, by name.
 	Ready map[string]casefile.Pinger
 	// Registry collects metrics; nil makes a fresh one.
@@ -122,7 +127,9 @@ func New(cfg Config) *Server {
 	s.registerPersons(v1)
 	s.registerAudit(v1)
 	s.registerExports(v1)
+	s.registerDisclosures(v1)
 	s.registerNotes(v1)
+	s.registerSearch(v1)
 	s.registerDocuments(v1)
 	s.registerTickets(v1)
 	s.registerRetention(v1)

@@ -25,9 +25,10 @@ type Lister interface {
 //   - An active document whose object is not in the bucket is re-checked
 //     (HEAD, and the row read again) and, if still missing, reported and
 //     audited as storage.missing_object.
-//   - Under exports/, an object no export names (Bundles) is destroyed once
-//     older than Grace, as above; the objects of bundles built, being built,
-//     or retired and still to be destroyed by the exports' sweep are kept.
+//   - Under exports/ and disclosures/, an object no export or disclosure
+//     names (Bundles) is destroyed once older than Grace, as above; the
+//     objects of bundles built, being built, or retired and still to be
+//     destroyed by the exports' sweep are kept.
 type Reconciler struct {
 	Store casefile.DocumentStore
 	// Bundles names the export bundles' objects; nil leaves exports/ alone.
@@ -115,10 +116,15 @@ func (r *Reconciler) Sweep(ctx context.Context) (*Report, error) {
 	return rep, r.sweepBundles(ctx, rep, now)
 }
 
-// BundlePrefix is where disclosure bundles are written.
-const BundlePrefix = "exports/"
+// BundlePrefix is where export bundles are written, DisclosurePrefix
+// disclosures' bundles.
+const (
+	BundlePrefix     = "exports/"
+	DisclosurePrefix = "disclosures/"
+)
 
-// sweepBundles destroys the objects under exports/ that no export names,
+// sweepBundles destroys the objects under exports/ and disclosures/ that no
+// export or disclosure names,
 // once older than Grace: a bundle whose build failed after writing it, or
 // anything else left there. Bundles built, being built, or retired and
 // waiting for the exports' sweep are kept.
@@ -126,21 +132,26 @@ func (r *Reconciler) sweepBundles(ctx context.Context, rep *Report, now func() t
 	if r.Bundles == nil {
 		return nil
 	}
-	var orphans []string
-	err := r.Lister.List(ctx, BundlePrefix, func(key string, modified time.Time) error {
-		rep.Inspected++
-		if now().Sub(modified) < r.Grace {
+	for _, prefix := range []string{BundlePrefix, DisclosurePrefix} {
+		var orphans []string
+		err := r.Lister.List(ctx, prefix, func(key string, modified time.Time) error {
+			rep.Inspected++
+			if now().Sub(modified) < r.Grace {
+				return nil
+			}
+			if orphans = append(orphans, key); len(orphans) == reconcilePage {
+				return r.destroyUnnamed(ctx, rep, &orphans, r.Bundles.KnownBundleKeys)
+			}
 			return nil
+		})
+		if err != nil {
+			return err
 		}
-		if orphans = append(orphans, key); len(orphans) == reconcilePage {
-			return r.destroyUnnamed(ctx, rep, &orphans, r.Bundles.KnownBundleKeys)
+		if err := r.destroyUnnamed(ctx, rep, &orphans, r.Bundles.KnownBundleKeys); err != nil {
+			return err
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
-	return r.destroyUnnamed(ctx, rep, &orphans, r.Bundles.KnownBundleKeys)
+	return nil
 }
 
 // destroyOrphans destroys the objects of keys that, read again now, no

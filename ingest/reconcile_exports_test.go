@@ -93,3 +93,58 @@ func TestReconcileSweepAccountsForBundles(t *testing.T) {
 		t.Fatalf("storage.orphan_destroyed events: %d %v", len(evs), err)
 	}
 }
+
+// Disclosures' bundles under disclosures/ likewise: a ready one's object and
+// the one a finalising disclosure is being written under are kept, anything
+// else there is destroyed once past the grace period.
+func TestReconcileSweepAccountsForDisclosureBundles(t *testing.T) {
+	db, st := testenv.Postgres(t), testenv.S3(t)
+	ctx, p := testCtx(), newPerson(t, db, "RECON-DISC")
+	put := func(key string) {
+		t.Helper()
+		if _, err := st.Put(ctx, key, bytes.NewReader([]byte("PK bundle")), 9, "application/zip", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	finalising := func() string {
+		t.Helper()
+		d, err := db.CreateDisclosure(ctx, p.ID, casefile.DisclosureInput{Purpose: "court", Requester: "Court",
+			ReceivedOn: casefile.Today(), DueOn: casefile.Today()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.FinaliseDisclosure(ctx, d.ID, 1, nil); err != nil {
+			t.Fatal(err)
+		}
+		key := "disclosures/" + d.ID + ".zip"
+		put(key)
+		return key
+	}
+	building := finalising()
+	ready := finalising()
+	readyID := ready[len("disclosures/") : len(ready)-len(".zip")]
+	if err := db.FinishDisclosureBuild(ctx, readyID, ready, 9, "x", ""); err != nil {
+		t.Fatal(err)
+	}
+	unknown := "disclosures/" + uuid.Must(uuid.NewV7()).String() + ".zip"
+	put(unknown)
+
+	r := &ingest.Reconciler{Store: db, Audit: db, Bundles: db, Blobs: s3.Blobs{S: st}, Lister: s3.Blobs{S: st}, Grace: time.Hour,
+		Now: func() time.Time { return time.Now().Add(2 * time.Hour) }}
+	rep, err := r.Sweep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Orphans != 1 {
+		t.Fatalf("%+v, want the unknown object destroyed", rep)
+	}
+	var left []string
+	if err := st.List(ctx, "disclosures/", func(o s3.ObjectInfo) error { left = append(left, o.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{building, ready}
+	slices.Sort(want)
+	if !slices.Equal(left, want) {
+		t.Fatalf("objects left %v, want %v", left, want)
+	}
+}

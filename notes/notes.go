@@ -43,7 +43,9 @@ type Service struct {
 	// Refusals records each pasted-email refusal (for the reports); nil
 	// records none (tests of rules).
 	Refusals RefusalRecorder
-	Now      func() time.Time
+	// ThirdParty, when set, warns of other persons a new note names.
+	ThirdParty *ThirdParty
+	Now        func() time.Time
 }
 
 // RefusalRecorder records that a note, a correction's reason or an
@@ -139,10 +141,27 @@ func (s *Service) Create(ctx context.Context, in NewNote) (*casefile.Note, error
 	} else if in.CorrectionReason != "" {
 		return nil, casefile.Errorf(casefile.EUnprocessable, "correction_reason_without_note", "correction_reason goes with corrects_note_id.")
 	}
+	if s.ThirdParty != nil {
+		ws, err := s.ThirdParty.Check(ctx, in.PersonID, in.Body)
+		if err != nil {
+			return nil, err
+		}
+		n.Warnings = ws
+	}
 	if err := s.Store.CreateNote(ctx, n, in.Body); err != nil {
 		return nil, err
 	}
 	return n, nil
+}
+
+// CheckThirdParty returns the warnings a note with body would be given on
+// personID's record, without recording anything (the pages' check before
+// saving). None when the check is not configured.
+func (s *Service) CheckThirdParty(ctx context.Context, personID, body string) ([]casefile.NoteWarning, error) {
+	if s.ThirdParty == nil {
+		return nil, nil
+	}
+	return s.ThirdParty.Check(ctx, personID, body)
 }
 
 // CheckBody applies the rules every note body must meet, including the

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -23,6 +25,17 @@ type noteForm struct {
 	Types                  []casefile.NoteType
 	PastedEmail            bool
 	PersonID               string
+	// Warnings are the third-party check's, shown before saving; Checked
+	// is the digest of the body they were given for: saving that same body
+	// again is the author's confirmation.
+	Warnings []casefile.NoteWarning
+	Checked  string
+}
+
+// bodyDigest identifies the text a third-party check was shown for.
+func bodyDigest(body string) string {
+	sum := sha256.Sum256([]byte(body))
+	return hex.EncodeToString(sum[:])
 }
 
 // newNote shows the note form; ?corrects=ID makes it a correction of that note.
@@ -96,6 +109,20 @@ func (s *Server) createNote(w http.ResponseWriter, r *http.Request, c *Caller) {
 		}
 		s.noteFormPage(w, r, c, f, errs, http.StatusUnprocessableEntity)
 		return
+	}
+	// Before saving, the author is told of other persons the note names,
+	// and confirms (by saving the same text) or edits it.
+	if r.PostFormValue("third_party_checked") != bodyDigest(f.Body) && notes.CheckBody(f.Body) == nil {
+		ws, err := s.cfg.Notes.CheckThirdParty(r.Context(), personID, f.Body)
+		if err != nil {
+			s.errorPage(w, r, c, err)
+			return
+		}
+		if len(ws) > 0 {
+			f.Warnings, f.Checked = ws, bodyDigest(f.Body)
+			s.noteFormPage(w, r, c, f, nil, http.StatusOK)
+			return
+		}
 	}
 	n, err := s.cfg.Notes.Create(r.Context(), notes.NewNote{PersonID: personID, Type: f.Type, OccurredAt: occurred, Body: f.Body,
 		CorrectsNoteID: f.CorrectsNoteID, CorrectionReason: f.CorrectionReason})

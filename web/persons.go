@@ -75,9 +75,11 @@ type recordData struct {
 	Beyond   bool
 	MayWrite bool
 	MayFile  bool
-	MaxBytes int64
-	Open     []*casefile.Involvement
-	Closed   []*casefile.Involvement
+	// MayDisclose: a records officer, who opens disclosures of the record.
+	MayDisclose bool
+	MaxBytes    int64
+	Open        []*casefile.Involvement
+	Closed      []*casefile.Involvement
 }
 
 // chronologyPage is how many entries one page of the chronology shows.
@@ -126,7 +128,8 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, c *Caller) {
 	}
 	q := r.URL.Query()
 	d := recordData{Q: strings.TrimSpace(q.Get("q")), MayWrite: s.may(c, permNotesWrite), MayFile: s.may(c, permDocumentsWrite),
-		MaxBytes: s.cfg.MaxUploadBytes, Order: chronologyOrder{Newest: q.Get("order") != "oldest"}}
+		MayDisclose: s.may(c, permDisclosuresManage) && s.cfg.Disclosures != nil,
+		MaxBytes:    s.cfg.MaxUploadBytes, Order: chronologyOrder{Newest: q.Get("order") != "oldest"}}
 	for _, inv := range person.Involvements {
 		if inv.EndedOn == nil {
 			d.Open = append(d.Open, inv)

@@ -55,6 +55,7 @@ func loadTemplates(loc *time.Location) (*templates, error) {
 		},
 		"docTitle": documentTitle,
 		"add":      func(a, b int) int { return a + b },
+		"overdue":  func(d *casefile.Disclosure) bool { return d.Overdue(casefile.DateOf(time.Now().In(loc))) },
 		"sentence": func(s string) string {
 			s = strings.TrimSpace(s)
 			if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
@@ -128,6 +129,9 @@ type navItem struct {
 
 func (p *page) HasErrors() bool { return len(p.Errors) > 0 }
 
+// MayScan reports whether the caller may run the checks over stored notes.
+func (p *page) MayScan() bool { return p.Caller != nil && allows(p.Caller.Actor.Role, permNotesScan) }
+
 // ErrorFor returns the error message for a field, if any.
 func (p *page) ErrorFor(field string) string {
 	for _, e := range p.Errors {
@@ -149,7 +153,7 @@ func (s *Server) navFor(c *Caller) []navItem {
 		items = append(items, navItem{"tickets", "Tickets", "/tickets"})
 	}
 	if s.may(c, permNotesScan) {
-		items = append(items, navItem{"scan", "Pasted-email scan", "/scan"})
+		items = append(items, navItem{"scan", "Note checks", "/scan"})
 	}
 	if s.may(c, permReportsRead) {
 		items = append(items, navItem{"reports", "Reports", "/reports"})
@@ -315,9 +319,13 @@ func stateTag(state string) string {
 		return "govuk-tag--blue"
 	case casefile.TicketApproved:
 		return "govuk-tag--yellow"
-	case casefile.TicketDone, casefile.StatusActive:
+	case casefile.TicketDone, casefile.StatusActive, casefile.DisclosureReady:
 		return "govuk-tag--green"
-	case casefile.TicketFailed, casefile.StatusRemoved, casefile.StatusDestroyed:
+	case casefile.DisclosureFinalising: // awaiting_approval is the runs' orange below
+		return "govuk-tag--yellow"
+	case casefile.DisclosureDraft:
+		return "govuk-tag--blue"
+	case casefile.TicketFailed, casefile.StatusRemoved, casefile.StatusDestroyed, casefile.DisclosureWithdrawn:
 		return "govuk-tag--red"
 	case casefile.RunAwaitingApproval, casefile.ItemDue:
 		return "govuk-tag--orange"

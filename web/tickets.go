@@ -330,10 +330,36 @@ type scanData struct {
 	Raise    bool
 	Summary  notes.ScanSummary
 	Findings []notes.Finding
+	// The third-party check over stored notes.
+	ThirdPartyRan bool
+	Scanned       int
+	Candidates    []notes.Candidate
+}
+
+// maxCandidatesShown bounds the third-party list on the page.
+const maxCandidatesShown = 500
+
+// thirdPartyScan lists stored notes that name another person on the system
+// with no recorded relationship to their own: candidates for a removal or a
+// re-index ticket.
+func (s *Server) thirdPartyScan(w http.ResponseWriter, r *http.Request, c *Caller) {
+	d := scanData{ThirdPartyRan: true}
+	var err error
+	d.Scanned, err = s.cfg.Notes.Candidates(r.Context(), func(cd notes.Candidate) error {
+		if len(d.Candidates) < maxCandidatesShown {
+			d.Candidates = append(d.Candidates, cd)
+		}
+		return nil
+	})
+	if err != nil {
+		s.errorPage(w, r, c, err)
+		return
+	}
+	s.render(w, r, c, http.StatusOK, "scan", &page{Title: "Note checks", Nav: "scan", Data: d})
 }
 
 func (s *Server) scanForm(w http.ResponseWriter, r *http.Request, c *Caller) {
-	s.render(w, r, c, http.StatusOK, "scan", &page{Title: "Pasted-email scan", Nav: "scan", Data: scanData{}})
+	s.render(w, r, c, http.StatusOK, "scan", &page{Title: "Note checks", Nav: "scan", Data: scanData{}})
 }
 
 // scan runs the pasted-email guard over every stored note, and raises a
@@ -352,10 +378,10 @@ func (s *Server) scan(w http.ResponseWriter, r *http.Request, c *Caller) {
 			s.errorPage(w, r, c, err)
 			return
 		}
-		s.render(w, r, c, httpapi.Status(err), "scan", &page{Title: "Pasted-email scan", Nav: "scan", Errors: []fieldError{{"", pageMessage(err)}}, Data: scanData{}})
+		s.render(w, r, c, httpapi.Status(err), "scan", &page{Title: "Note checks", Nav: "scan", Errors: []fieldError{{"", pageMessage(err)}}, Data: scanData{}})
 		return
 	}
-	s.render(w, r, c, http.StatusOK, "scan", &page{Title: "Pasted-email scan", Nav: "scan", Data: d})
+	s.render(w, r, c, http.StatusOK, "scan", &page{Title: "Note checks", Nav: "scan", Data: d})
 }
 
 func contains(xs []string, x string) bool {

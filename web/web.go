@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/disclosure"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/notes"
 	"github.com/council/casefile/reports"
@@ -56,6 +57,10 @@ type Config struct {
 	Notes   *notes.Service
 	Ingest  *ingest.Service
 	Tickets casefile.TicketService
+	// Search searches inside one person's record; nil finds nothing.
+	Search casefile.SearchService
+	// Disclosures carries out disclosures with redaction; nil: no pages.
+	Disclosures *disclosure.Service
 	// Relationships lists a record's relationships: the document page
 	// offers to file an email on a sibling's record too. Nil offers nothing.
 	Relationships casefile.RelationshipService
@@ -178,6 +183,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /{$}", s.page("", s.home))
 	m.HandleFunc("GET /persons", s.page(permPersonsRead, s.findPerson))
 	m.HandleFunc("GET /persons/{id}", s.page(permPersonsRead, s.record))
+	m.HandleFunc("GET /persons/{id}/search", s.page(permNotesRead, s.searchRecord))
 	m.HandleFunc("POST /persons/{id}/documents", s.uploadPage)
 	m.HandleFunc("POST /persons/{id}/access", s.page(permPersonsRead, s.breakGlass))
 	m.HandleFunc("GET /persons/{id}/notes/new", s.page(permNotesWrite, s.newNote))
@@ -198,6 +204,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /scan", s.page(permNotesScan, s.scan))
 	s.governanceRoutes(m)
 	s.registerReports()
+	m.HandleFunc("POST /scan/third-party", s.page(permNotesScan, s.thirdPartyScan))
+	s.disclosureRoutes()
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c, _ := s.cfg.Auth.Authenticate(r)
 		s.errorPage(w, r, c, casefile.Errorf(casefile.ENotFound, "page_not_found", "There is no page at this address."))

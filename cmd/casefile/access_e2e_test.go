@@ -71,6 +71,11 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 			"occurred_at": "2026-03-02T10:00:00Z", "body": body})["id"].(string)
 	}
 	nP, nP2, nQ := note(p, "Spoke to the foster carer."), note(p, "Spoke to the school."), note(q, "Spoke to the GP.")
+	// Each names the other by reference: third-party candidates both ways
+	// (not q, whom the members' pass relates to p).
+	r := s.person("OPEN-2", "2013-03-03")
+	note(r, "Saw RESTRICTED-1 at the contact centre.")
+	note(p, "Told OPEN-2 about the plan.")
 	upload := func(pid, text string) string {
 		r := s.do("POST", "/v1/persons/"+pid+"/documents", s.Admin, []byte("From: a@example.org\r\nSubject: plan\r\n\r\n"+text),
 			"Content-Type", "message/rfc822")
@@ -87,6 +92,8 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 	}
 	iP := inv()
 	eP := s.must(202, "POST", "/v1/persons/"+p+"/exports", s.Admin, nil)["id"].(string)
+	xP := s.must(201, "POST", "/v1/persons/"+p+"/disclosures", s.Admin, map[string]any{"purpose": "court", "requester": "Family court"})["id"].(string)
+	xPath := "/v1/disclosures/" + xP
 	ticket := func(kind, targetType, target, reason string, extra map[string]any) string {
 		b := map[string]any{"kind": kind, "target_type": targetType, "target_id": target, "reason": reason}
 		for k, v := range extra {
@@ -136,9 +143,47 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 		"POST /v1/persons/:id/exports":       {role: "records_officer", method: "POST", path: "/v1/persons/" + p + "/exports", member: 202},
 		"GET /v1/exports/:id":                {role: "records_officer", method: "GET", path: "/v1/exports/" + eP, member: 200},
 		"GET /v1/exports/:id/content":        {role: "records_officer", method: "GET", path: "/v1/exports/" + eP + "/content"},
+		"POST /v1/persons/:id/disclosures": {role: "records_officer", method: "POST", path: "/v1/persons/" + p + "/disclosures",
+			body: map[string]any{"purpose": "subject_access", "requester": "The child"}, member: 201},
+		"GET /v1/persons/:id/disclosures": {role: "records_officer", method: "GET", path: "/v1/persons/" + p + "/disclosures", member: 200},
+		"GET /v1/disclosures/:id":         {role: "records_officer", method: "GET", path: xPath, member: 200},
+		"POST /v1/disclosures/:id/redactions": {role: "records_officer", method: "POST", path: xPath + "/redactions", member: 201,
+			body: map[string]any{"target_type": "note", "target_id": nP, "start": 0, "end": 5, "reason": "third_party"}},
+		"DELETE /v1/disclosures/:id/redactions/:redaction_id": {role: "records_officer", method: "DELETE",
+			path: xPath + "/redactions/0190a0c0-0000-7000-8000-00000000dead", member: 404},
+		"POST /v1/disclosures/:id/withholdings": {role: "records_officer", method: "POST", path: xPath + "/withholdings", member: 201,
+			body: map[string]any{"document_id": dP, "reason": "legal_privilege"}},
+		"DELETE /v1/disclosures/:id/withholdings/:document_id": {role: "records_officer", method: "DELETE", path: xPath + "/withholdings/" + dP, member: 204},
+		"GET /v1/disclosures/:id/suggestions":                  {role: "records_officer", method: "GET", path: xPath + "/suggestions", member: 200},
+		"POST /v1/disclosures/:id/suggestions/decisions": {role: "records_officer", method: "POST", path: xPath + "/suggestions/decisions", member: 422,
+			body: map[string]any{"target_type": "note", "target_id": nP, "start": 0, "end": 1, "decision": "reject"}},
+		"POST /v1/disclosures/:id/finalise": {role: "records_officer", method: "POST", path: xPath + "/finalise", member: 202},
+		"POST /v1/disclosures/:id/approve":  {role: "records_officer", method: "POST", path: xPath + "/approve", member: 409},
+		"POST /v1/disclosures/:id/return":   {role: "records_officer", method: "POST", path: xPath + "/return"},
+		"GET /v1/disclosures/:id/content":   {role: "records_officer", method: "GET", path: xPath + "/content"},
 		"POST /v1/persons/:id/notes": {role: "practitioner", method: "POST", path: "/v1/persons/" + p + "/notes", member: 201,
 			body: map[string]any{"type": "telephone_call", "occurred_at": "2026-03-03T10:00:00Z", "body": "Called the carer back."}},
-		"GET /v1/persons/:id/notes":     {role: "practitioner", method: "GET", path: "/v1/persons/" + p + "/notes", member: 200},
+		"GET /v1/persons/:id/notes":  {role: "practitioner", method: "GET", path: "/v1/persons/" + p + "/notes", member: 200},
+		"GET /v1/persons/:id/search": {role: "practitioner", method: "GET", path: "/v1/persons/" + p + "/search?q=carer", member: 200},
+		"GET /v1/notes/third-party-candidates": {role: "ict", method: "GET", path: "/v1/notes/third-party-candidates",
+			check: func(t *testing.T, r *response, outsider bool) {
+				if r.Status != 200 {
+					t.Fatalf("third-party candidates: %d %s", r.Status, r.Body)
+				}
+				on, named := 0, 0
+				for _, it := range r.JSON()["items"].([]any) {
+					c := it.(map[string]any)
+					if c["person_id"] == p {
+						on++
+					}
+					if c["named_person_id"] == p {
+						named++
+					}
+				}
+				if outsider != (on == 0 && named == 0) || (!outsider && (on == 0 || named == 0)) {
+					t.Fatalf("outsider=%v sees %d candidates on the restricted record and %d naming it: %s", outsider, on, named, r.Body)
+				}
+			}},
 		"GET /v1/notes/:id":             {role: "practitioner", method: "GET", path: "/v1/notes/" + nP, member: 200},
 		"PUT /v1/notes/:id":             {role: "practitioner", method: "PUT", path: "/v1/notes/" + nP, body: map[string]any{}, member: 405},
 		"PATCH /v1/notes/:id":           {role: "practitioner", method: "PATCH", path: "/v1/notes/" + nP, body: map[string]any{}, member: 405},

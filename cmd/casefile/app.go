@@ -45,6 +45,8 @@ type app struct {
 
 	ingestOnce sync.Once
 	ingest     *ingest.Service
+	notesOnce  sync.Once
+	notes      *notes.Service
 	// extractor is the process's one text extractor.
 	extractOnce sync.Once
 	extractor   *extract.Extractor
@@ -187,6 +189,7 @@ func (a *app) api() *httpapi.Server {
 		Audit:          a.auditService(),
 		Exports:        a.db,
 		Notes:          a.notesService(),
+		Disclosures:    a.disclosureService(),
 		OpenObject:     a.openObject,
 		OpenRange:      a.openRange,
 		Ingest:         a.ingestService(),
@@ -195,6 +198,7 @@ func (a *app) api() *httpapi.Server {
 		Access:         a.db,
 		Relationships:  a.db,
 		Teams:          a.db,
+		Search:         a.db,
 		Policy:         a.policy,
 		Ready:          map[string]casefile.Pinger{"postgres": a.db, "redis": a.workers, "s3": a.s3},
 		Registry:       reg,
@@ -217,8 +221,14 @@ func (a *app) reportsService() *reports.Service {
 	return &reports.Service{Store: a.db, Audit: a.db, LateNoteDays: a.cfg.LateNoteDays}
 }
 
+// notesService is the one notes service of the process: the API and the
+// pages share its third-party index.
 func (a *app) notesService() *notes.Service {
-	return &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db), Refusals: a.db}
+	a.notesOnce.Do(func() {
+		a.notes = &notes.Service{Store: a.db, Audit: a.db, RaiseTicket: removalTicketRaiser(a.db), Refusals: a.db,
+			ThirdParty: &notes.ThirdParty{Store: a.db, Access: a.db}}
+	})
+	return a.notes
 }
 
 // noRetention stores an object with no Object Lock retention (copies such as

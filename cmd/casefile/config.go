@@ -14,6 +14,7 @@ import (
 
 	"github.com/council/casefile"
 	"github.com/council/casefile/auth"
+	"github.com/council/casefile/disclosure"
 	"github.com/council/casefile/extract"
 	"github.com/council/casefile/ingest"
 	"github.com/council/casefile/storage/s3"
@@ -59,6 +60,10 @@ type config struct {
 	SpoolDir          string // large emails spooled for parsing (unlinked at once); cleaned at start
 	BackupNote        string // the operator's statement of how long backups and archived WAL keep content (on certificates)
 	Extract           extract.Limits
+	// Disclosures (docs/disclosure.md): the reasons a reviewer may give, and
+	// whether a second person approves before a bundle is built.
+	DisclosureReasons   []disclosure.Reason
+	DisclosureApprovers int
 
 	// Audit anchors (package anchor): locked in compliance mode unless
 	// governance is chosen, written with their own credential when one is set.
@@ -177,6 +182,12 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		return nil, err
 	}
 	if c.ExportKeepDays, err = intSetting(get, "CASEFILE_EXPORT_KEEP_DAYS", "30", 0, 36500); err != nil {
+		return nil, err
+	}
+	if c.DisclosureReasons, err = disclosure.ParseReasons(get("CASEFILE_DISCLOSURE_REASONS", disclosure.DefaultReasons)); err != nil {
+		return nil, &configError{"CASEFILE_DISCLOSURE_REASONS", "a comma-separated list of reasons (" + err.Error() + ")"}
+	}
+	if c.DisclosureApprovers, err = intSetting(get, "CASEFILE_DISCLOSURE_APPROVERS", "1", 1, 2); err != nil {
 		return nil, err
 	}
 	if c.Extract, err = extractLimits(get); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/council/casefile"
+	"github.com/council/casefile/disclosure"
 	"github.com/council/casefile/export"
 	"github.com/council/casefile/storage/s3"
 	"github.com/council/casefile/workers"
@@ -29,6 +30,22 @@ func (a *app) exportService() *export.Service {
 				rc, _, err := a.s3.Get(ctx, key, nil)
 				return rc, err
 			}},
+		Put: func(ctx context.Context, key string, r io.Reader) error {
+			_, err := a.s3.Put(ctx, key, r, -1, "application/zip", noRetention)
+			return err
+		},
+	}
+}
+
+// disclosureService wires disclosures to the stores and the signing key.
+func (a *app) disclosureService() *disclosure.Service {
+	return &disclosure.Service{
+		Store: a.db, Reasons: a.cfg.DisclosureReasons, Approvers: a.cfg.DisclosureApprovers, FontDir: a.cfg.PDFFontDir,
+		SigningKey: a.signingKey, AuditHead: a.db.AuditHead, FinalAttempt: workers.FinalAttempt,
+		Open: func(ctx context.Context, key string) (io.ReadCloser, error) {
+			rc, _, err := a.s3.Get(ctx, key, nil)
+			return rc, err
+		},
 		Put: func(ctx context.Context, key string, r io.Reader) error {
 			_, err := a.s3.Put(ctx, key, r, -1, "application/zip", noRetention)
 			return err
@@ -149,7 +166,7 @@ func cmdExportVerify(ctx context.Context, args []string, getenv func(string) str
 	}
 	// Without --key: the service's own keys and audit log, when its
 	// database answers.
-	var audit func(exportID string) (string, error)
+	var audit func(exportID string) (string, string, error)
 	if keys == nil {
 		if db, err := verifyDB(ctx, getenv); err == nil {
 			defer db.close()
@@ -167,13 +184,13 @@ func cmdExportVerify(ctx context.Context, args []string, getenv func(string) str
 	m := rep.Manifest
 	auditNote := "not checked against the audit log (the service's database was not reachable)"
 	if audit != nil {
-		switch want, err := audit(m.ExportID); {
+		switch want, action, err := audit(m.ExportID); {
 		case err != nil:
 			rep.Problems = append(rep.Problems, export.Problem{Path: path, What: "no export.build audit event of export " + m.ExportID + ": " + casefile.ErrorMessage(err)})
 		case want != rep.SHA256:
-			rep.Problems = append(rep.Problems, export.Problem{Path: path, What: fmt.Sprintf("sha256 %s, but the export.build audit event of export %s records %s: this is not the bundle casefile made", rep.SHA256, m.ExportID, want)})
+			rep.Problems = append(rep.Problems, export.Problem{Path: path, What: fmt.Sprintf("sha256 %s, but the %s audit event of %s records %s: this is not the bundle casefile made", rep.SHA256, action, m.ExportID, want)})
 		default:
-			auditNote = "the bundle's sha256 matches its export.build audit event"
+			auditNote = "the bundle's sha256 matches its " + action + " audit event"
 		}
 	}
 	for _, p := range rep.Problems {
@@ -190,8 +207,10 @@ func cmdExportVerify(ctx context.Context, args []string, getenv func(string) str
 
 // verifyStore is the service's database as `export verify` uses it.
 type verifyStore struct {
-	keys        func(context.Context) ([]ed25519.PublicKey, error)
-	buildSHA256 func(exportID string) (string, error)
+	keys func(context.Context) ([]ed25519.PublicKey, error)
+	// buildSHA256 returns the sha256 a bundle's build audit event records,
+	// and that event's action (export.build, or disclosure.build).
+	buildSHA256 func(exportID string) (string, string, error)
 	close       func()
 }
 
@@ -221,21 +240,26 @@ func verifyDB(ctx context.Context, getenv func(string) string) (*verifyStore, er
 			}
 			return out, err
 		},
-		buildSHA256: func(exportID string) (string, error) {
-			evs, _, err := db.AuditEvents(ctx, casefile.AuditFilter{Action: "export.build", TargetID: exportID})
+		buildSHA256: func(exportID string) (string, string, error) {
+			action := "export.build"
+			evs, _, err := db.AuditEvents(ctx, casefile.AuditFilter{Action: action, TargetID: exportID})
+			if err == nil && len(evs) == 0 { // a disclosure's bundle
+				action = "disclosure.build"
+				evs, _, err = db.AuditEvents(ctx, casefile.AuditFilter{Action: action, TargetID: exportID})
+			}
 			if err != nil {
-				return "", err
+				return "", "", err
 			}
 			if len(evs) == 0 {
-				return "", errors.New("none found")
+				return "", "", errors.New("none found")
 			}
 			var d struct {
 				SHA256 string `json:"sha256"`
 			}
 			if err := json.Unmarshal(evs[len(evs)-1].Details, &d); err != nil {
-				return "", err
+				return "", "", err
 			}
-			return d.SHA256, nil
+			return d.SHA256, action, nil
 		},
 		close: db.Close,
 	}, nil

@@ -13,25 +13,32 @@ import (
 // lists the GET routes that show none, and why. A GET route in neither list
 // fails TestEveryReadOfARecordIsAudited: a new read must be classified.
 var readsOfARecord = map[string]string{
-	"GET /v1/persons":                  "person.read",
-	"GET /v1/persons/:id":              "person.read",
-	"GET /v1/persons/:id/documents":    "document.list",
-	"GET /v1/documents/:id":            "document.read",
-	"GET /v1/documents/:id/content":    "document.download",
-	"GET /v1/persons/:id/notes":        "note.read",
-	"GET /v1/notes/:id":                "note.read",
-	"GET /v1/notes/:id/versions":       "note.read",
-	"GET /v1/persons/:id/retention":    "retention.read",
-	"GET /v1/tickets":                  "ticket.read",
-	"GET /v1/tickets/:id":              "ticket.read",
-	"GET /v1/holds":                    "hold.read",
-	"GET /v1/retention/runs/:id/items": "retention.run.read",
-	"GET /v1/exports/:id":              "export.read",
-	"GET /v1/exports/:id/content":      "export.download",
-	"GET /v1/persons/:id/restriction":  "access.restriction_read",
+	"GET /v1/persons":               "person.read",
+	"GET /v1/persons/:id":           "person.read",
+	"GET /v1/persons/:id/documents": "document.list",
+	"GET /v1/documents/:id":         "document.read",
+	"GET /v1/documents/:id/content": "document.download",
+	"GET /v1/persons/:id/notes":     "note.read",
+	"GET /v1/persons/:id/search":    "record.search",
+	// Amy's note names Bob by his reference: a candidate on her record.
+	"GET /v1/notes/third-party-candidates": "note.third_party_candidate",
+	"GET /v1/notes/:id":                    "note.read",
+	"GET /v1/notes/:id/versions":           "note.read",
+	"GET /v1/persons/:id/retention":        "retention.read",
+	"GET /v1/tickets":                      "ticket.read",
+	"GET /v1/tickets/:id":                  "ticket.read",
+	"GET /v1/holds":                        "hold.read",
+	"GET /v1/retention/runs/:id/items":     "retention.run.read",
+	"GET /v1/exports/:id":                  "export.read",
+	"GET /v1/exports/:id/content":          "export.download",
+	"GET /v1/persons/:id/restriction":      "access.restriction_read",
 	// Records past their date but kept: the hold on the person keeps hers.
-	"GET /v1/retention/review":          "retention.read",
-	"GET /v1/persons/:id/relationships": "relationship.list",
+	"GET /v1/retention/review":            "retention.read",
+	"GET /v1/persons/:id/relationships":   "relationship.list",
+	"GET /v1/persons/:id/disclosures":     "disclosure.list",
+	"GET /v1/disclosures/:id":             "disclosure.read",
+	"GET /v1/disclosures/:id/suggestions": "disclosure.suggestions",
+	"GET /v1/disclosures/:id/content":     "disclosure.download",
 }
 
 var notPersonData = map[string]string{
@@ -61,6 +68,7 @@ func TestEveryReadOfARecordIsAudited(t *testing.T) {
 	amy, bob := s.person("AR-1", "1980-01-01"), s.person("AR-2", "1981-01-01")
 	s.must(201, "POST", "/v1/persons/"+amy+"/involvements", s.Admin, map[string]any{"kind": "early_help", "started_on": "1990-01-01", "ended_on": "1991-01-01"})
 	note := s.must(201, "POST", "/v1/persons/"+amy+"/notes", s.Admin, map[string]any{"type": "contact", "occurred_at": "2026-01-01T10:00:00Z", "body": "Phoned mum."})
+	s.must(201, "POST", "/v1/persons/"+amy+"/notes", s.Admin, map[string]any{"type": "contact", "occurred_at": "2026-01-01T11:00:00Z", "body": "Saw AR-2 at school."})
 	body := []byte("A letter about Amy.")
 	doc := s.upload(amy, s.Admin, "letter.txt", "text/plain", body, "Idempotency-Key", "k-1").JSON()
 	tk := s.must(201, "POST", "/v1/tickets", s.Admin, map[string]any{"kind": "reindex", "target_type": "note", "target_id": note["id"],
@@ -68,19 +76,27 @@ func TestEveryReadOfARecordIsAudited(t *testing.T) {
 	s.must(201, "POST", "/v1/holds", ro, map[string]any{"name": "Inquiry", "reason": "inquiry", "person_ids": []string{amy}})
 	run := s.must(202, "POST", "/v1/retention/runs", ro, map[string]any{"dry_run": true, "as_of": "2200-01-01"})
 	exp := s.must(202, "POST", "/v1/persons/"+amy+"/exports", ro, nil)
+	waitForTexts(t, s, s.Admin, amy) // a disclosure is finalised once the letter's text is read
+	disc := s.must(201, "POST", "/v1/persons/"+amy+"/disclosures", ro, map[string]any{"purpose": "subject_access", "requester": "Amy"})
+	s.must(202, "POST", "/v1/disclosures/"+disc["id"].(string)+"/finalise", ro, nil)
 	// Bob's record is restricted (to no one but managers and admins): the
 	// restriction read is checked on his trail.
 	s.must(200, "PUT", "/v1/persons/"+bob+"/restriction", s.Admin, map[string]any{"reason": "high-profile case"})
 	eventually(t, 60*time.Second, "the dry run and the export finish", func() bool {
 		return s.must(200, "GET", "/v1/retention/runs/"+run["id"].(string), ro, nil)["state"] == "done" &&
-			s.must(200, "GET", "/v1/exports/"+exp["id"].(string), ro, nil)["state"] == "done"
+			s.must(200, "GET", "/v1/exports/"+exp["id"].(string), ro, nil)["state"] == "done" &&
+			s.must(200, "GET", "/v1/disclosures/"+disc["id"].(string), ro, nil)["state"] == "ready"
 	})
 
 	ids := map[string]string{
 		"/v1/persons/:id/restriction": bob, "/v1/persons/:id": amy, "/v1/documents/:id": doc["id"].(string), "/v1/notes/:id": note["id"].(string),
 		"/v1/tickets/:id": tk["id"].(string), "/v1/retention/runs/:id": run["id"].(string), "/v1/exports/:id": exp["id"].(string),
+		"/v1/disclosures/:id": disc["id"].(string),
 	}
 	url := func(route string) string {
+		if strings.HasSuffix(route, "/search") {
+			return strings.Replace(route, ":id", amy, 1) + "?q=letter"
+		}
 		if id, ok := ids[route]; ok {
 			return strings.Replace(route, ":id", id, 1)
 		}

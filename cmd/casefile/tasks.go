@@ -13,6 +13,7 @@ import (
 // registerTasks registers the background task handlers on the workers.
 func (a *app) registerTasks() {
 	a.workers.Handle(casefile.TaskExportBuild, a.exportService().Handle)
+	a.workers.Handle(casefile.TaskDisclosureBuild, a.disclosureService().Handle)
 	tp := a.ticketProcessor()
 	// The periodic reconciliation: old export bundles expired and retired
 	// ones destroyed, the audit log's heads anchored in the bucket, approved

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/council/casefile"
 )
 
 // word is one word of a note: letters and digits, with hyphens and
@@ -174,22 +176,10 @@ func digitsOnly(s string) string {
 	}, s)
 }
 
-// validNHS checks an NHS number's Modulus 11 check digit: the first nine
-// digits weighted 10 down to 2, summed; 11 less the remainder by 11 is the
-// check digit (11 counts as 0; 10 means no valid number).
+// validNHS checks an NHS number's Modulus 11 check digit (casefile.NHSNumber).
 func validNHS(d string) bool {
-	if len(d) != 10 {
-		return false
-	}
-	sum := 0
-	for k := 0; k < 9; k++ {
-		sum += int(d[k]-'0') * (10 - k)
-	}
-	check := 11 - sum%11
-	if check == 11 {
-		check = 0
-	}
-	return check != 10 && int(d[9]-'0') == check
+	_, ok := casefile.NHSNumber(d)
+	return ok && len(d) == 10
 }
 
 // nhsShape is an NHS number as written: ten digits, or 3-3-4 spaced by

@@ -56,10 +56,10 @@ type Person struct {
 	NHSNumber   string
 }
 
-// PersonOf is the Person to look for from a person's record (which keeps no
-// NHS number yet). A destroyed record has no names or reference left.
+// PersonOf is the Person to look for from a person's record. A destroyed
+// record has no names, reference or NHS number left.
 func PersonOf(p *casefile.Person) Person {
-	return Person{ID: p.ID, GivenName: p.GivenName, FamilyName: p.FamilyName, ExternalRef: p.ExternalRef}
+	return Person{ID: p.ID, GivenName: p.GivenName, FamilyName: p.FamilyName, ExternalRef: p.ExternalRef, NHSNumber: p.NHSNumber}
 }
 
 // Warning says that a note names a person: Match is the text that named them.

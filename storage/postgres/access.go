@@ -129,6 +129,8 @@ func (db *DB) PersonsOf(ctx context.Context, targetType, id string) ([]string, e
 		q = "SELECT person_id::text FROM documents WHERE id = $1"
 	case "export":
 		q = "SELECT person_id::text FROM exports WHERE id = $1"
+	case "disclosure":
+		q = "SELECT person_id::text FROM disclosures WHERE id = $1"
 	case "involvement":
 		q = "SELECT person_id::text FROM involvements WHERE id = $1"
 	case "ticket":

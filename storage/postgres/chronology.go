@@ -46,7 +46,7 @@ const chronologyKeys = `WITH page AS (
 	(SELECT 'n' AS kind, n.id, n.occurred_at AS at, n.recorded_at AS tie FROM notes n
 		WHERE $2 AND n.person_id = $1 AND (n.occurred_at, n.recorded_at, n.id) %[1]s ($4, $5, $6::uuid)
 		AND ($7::text = '' OR EXISTS (SELECT 1 FROM note_versions v WHERE v.note_id = n.id AND v.version = n.current_version
-			AND to_tsvector('english', coalesce(v.body, '')) @@ websearch_to_tsquery('english', $7)))
+			AND v.search @@ websearch_to_tsquery('casefile_search', $7)))
 		ORDER BY n.occurred_at %[2]s, n.recorded_at %[2]s, n.id %[2]s LIMIT $8)
 	UNION ALL
 	(SELECT 'd', d.id, d.occurred_at, d.created_at FROM documents d

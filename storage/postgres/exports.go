@@ -284,7 +284,10 @@ func (db *DB) withdrawExports(ctx context.Context, tx pgx.Tx, personID string, t
 		entries[i] = auditEntry{Action: "export.withdraw", TargetType: "export", TargetID: id, PersonID: personID,
 			Details: map[string]any{"ticket_id": t.ID, "reason": why}}
 	}
-	return db.appendAudits(ctx, tx, entries)
+	if err := db.appendAudits(ctx, tx, entries); err != nil {
+		return err
+	}
+	return db.withdrawDisclosures(ctx, tx, []string{personID}, why)
 }
 
 // ExpireExports expires the bundles finished before before: state expired,
@@ -320,7 +323,8 @@ func (db *DB) ExpireExports(ctx context.Context, before time.Time) (int, error) 
 // RetiredBundles returns the object keys of withdrawn and expired bundles
 // not yet destroyed.
 func (db *DB) RetiredBundles(ctx context.Context) ([]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT object_key FROM exports WHERE state IN ('withdrawn', 'expired') AND object_key IS NOT NULL ORDER BY id`)
+	rows, err := db.pool.Query(ctx, `SELECT object_key FROM exports WHERE state IN ('withdrawn', 'expired') AND object_key IS NOT NULL
+		UNION ALL SELECT object_key FROM disclosures WHERE state = 'withdrawn' AND object_key IS NOT NULL ORDER BY 1`)
 	if err != nil {
 		return nil, mapError(err)
 	}
@@ -331,6 +335,9 @@ func (db *DB) RetiredBundles(ctx context.Context) ([]string, error) {
 // BundlesDestroyed records that the objects of retired bundles are gone.
 func (db *DB) BundlesDestroyed(ctx context.Context, keys []string) error {
 	_, err := db.pool.Exec(ctx, `UPDATE exports SET object_key = NULL, size = NULL WHERE state IN ('withdrawn', 'expired') AND object_key = ANY($1)`, keys)
+	if err == nil {
+		_, err = db.pool.Exec(ctx, `UPDATE disclosures SET object_key = NULL, size = NULL WHERE state = 'withdrawn' AND object_key = ANY($1)`, keys)
+	}
 	return mapError(err)
 }
 
@@ -362,9 +369,19 @@ func (db *DB) destroyExportsOf(ctx context.Context, tx pgx.Tx, persons []string,
 	if err := db.appendAudits(ctx, tx, entries); err != nil {
 		return err
 	}
+	// Disclosures: withdrawn like the bundles, a draft's too (it would
+	// show what is destroyed), and the requester's name goes with the record.
+	if err := db.withdrawDisclosures(ctx, tx, persons, why); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE disclosures SET state = 'withdrawn', error = coalesce(error, $2), requester = ''
+		WHERE person_id = ANY($1)`, persons, why); err != nil {
+		return err
+	}
 	var keys []string
-	if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(object_key), '{}') FROM exports
-		WHERE person_id = ANY($1) AND object_key IS NOT NULL`, persons).Scan(&keys); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(object_key), '{}') FROM (SELECT object_key FROM exports
+		WHERE person_id = ANY($1) AND object_key IS NOT NULL UNION ALL SELECT object_key FROM disclosures
+		WHERE person_id = ANY($1) AND object_key IS NOT NULL) k`, persons).Scan(&keys); err != nil {
 		return err
 	}
 	if len(keys) == 0 {
@@ -377,18 +394,24 @@ func (db *DB) destroyExportsOf(ctx context.Context, tx pgx.Tx, persons []string,
 	for k, e := range failed {
 		return fmt.Errorf("destroy export bundle %s: %w", k, e)
 	}
-	_, err = tx.Exec(ctx, "UPDATE exports SET object_key = NULL, size = NULL WHERE object_key = ANY($1)", keys)
+	if _, err = tx.Exec(ctx, "UPDATE exports SET object_key = NULL, size = NULL WHERE object_key = ANY($1)", keys); err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, "UPDATE disclosures SET object_key = NULL, size = NULL WHERE object_key = ANY($1)", keys)
 	return err
 }
 
-// KnownBundleKeys returns which of keys belong to an export: the object of a
-// bundle (built, or retired and still to destroy), or the key a queued or
-// running export is being written under. The reconciliation keeps those and
+// KnownBundleKeys returns which of keys belong to an export or a
+// disclosure: the object of a bundle (built, or retired and still to
+// destroy), or the key a queued or running export, or a finalising
+// disclosure, is being written under. The reconciliation keeps those and
 // destroys any other object under exports/.
 func (db *DB) KnownBundleKeys(ctx context.Context, keys []string) (map[string]bool, error) {
 	rows, err := db.pool.Query(ctx, `SELECT k FROM unnest($1::text[]) k WHERE
 		EXISTS (SELECT 1 FROM exports WHERE object_key = k)
-		OR EXISTS (SELECT 1 FROM exports WHERE state IN ('queued', 'running') AND 'exports/' || id::text || '.zip' = k)`, keys)
+		OR EXISTS (SELECT 1 FROM exports WHERE state IN ('queued', 'running') AND 'exports/' || id::text || '.zip' = k)
+		OR EXISTS (SELECT 1 FROM disclosures WHERE object_key = k)
+		OR EXISTS (SELECT 1 FROM disclosures WHERE state = 'finalising' AND 'disclosures/' || id::text || '.zip' = k)`, keys)
 	if err != nil {
 		return nil, mapError(err)
 	}

@@ -97,7 +97,18 @@ func (db *DB) CreateNote(ctx context.Context, n *casefile.Note, body string) err
 		if n.CorrectsNoteID != nil {
 			details["corrects_note_id"] = *n.CorrectsNoteID
 		}
-		return db.appendAudit(ctx, tx, auditEntry{Action: "note.create", TargetType: "note", TargetID: n.ID, PersonID: n.PersonID, Details: details})
+		entries := []auditEntry{{Action: "note.create", TargetType: "note", TargetID: n.ID, PersonID: n.PersonID, Details: details}}
+		if len(n.Warnings) > 0 {
+			// Whom the note names, on each one's trail too; never the words.
+			var named []string
+			for _, w := range n.Warnings {
+				named = append(named, w.PersonID)
+				entries = append(entries, auditEntry{Action: "note.names_person", TargetType: "note", TargetID: n.ID, PersonID: w.PersonID,
+					Details: map[string]any{"note_person_id": n.PersonID, "code": w.Code}})
+			}
+			details["third_party_person_ids"] = named
+		}
+		return db.appendAudits(ctx, tx, entries)
 	})
 }
 
@@ -154,7 +165,7 @@ func (db *DB) Notes(ctx context.Context, f casefile.NoteFilter) ([]*casefile.Not
 			return err
 		}
 		q := noteSelect + ` WHERE n.person_id = $1
-			AND ($2::text = '' OR to_tsvector('english', coalesce(v.body, '')) @@ websearch_to_tsquery('english', $2))
+			AND ($2::text = '' OR v.search @@ websearch_to_tsquery('casefile_search', $2))
 			AND ($3::uuid IS NULL OR (n.occurred_at, n.recorded_at, n.id) > ($4, $5, $3::uuid))
 			ORDER BY n.occurred_at, n.recorded_at, n.id LIMIT $6`
 		var curID *string

@@ -24,14 +24,14 @@ func validUUID(s string) bool {
 }
 
 const personColumns = `id, external_ref, coalesce(given_name, ''), coalesce(family_name, ''), date_of_birth, date_of_death,
-	status, created_at, updated_at`
+	status, created_at, updated_at, coalesce(nhs_number, '')`
 
 func scanPerson(row pgx.Row) (*casefile.Person, error) {
 	var p casefile.Person
 	var dob, dod casefile.Date
 	var dobValid, dodValid *casefile.Date = &dob, &dod
 	if err := row.Scan(&p.ID, &p.ExternalRef, &p.GivenName, &p.FamilyName, dobValid, dodValid,
-		&p.Status, &p.CreatedAt, &p.UpdatedAt); err != nil {
+		&p.Status, &p.CreatedAt, &p.UpdatedAt, &p.NHSNumber); err != nil {
 		return nil, err
 	}
 	if !dob.IsZero() {
@@ -50,9 +50,9 @@ func (db *DB) CreatePerson(ctx context.Context, p *casefile.Person) error {
 	p.ID = newID()
 	p.Status = "active"
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO persons (id, external_ref, given_name, family_name, date_of_birth, date_of_death)
-			VALUES ($1,$2,$3,$4,$5,$6) RETURNING created_at, updated_at`,
-			p.ID, p.ExternalRef, p.GivenName, p.FamilyName, p.DateOfBirth, p.DateOfDeath).Scan(&p.CreatedAt, &p.UpdatedAt)
+		err := tx.QueryRow(ctx, `INSERT INTO persons (id, external_ref, given_name, family_name, date_of_birth, date_of_death, nhs_number)
+			VALUES ($1,$2,$3,$4,$5,$6,nullif($7, '')) RETURNING created_at, updated_at`,
+			p.ID, p.ExternalRef, p.GivenName, p.FamilyName, p.DateOfBirth, p.DateOfDeath, p.NHSNumber).Scan(&p.CreatedAt, &p.UpdatedAt)
 		if err != nil {
 			var pgErr *pgconn.PgError
 			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
@@ -357,6 +357,9 @@ func (db *DB) UpdatePerson(ctx context.Context, id string, u casefile.PersonUpda
 		if u.DateOfDeath != nil {
 			dateChange("date_of_death", p.DateOfDeath, u.DateOfDeath)
 		}
+		if u.NHSNumber != nil {
+			p.NHSNumber, changed = *u.NHSNumber, append(changed, "nhs_number")
+		}
 		if u.GivenName != nil {
 			p.GivenName, changed = *u.GivenName, append(changed, "given_name")
 		}
@@ -373,7 +376,8 @@ func (db *DB) UpdatePerson(ctx context.Context, id string, u casefile.PersonUpda
 			return casefile.Errorf(casefile.EUnprocessable, "death_before_birth", "date_of_death %s is before date_of_birth %s.", p.DateOfDeath, p.DateOfBirth)
 		}
 		if err := tx.QueryRow(ctx, `UPDATE persons SET given_name = $2, family_name = $3, date_of_birth = $4, date_of_death = $5,
-			updated_at = now() WHERE id = $1 RETURNING updated_at`, id, p.GivenName, p.FamilyName, p.DateOfBirth, p.DateOfDeath).Scan(&p.UpdatedAt); err != nil {
+			nhs_number = nullif($6, ''), updated_at = now() WHERE id = $1 RETURNING updated_at`,
+			id, p.GivenName, p.FamilyName, p.DateOfBirth, p.DateOfDeath, p.NHSNumber).Scan(&p.UpdatedAt); err != nil {
 			return err
 		}
 		p.UpdatedAt = p.UpdatedAt.UTC()

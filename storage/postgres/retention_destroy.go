@@ -359,7 +359,7 @@ func (db *DB) DestroyIdentities(ctx context.Context, runID string, limit int, de
 				return err
 			}
 			if _, err := tx.Exec(ctx, `UPDATE persons SET given_name = NULL, family_name = NULL, date_of_birth = NULL, date_of_death = NULL,
-				status = 'destroyed', identity_destroyed_at = now(), destruction_run_id = $1, updated_at = now()
+				nhs_number = NULL, status = 'destroyed', identity_destroyed_at = now(), destruction_run_id = $1, updated_at = now()
 				WHERE id = ANY($2) AND status = 'active'`, runID, persons); err != nil {
 				return err
 			}

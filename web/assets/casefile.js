@@ -4,7 +4,9 @@
 // Loaded as a file of ours (the Content-Security-Policy allows no inline script).
 import { initAll } from './govuk-frontend.min.js'
 import { enhanceUpload } from './upload.js'
+import { enhanceRedaction } from './redact.js'
 
 document.body.classList.add('js-enabled', 'govuk-frontend-supported', 'casefile-js')
 initAll()
 document.querySelectorAll('form[data-casefile-upload]').forEach(enhanceUpload)
+document.querySelectorAll('[data-casefile-redact-text]').forEach(enhanceRedaction)
