@@ -2,6 +2,7 @@ package casefile
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -109,3 +110,39 @@ func ErrRestricted() *Error {
 		"This record is restricted to named teams and people. If you need it for your work, ask its owner to add you, "+
 			"or open it for one hour with POST /v1/persons/{id}/access and a reason (break-glass; your use is recorded and shown to the record's owners).")
 }
+
+// AccessCheck is CanAccessPerson left to the storage, so that it costs no
+// round trip of its own: an edge about to read a person's record puts one in
+// the request's context (WithAccessCheck) instead of calling CanAccessPerson,
+// and the storage makes it in the same round trip as the read's first
+// statement, which runs only when the record is open to the actor. A refusal
+// is the same as CanAccessPerson's (ErrRestricted, audited access.denied).
+// Only reads that are known to go through the storage may leave their check
+// to it; Made tells the edge whether it was made.
+type AccessCheck struct {
+	PersonID string
+	made     atomic.Bool
+}
+
+type accessCheckKey struct{}
+
+// WithAccessCheck returns ctx carrying a check of the actor's access to the
+// person's record, to be made by the storage.
+func WithAccessCheck(ctx context.Context, personID string) (context.Context, *AccessCheck) {
+	c := &AccessCheck{PersonID: personID}
+	return context.WithValue(ctx, accessCheckKey{}, c), c
+}
+
+// TakeAccessCheck returns the check ctx carries that nobody has made yet,
+// and marks it made: whoever takes it must make it before reading anything.
+// Nil when there is none.
+func TakeAccessCheck(ctx context.Context) *AccessCheck {
+	c, _ := ctx.Value(accessCheckKey{}).(*AccessCheck)
+	if c == nil || !c.made.CompareAndSwap(false, true) {
+		return nil
+	}
+	return c
+}
+
+// Made says whether the storage took the check.
+func (c *AccessCheck) Made() bool { return c.made.Load() }

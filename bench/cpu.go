@@ -83,18 +83,30 @@ func cpuSince(before map[int]procCPU) string {
 	return fmt.Sprintf("CPU s: %s (all %.2f)", strings.Join(parts, ", "), total)
 }
 
-// cpuOf is the CPU seconds used since before by the processes named name.
-func cpuOf(before map[int]procCPU, name string) float64 {
-	total := 0.0
+// serverCPU is the CPU seconds used since before by the bench's own casefile
+// process and by the PostgreSQL backends serving its database: on a shared
+// machine, other casefile processes and other databases' backends are not
+// counted.
+func (s *server) serverCPU(before map[int]procCPU) (casefile, postgres float64) {
+	name := s.dbName()
 	for pid, a := range cpuByProcess() {
-		if a.name != name {
+		mine := pid == s.cmd.Process.Pid
+		if !mine && a.name == "postgres" {
+			cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			mine = strings.Contains(string(cmd), " "+name+" ")
+		}
+		if !mine {
 			continue
 		}
 		d := a.s
 		if b, ok := before[pid]; ok && b.name == a.name {
 			d -= b.s
 		}
-		total += d
+		if pid == s.cmd.Process.Pid {
+			casefile += d
+		} else {
+			postgres += d
+		}
 	}
-	return total
+	return casefile, postgres
 }

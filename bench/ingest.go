@@ -95,6 +95,7 @@ func benchIngest(ctx context.Context, s *server, mc *minio.Client) error {
 			jobs = append(jobs, job{p, m})
 		}
 	}
+	trips0 := s.metric("casefile_postgres_round_trips_total")
 	cpu0 := cpuByProcess()
 	profiled := s.profile(*cpuProfile)
 	t0 := time.Now()
@@ -104,7 +105,8 @@ func benchIngest(ctx context.Context, s *server, mc *minio.Client) error {
 	})
 	api := time.Since(t0)
 	apiCPU := cpuSince(cpu0)
-	apiCasefile, apiPostgres := cpuOf(cpu0, "casefile"), cpuOf(cpu0, "postgres")
+	apiCasefile, apiPostgres := s.serverCPU(cpu0)
+	trips := s.metric("casefile_postgres_round_trips_total") - trips0
 	if perr := profiled(); err == nil {
 		err = perr
 	}
@@ -161,8 +163,8 @@ func benchIngest(ctx context.Context, s *server, mc *minio.Client) error {
 	fmt.Printf("  through the API (store, parse, attachments, rows, audit): %.2f s, %.0f emails/s\n", api.Seconds(), float64(msgs)/api.Seconds())
 	fmt.Printf("  raw minio-go PutObject of the same %d objects:          %.2f s, %.0f objects/s\n", len(objects), direct.Seconds(), float64(len(objects))/direct.Seconds())
 	fmt.Printf("  ratio raw time / API time: %.2f (target >= 0.5)\n", direct.Seconds()/api.Seconds())
-	fmt.Printf("  CPU per upload: casefile %.2f ms (target <= 1 ms), PostgreSQL %.2f ms\n",
-		apiCasefile/float64(msgs)*1000, apiPostgres/float64(msgs)*1000)
+	fmt.Printf("  CPU per upload: casefile %.2f ms (target <= 1 ms), PostgreSQL %.2f ms; %.1f round trips to PostgreSQL per upload\n",
+		apiCasefile/float64(msgs)*1000, apiPostgres/float64(msgs)*1000, trips/float64(msgs))
 	fmt.Printf("  API %s\n  raw %s\n", apiCPU, rawCPU)
 	return nil
 }

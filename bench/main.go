@@ -40,19 +40,36 @@ import (
 )
 
 var (
-	rounds      = flag.Int("rounds", 6, "times the email corpus is uploaded (each round to new persons)")
-	bigMiB      = flag.Int("big-mib", 1024, "size of the large upload in MiB (0 to skip)")
-	purgeDocs   = flag.Int("purge-docs", 20000, "documents in the purge benchmark")
-	exportMiB   = flag.Int("export-mib", 2048, "size of the record exported, in MiB (0 to skip)")
-	skipIngest  = flag.Bool("skip-ingest", false, "skip the email ingest figures")
-	readNotes   = flag.Int("read-notes", 5000, "notes on the record of the audited-read figures (0 to skip)")
-	searchNotes = flag.Int("search-notes", 5000, "notes on the record searched (0 to skip the search figures)")
-	searchDocs  = flag.Int("search-docs", 2000, "emails (with text) on the record searched")
-	searchEach  = flag.Bool("search-each", false, "print the search figures of each query too")
-	pageNotes   = flag.Int("page-notes", 5000, "notes on the record the record page figure opens (0 to skip)")
-	pageDocs    = flag.Int("page-docs", 500, "documents on the record the record page figure opens")
-	cpuProfile  = flag.String("cpuprofile", "", "write the server's CPU profile during the API ingest to this file (go tool pprof reads it)")
+	rounds       = flag.Int("rounds", 6, "times the email corpus is uploaded (each round to new persons)")
+	bigMiB       = flag.Int("big-mib", 1024, "size of the large upload in MiB (0 to skip)")
+	purgeDocs    = flag.Int("purge-docs", 20000, "documents in the purge benchmark")
+	exportMiB    = flag.Int("export-mib", 2048, "size of the record exported, in MiB (0 to skip)")
+	skipIngest   = flag.Bool("skip-ingest", false, "skip the email ingest figures")
+	readNotes    = flag.Int("read-notes", 5000, "notes on the record of the audited-read figures (0 to skip)")
+	searchNotes  = flag.Int("search-notes", 5000, "notes on the record searched (0 to skip the search figures)")
+	searchDocs   = flag.Int("search-docs", 2000, "emails (with text) on the record searched")
+	searchEach   = flag.Bool("search-each", false, "print the search figures of each query too")
+	pageNotes    = flag.Int("page-notes", 5000, "notes on the record the record page figure opens (0 to skip)")
+	pageDocs     = flag.Int("page-docs", 500, "documents on the record the record page figure opens")
+	cpuProfile   = flag.String("cpuprofile", "", "write the server's CPU profile during the API ingest to this file (go tool pprof reads it)")
+	readsProfile = flag.String("reads-cpuprofile", "", "write the server's CPU profile during the audited reads of one record to this file")
+	keepDB       = flag.Bool("keep-db", false, "keep the bench's database at the end, to look into")
+	only         = flag.String("only", "", "comma-separated figures to measure (ingest, reads, search, page, big, purge, export, extract); empty: all")
 )
+
+// measure says whether the figure named what is to be measured: -only
+// names it (or is empty) and its own flags do not turn it off.
+func measure(what string) bool {
+	if *only == "" {
+		return true
+	}
+	for _, w := range strings.Split(*only, ",") {
+		if strings.TrimSpace(w) == what {
+			return true
+		}
+	}
+	return false
+}
 
 func env(k, def string) string {
 	if v := os.Getenv(k); v != "" {
@@ -93,12 +110,12 @@ func run() error {
 		return err
 	}
 	fmt.Printf("casefile bench (%s)\n", time.Now().UTC().Format(time.RFC3339))
-	if !*skipIngest {
+	if !*skipIngest && measure("ingest") {
 		if err := benchIngest(ctx, s, mc); err != nil {
 			return err
 		}
 	}
-	if *readNotes > 0 {
+	if *readNotes > 0 && measure("reads") {
 		if err := benchReads(s); err != nil {
 			return err
 		}
@@ -106,32 +123,32 @@ func run() error {
 			return err
 		}
 	}
-	if *searchNotes > 0 {
+	if *searchNotes > 0 && measure("search") {
 		if err := benchSearch(s); err != nil {
 			return err
 		}
 	}
-	if *pageNotes > 0 {
+	if *pageNotes > 0 && measure("page") {
 		if err := benchRecordPage(s); err != nil {
 			return err
 		}
 	}
-	if *bigMiB > 0 {
+	if *bigMiB > 0 && measure("big") {
 		if err := benchBigUpload(s); err != nil {
 			return err
 		}
 	}
-	if *purgeDocs > 0 {
+	if *purgeDocs > 0 && measure("purge") {
 		if err := benchPurge(ctx, s, mc); err != nil {
 			return err
 		}
 	}
-	if *exportMiB > 0 {
+	if *exportMiB > 0 && measure("export") {
 		if err := benchExport(s); err != nil {
 			return err
 		}
 	}
-	if *extractRounds > 0 {
+	if *extractRounds > 0 && measure("extract") {
 		if err := benchExtract(); err != nil {
 			return err
 		}
@@ -188,11 +205,19 @@ func (s *server) stop() {
 	// The bench's database goes; its bucket stays under Object Lock until
 	// its objects' retention lapses (`make clean` removes the local server's data).
 	ctx := context.Background()
+	if *keepDB {
+		fmt.Println("database kept:", s.dbName())
+		return
+	}
 	if c, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"); err == nil {
-		name := s.dbURL[strings.LastIndex(s.dbURL, "/")+1 : strings.Index(s.dbURL, "?")]
-		c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") //nolint:errcheck
+		c.Exec(ctx, "DROP DATABASE IF EXISTS "+s.dbName()+" WITH (FORCE)") //nolint:errcheck
 		c.Close(ctx)
 	}
+}
+
+// dbName is the name of the bench's database.
+func (s *server) dbName() string {
+	return s.dbURL[strings.LastIndex(s.dbURL, "/")+1 : strings.Index(s.dbURL, "?")]
 }
 
 // vmHWM is the server's peak resident set size in MiB.
@@ -251,6 +276,26 @@ func (s *server) person(ref, dob string) (string, error) {
 		return "", err
 	}
 	return m["id"].(string), nil
+}
+
+// metric reads a counter or gauge without labels from the server's /metrics
+// (-1 when it is not there).
+func (s *server) metric(name string) float64 {
+	resp, err := http.Get(s.base + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err == nil {
+				return f
+			}
+		}
+	}
+	return -1
 }
 
 func freeAddr() string {

@@ -1,6 +1,8 @@
 package tickets
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/council/casefile"
@@ -50,6 +52,10 @@ func TestRemovalOfALinkedEmailKeepsTheObjectForTheOtherRecord(t *testing.T) {
 			t.Fatalf("Bob's copy %s: %v", id, err)
 		}
 	}
+	// The reconciliation sees the objects named still (no orphan to destroy).
+	if named, err := f.db.ActiveObjectKeys(f.ctx, keys); err != nil || !named[keys[0]] || !named[keys[1]] {
+		t.Fatalf("objects named after the removal on one record: %v, %v", named, err)
+	}
 
 	// Removal on Bob's record is refused while his hold stands.
 	rm2 := f.approved(&casefile.Ticket{Kind: casefile.TicketRemoval, TargetType: "document", TargetID: link.ID, Reason: "not needed"})
@@ -76,5 +82,49 @@ func TestRemovalOfALinkedEmailKeepsTheObjectForTheOtherRecord(t *testing.T) {
 	}
 	if a := f.actions(); a["document.link_out"] != 1 || a["document.link_in"] != 1 || a["document.remove"] != 2 {
 		t.Fatalf("audit: %v", a)
+	}
+}
+
+// Both records let go of a linked email at the same moment (two removal
+// tickets carried out at once): the object lock on the key makes one of them
+// see the other's copy gone, so the object is destroyed, never left behind
+// with no record naming it.
+func TestConcurrentRemovalsOfBothCopiesDestroyTheObject(t *testing.T) {
+	f := newFixture(t)
+	for i := range 4 {
+		email, _ := f.document(f.amy, []byte(fmt.Sprintf("From: school\r\nSubject: round %d\r\n\r\nAbout both.", i)))
+		link, _, err := f.db.LinkDocument(f.ctx, email, f.bob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := f.db.Document(f.ctx, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, target := range []string{email, link.ID} {
+			ids = append(ids, f.approved(&casefile.Ticket{Kind: casefile.TicketRemoval, TargetType: "document", TargetID: target, Reason: "both"}).ID)
+		}
+		var wg sync.WaitGroup
+		for _, id := range ids {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := f.processor().Handle(f.ctx, payload(id)); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		for _, id := range ids {
+			if got := f.ticket(id); got.State != casefile.TicketDone {
+				t.Fatalf("round %d: ticket %s", i, got.State)
+			}
+		}
+		for _, k := range []string{d.ObjectKey, d.Attachments[0].ObjectKey} {
+			if _, err := f.store.Stat(f.ctx, k); casefile.ErrorKind(err) != casefile.ENotFound {
+				t.Fatalf("round %d: object %s after both records let it go at once: %v, want destroyed", i, k, err)
+			}
+		}
 	}
 }

@@ -177,7 +177,10 @@ func (a *app) close() {
 // api builds the HTTP API on the app's services.
 func (a *app) api() *httpapi.Server {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "casefile_postgres_round_trips_total",
+			Help: "Requests this process sent PostgreSQL and waited on (statements, batches, BEGIN and COMMIT)."},
+			func() float64 { return float64(a.db.RoundTrips()) }))
 	authn := a.authenticator()
 	return httpapi.New(httpapi.Config{
 		Log:            a.log,

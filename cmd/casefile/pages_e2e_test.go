@@ -25,7 +25,8 @@ func signIn(b *browser.Browser, token string) {
 // .msg, sign in as an ICT person, approve it, and see the document's content
 // gone.
 func TestPagesJourney(t *testing.T) {
-	s := startService(t, map[string]string{"CASEFILE_COUNCIL_NAME": "Northfield Council", "CASEFILE_COUNCIL_COLOUR": "#005a8c"})
+	s := startService(t, map[string]string{"CASEFILE_COUNCIL_NAME": "Northfield Council", "CASEFILE_COUNCIL_COLOUR": "#005a8c",
+		"CASEFILE_MAX_UPLOAD_BYTES": "1048576"})
 	practitioner, ict := s.token("practitioner"), s.token("ict")
 	p := s.must(201, "POST", "/v1/persons", s.Admin, map[string]any{
 		"external_ref": "NF-20417", "given_name": "Amelia", "family_name": "Okafor", "date_of_birth": "2015-06-14"})
@@ -87,6 +88,18 @@ func TestPagesJourney(t *testing.T) {
 		t.Errorf("second drop of quick.msg: %q, want duplicate linking to %s", last, msgHref)
 	}
 	b.Check("duplicate-dropped")
+
+	// A file over the limit is refused before it is sent, in words.
+	b.Drop("[data-casefile-dropzone]", browser.File{Name: "scan.pdf", Type: "application/pdf", Data: make([]byte, 1<<20+1)})
+	b.WaitFor(`document.querySelectorAll('[data-outcome]').length === 4`)
+	last = browser.Eval[[]string](b, `(() => { const r = Array.from(document.querySelectorAll('[data-outcome]')).pop(); return [r.dataset.outcome, r.textContent] })()`)
+	if last[0] != "refused" || !strings.Contains(last[1], "larger than the 1.0 MB allowed") {
+		t.Errorf("a file over the limit: %q", last)
+	}
+	b.Check("too-large-dropped")
+	if n := len(s.must(200, "GET", "/v1/persons/"+personID+"/documents", s.Admin, nil)["items"].([]any)); n != 2 {
+		t.Errorf("%d documents on the record, want the two emails", n)
+	}
 
 	// The chronology shows both emails; the .msg's page shows its headers
 	// and text.

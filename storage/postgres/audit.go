@@ -67,45 +67,84 @@ func (db *DB) appendAudits(ctx context.Context, tx pgx.Tx, entries []auditEntry)
 		return nil
 	} else if ok {
 		if ct.chain < 0 {
-			h := fnv.New32a()
-			h.Write([]byte(entries[0].TargetID + entries[0].Action))
-			ct.chain = int(h.Sum32() % auditChains)
+			ct.chain = chainOf(entries)
 		}
 		chain = ct.chain
 	}
-	// Lock the chain's head, then draw the sequence numbers: in that order
-	// (the statements run one after the other in one round trip), so that
-	// sequence numbers rise along each chain.
 	var b pgx.Batch
-	b.Queue("SELECT hash FROM audit_heads WHERE chain = $1 FOR UPDATE", chain)
-	b.Queue("SELECT nextval('audit_events_seq') FROM generate_series(1, $1)", len(entries))
+	queueAuditHead(&b, chain, len(entries))
 	br := tx.SendBatch(ctx, &b)
-	var prev string
-	err := br.QueryRow().Scan(&prev)
-	if err == pgx.ErrNoRows {
-		err = fmt.Errorf("audit chain %d has no head row (migration 0012 creates them)", chain)
-	}
-	var seqs []int64
-	if err == nil {
-		var rows pgx.Rows
-		if rows, err = br.Query(); err == nil {
-			seqs, err = pgx.CollectRows(rows, pgx.RowTo[int64])
-		}
-	}
+	prev, seqs, err := readAuditHead(br, chain)
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return err
 	}
-	slices.Sort(seqs)
-	at := db.now().UTC().Truncate(time.Microsecond)
 	b = pgx.Batch{}
+	if err := db.queueAuditAppend(ctx, &b, chain, prev, seqs, entries); err != nil {
+		return err
+	}
+	return tx.SendBatch(ctx, &b).Close()
+}
+
+// chainOf is the chain a transaction's events go to, chosen by its first
+// event so that unrelated transactions spread over the chains.
+func chainOf(entries []auditEntry) int {
+	h := fnv.New32a()
+	h.Write([]byte(entries[0].TargetID + entries[0].Action))
+	return int(h.Sum32() % auditChains)
+}
+
+// queueAuditHead queues the lock of the chain's head, then the drawing of n
+// sequence numbers: in that order (the statements run one after the other),
+// so that sequence numbers rise along each chain.
+func queueAuditHead(b *pgx.Batch, chain, n int) {
+	b.Queue("SELECT hash FROM audit_heads WHERE chain = $1 FOR UPDATE", chain)
+	b.Queue("SELECT nextval('audit_events_seq') FROM generate_series(1, $1)", n)
+}
+
+// readAuditHead reads what queueAuditHead queued: the chain's last hash and
+// the sequence numbers, in order.
+func readAuditHead(br pgx.BatchResults, chain int) (string, []int64, error) {
+	var prev string
+	err := br.QueryRow().Scan(&prev)
+	if err == pgx.ErrNoRows {
+		err = fmt.Errorf("audit chain %d has no head row (migration 0012 creates them)", chain)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return "", nil, err
+	}
+	seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	slices.Sort(seqs)
+	return prev, seqs, err
+}
+
+// queueAuditAppend queues the events, chained from prev and numbered seqs,
+// as one INSERT, and the move of the chain's head to the last of them.
+func (db *DB) queueAuditAppend(ctx context.Context, b *pgx.Batch, chain int, prev string, seqs []int64, entries []auditEntry) error {
+	if len(seqs) != len(entries) {
+		return fmt.Errorf("audit: %d sequence numbers for %d events", len(seqs), len(entries))
+	}
+	at := db.now().UTC().Truncate(time.Microsecond)
+	n := len(entries)
+	var (
+		ats                                                       = make([]time.Time, n)
+		actors, actorIDs, actions, types, targets, details, prevs = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		hashes                                                    = make([]string, n)
+		persons                                                   = make([]*string, n)
+		chains                                                    = make([]int16, n)
+	)
 	var ev casefile.AuditEvent
 	for i, e := range entries {
-		details := []byte("{}")
+		d := []byte("{}")
 		if e.Details != nil {
-			if details, err = json.Marshal(e.Details); err != nil {
+			var err error
+			if d, err = json.Marshal(e.Details); err != nil {
 				return fmt.Errorf("audit details: %w", err)
 			}
 		}
@@ -115,19 +154,21 @@ func (db *DB) appendAudits(ctx context.Context, tx pgx.Tx, entries []auditEntry)
 			actor, actorID = a.String(), a.ID
 		}
 		ev = casefile.AuditEvent{Seq: seqs[i], At: at, Actor: actor, ActorID: actorID, Action: e.Action, TargetType: e.TargetType,
-			TargetID: e.TargetID, PersonID: e.PersonID, Details: details, PrevHash: prev}
+			TargetID: e.TargetID, PersonID: e.PersonID, Details: d, PrevHash: prev}
 		ev.Hash = eventHash(&ev, chain)
 		prev = ev.Hash
-		var personID *string // a copy: ev is reused for the next event before the batch is sent
-		if pid := ev.PersonID; pid != "" {
-			personID = &pid
+		ats[i], actors[i], actorIDs[i], actions[i], types[i], targets[i] = at, actor, actorID, e.Action, e.TargetType, e.TargetID
+		details[i], prevs[i], hashes[i], chains[i] = string(d), ev.PrevHash, ev.Hash, int16(chain)
+		if pid := e.PersonID; pid != "" {
+			persons[i] = &pid
 		}
-		b.Queue(`INSERT INTO audit_events (seq, at, actor, actor_id, action, target_type, target_id, person_id, details, prev_hash, hash, chain)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
-			ev.Seq, ev.At, ev.Actor, ev.ActorID, ev.Action, ev.TargetType, ev.TargetID, personID, string(ev.Details), ev.PrevHash, ev.Hash, chain)
 	}
+	b.Queue(`INSERT INTO audit_events (seq, at, actor, actor_id, action, target_type, target_id, person_id, details, prev_hash, hash, chain)
+		SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[],
+			$9::text[], $10::text[], $11::text[], $12::smallint[])`,
+		seqs, ats, actors, actorIDs, actions, types, targets, persons, details, prevs, hashes, chains)
 	b.Queue("UPDATE audit_heads SET seq = $2, hash = $3 WHERE chain = $1", chain, ev.Seq, ev.Hash)
-	return tx.SendBatch(ctx, &b).Close()
+	return nil
 }
 
 // eventHash is sha256 over the event's canonical form: its fields in a fixed
@@ -304,6 +345,13 @@ func (db *DB) VerifyAudit(ctx context.Context) (*casefile.AuditVerification, err
 	}
 	return res, nil
 }
+
+// limitClause is " LIMIT n", written into the statement rather than passed
+// as a parameter: PostgreSQL cannot cost a parameter's LIMIT, so it would
+// plan a prepared list statement anew on every run (a custom plan, much
+// cheaper on paper than the generic one) instead of reusing its plan. There
+// are at most MaxPageLimit+1 such statements per query in the cache.
+func limitClause(n int) string { return " LIMIT " + strconv.Itoa(n) }
 
 func clampLimit(n int) int {
 	switch {

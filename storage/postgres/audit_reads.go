@@ -3,15 +3,18 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/council/casefile"
 )
 
-// Reads of a record are audited by group commit. A read runs in a
-// transaction of its own that writes nothing (readTx): its audit events are
+// Reads of a record are audited by group commit. A read runs on a
+// connection of its own and writes nothing (readTx): its audit events are
 // collected instead of appended, and once the read is done they join the
 // events of every other read waiting, and one transaction appends them all,
 // with one lock of one chain's head and one flush of the log to disk. The
@@ -28,14 +31,35 @@ type readAudit struct {
 // maxReadGroup bounds how many reads' events one transaction appends.
 const maxReadGroup = 256
 
-// readTx runs fn, a read, in a transaction; the audit events fn appends are
-// kept by group commit after it (see above). fn must write nothing but audit
-// events: anything else it wrote would commit apart from its events.
+// readTx runs fn, a read, on one connection of its own, and the audit events
+// fn appends are kept by group commit after it (see above). fn runs outside
+// any transaction: each of its statements sees the database as it is when
+// the statement starts, exactly as in a READ COMMITTED transaction, without
+// the two round trips of BEGIN and COMMIT. So fn must write nothing but
+// audit events (anything else would commit at once, apart from its events)
+// and take no locks (FOR UPDATE and the like end with their statement).
+//
+// An access check the request's context carries (casefile.AccessCheck) is
+// made in the round trip of fn's first statement (see connTx); when it
+// refuses, nothing of fn's is run or kept, the refusal is audited by the
+// same group commit, and readTx returns it.
 func (db *DB) readTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	var entries []auditEntry
-	err := db.inTxWith(ctx, &chainTx{chain: -1, reads: &entries}, fn)
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return mapError(err)
+	}
+	ct := &connTx{c: conn, check: db.accessCheck(ctx)}
+	err = fn(&chainTx{Tx: ct, chain: -1, reads: &entries})
+	if err == nil && ct.check != nil {
+		err = ct.checkAlone(ctx) // fn ran no statement
+	}
+	conn.Release()
+	if ct.refused != "" {
+		return db.refusedRead(ctx, ct.refused)
+	}
 	if err != nil || len(entries) == 0 {
-		return err
+		return mapError(err)
 	}
 	return db.recordReads(ctx, entries)
 }
@@ -93,10 +117,72 @@ func (db *DB) commitReads() {
 			all = append(all, r.entries...)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := db.inTx(ctx, func(tx pgx.Tx) error { return db.appendAudits(ctx, tx, all) })
+		err := db.appendGroup(ctx, all)
 		cancel()
 		for _, r := range group {
 			r.done <- err
 		}
 	}
+}
+
+// appendGroup appends a group's events in a transaction of their own in two
+// round trips: BEGIN goes with the lock of the chain's head, and COMMIT with
+// the events. When anything fails the events are not kept (a failed
+// statement skips the rest, COMMIT among them, and the transaction is rolled
+// back) or, if the connection is lost, may be: either way every read of the
+// group fails, which is safe.
+func (db *DB) appendGroup(ctx context.Context, entries []auditEntry) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return mapError(err)
+	}
+	defer conn.Release()
+	chain := chainOf(entries)
+	var b pgx.Batch
+	b.Queue("BEGIN")
+	queueAuditHead(&b, chain, len(entries))
+	br := conn.SendBatch(ctx, &b)
+	_, err = br.Exec()
+	var prev string
+	var seqs []int64
+	if err == nil {
+		prev, seqs, err = readAuditHead(br, chain)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		b = pgx.Batch{}
+		if err = db.queueAuditAppend(ctx, &b, chain, prev, seqs, entries); err == nil {
+			b.Queue("COMMIT")
+			err = sendCommitted(ctx, conn, &b)
+		}
+	}
+	if pc := conn.Conn().PgConn(); !pc.IsClosed() && pc.TxStatus() != 'I' {
+		if _, rerr := conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+			conn.Conn().Close(context.WithoutCancel(ctx)) //nolint:errcheck // the pool drops a closed connection
+		}
+	}
+	return mapError(err)
+}
+
+// sendCommitted sends b, whose last statement is COMMIT, and returns nil only
+// when the transaction committed (a COMMIT of a failed transaction answers
+// ROLLBACK, not an error).
+func sendCommitted(ctx context.Context, conn *pgxpool.Conn, b *pgx.Batch) error {
+	br := conn.SendBatch(ctx, b)
+	var tag pgconn.CommandTag
+	var err error
+	for range b.Len() {
+		if tag, err = br.Exec(); err != nil {
+			break
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && tag.String() != "COMMIT" {
+		err = fmt.Errorf("the audit events were not committed (%s)", tag)
+	}
+	return err
 }

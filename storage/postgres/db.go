@@ -47,6 +47,9 @@ type DB struct {
 	// residual is the operator's statement of how long backups keep
 	// content, written on destruction certificates.
 	residual string
+
+	// trips counts the round trips to PostgreSQL (RoundTrips).
+	trips *roundTrips
 }
 
 // Open connects to the database named by url, creating it when missing.
@@ -64,6 +67,8 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
 	if err := ensureDatabase(ctx, cfg.ConnConfig); err != nil {
 		return nil, err
 	}
+	trips := &roundTrips{}
+	cfg.ConnConfig.Tracer = trips
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
@@ -72,7 +77,7 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &DB{pool: pool, log: log, now: time.Now, uploads: make(chan *upload), reads: make(chan *readAudit), closing: make(chan struct{}),
-		disposal: casefile.DefaultDisposal()}, nil
+		disposal: casefile.DefaultDisposal(), trips: trips}, nil
 }
 
 // ensureDatabase creates the configured database if it does not exist, by
@@ -129,6 +134,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 }
 
 // inTxWith is inTx with the chainTx that fn is given (its Tx is set here).
+// An access check the context carries is made first (checkInTx).
 func (db *DB) inTxWith(ctx context.Context, ct *chainTx, fn func(tx pgx.Tx) error) error {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
@@ -136,6 +142,13 @@ func (db *DB) inTxWith(ctx context.Context, ct *chainTx, fn func(tx pgx.Tx) erro
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // rollback after commit is a no-op
 	ct.Tx = tx
+	if refused, err := db.checkInTx(ctx, tx); err != nil {
+		if refused != "" {
+			tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+			return db.denied(ctx, refused, nil)
+		}
+		return mapError(err)
+	}
 	if err := fn(ct); err != nil {
 		return mapError(err)
 	}

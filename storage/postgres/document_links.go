@@ -119,8 +119,9 @@ func (db *DB) LinkDocument(ctx context.Context, id, personID string) (*casefile.
 			return err
 		}
 		actor := casefile.ActorFrom(ctx).String()
-		// The new rows copy what was parsed and what the object store holds
-		// now (its retain-until and legal hold); the sync task then brings
+		// The new rows copy what was parsed or extracted (and where that
+		// stands) and what the object store holds now (its retain-until and
+		// legal hold); the sync task then brings
 		// the object's lock in line with both records.
 		if _, err := tx.Exec(ctx, `WITH m AS (SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS m(old, new))
 			INSERT INTO documents (id, person_id, kind, parent_id, filename, title, category, content_type, declared_content_type,
@@ -144,6 +145,21 @@ func (db *DB) LinkDocument(ctx context.Context, id, personID string) (*casefile.
 		}
 		if err := enqueueTx(ctx, tx, casefile.TaskRetentionSync, "link:"+news[0]+":sync", map[string]string{"document_id": news[0]}); err != nil {
 			return err
+		}
+		// A copy whose text is still to be extracted gets its own
+		// extraction (the same object, read again), as an upload's does.
+		rows, err = tx.Query(ctx, "SELECT id::text FROM documents WHERE id = ANY($1) AND text_state = 'pending'", news)
+		if err != nil {
+			return err
+		}
+		pending, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, p := range pending {
+			if err := enqueueTx(ctx, tx, casefile.TaskDocumentExtract, extractTaskID(p, ""), map[string]string{"document_id": p}); err != nil {
+				return err
+			}
 		}
 		d, err := scanDocument(tx.QueryRow(ctx, "SELECT "+documentColumns+" FROM documents WHERE id = $1", news[0]))
 		if err != nil {

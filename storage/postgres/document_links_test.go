@@ -48,6 +48,18 @@ func TestLinkDocumentFilesOneObjectOnTwoRecords(t *testing.T) {
 	if err := db.Pool().QueryRow(ctx, "SELECT body_text FROM documents WHERE id = $1", link.ID).Scan(&text); err != nil || text != "Amy and Rory were absent" {
 		t.Fatalf("the link's searchable text: %q, %v", text, err)
 	}
+	// Where the text stands is copied; an attachment still to be extracted
+	// gets its own extraction task.
+	var emailState, attState string
+	var queued int
+	if err := db.Pool().QueryRow(ctx, `SELECT (SELECT text_state FROM documents WHERE id = $1), (SELECT text_state FROM documents WHERE id = $2),
+		(SELECT count(*) FROM outbox WHERE task_type = $3 AND payload->>'document_id' = $2::text)`,
+		link.ID, link.Attachments[0].ID, casefile.TaskDocumentExtract).Scan(&emailState, &attState, &queued); err != nil {
+		t.Fatal(err)
+	}
+	if emailState != casefile.TextDone || attState != casefile.TextPending || queued != 1 {
+		t.Fatalf("the link's text: email %s, attachment %s with %d extraction tasks", emailState, attState, queued)
+	}
 	docs, _, err := db.Documents(ctx, rory.ID, casefile.Page{})
 	if err != nil || len(docs) != 1 || docs[0].ID != link.ID {
 		t.Fatalf("Rory's documents: %v, %v", docs, err)

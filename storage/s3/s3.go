@@ -38,8 +38,28 @@ type Config struct {
 }
 
 // PartSize is the multipart part size for streams of unknown length. It bounds
-// the memory one upload holds (minio-go buffers one part at a time).
+// the memory one upload holds (minio-go buffers one part at a time) and, at
+// 10,000 parts, the largest such stream (156 GiB).
 const PartSize = 16 << 20
+
+// minPartSize is S3's smallest part (but the last).
+const minPartSize = 5 << 20
+
+// partSizeFor is the part size of a stream of known size: the smallest S3
+// takes, unless the object needs larger parts to fit in 10,000. minio-go
+// allocates a buffer of one part per upload, so this is most of what an
+// upload in flight holds.
+func partSizeFor(size int64) uint64 {
+	if size < 0 {
+		return PartSize
+	}
+	const maxParts = 10000
+	ps := int64(minPartSize)
+	if need := (size + maxParts - 1) / maxParts; need > ps {
+		ps = (need + 1<<20 - 1) &^ (1<<20 - 1) // whole MiB
+	}
+	return uint64(ps)
+}
 
 // Store is the object store.
 type Store struct {
@@ -129,8 +149,12 @@ type PutResult struct {
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string, retainUntil time.Time) (PutResult, error) {
 	opts := minio.PutObjectOptions{
 		ContentType: contentType,
-		PartSize:    PartSize,
+		PartSize:    partSizeFor(size),
 		NumThreads:  1,
+		// No sha256 of the payload for the request's signature: the caller
+		// hashes the stream itself, and each request carries a CRC32C
+		// checksum (TrailingHeaders) that the server checks.
+		DisableContentSha256: true,
 	}
 	if !retainUntil.IsZero() {
 		opts.Mode = minio.Governance

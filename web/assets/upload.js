@@ -11,6 +11,7 @@ export function enhanceUpload (form) {
   const results = form.querySelector('[data-casefile-results]')
   const button = form.querySelector('[data-casefile-upload-button]')
   const csrf = form.querySelector('input[name=csrf_token]').value
+  const max = { bytes: Number(form.dataset.casefileMaxBytes) || 0, text: form.dataset.casefileMaxText }
   if (!input || !zone || !results || !window.FormData || !window.XMLHttpRequest) return
 
   const list = document.createElement('dl')
@@ -28,7 +29,7 @@ export function enhanceUpload (form) {
     while (running < parallel && queue.length) {
       running++
       const job = queue.shift()
-      sendOne(form.action, csrf, job).finally(() => { running--; pump() })
+      sendOne(form.action, csrf, max, job).finally(() => { running--; pump() })
     }
   }
   const add = (files) => {
@@ -86,9 +87,16 @@ function addRow (list, name) {
   return { row, value, progress, status, actions }
 }
 
-function sendOne (url, csrf, job) {
+function sendOne (url, csrf, max, job) {
   return new Promise((resolve) => {
     const { file, row } = job
+    if (max.bytes && file.size > max.bytes) {
+      // Refused before a byte is sent, in the server's words, rather than
+      // cut off part way through a long upload.
+      show(row, { name: file.name, outcome: 'refused', message: 'Not filed: the file is larger than the ' + max.text + ' allowed for one file; nothing was kept.' })
+      resolve()
+      return
+    }
     // The file is the request's body, as the API takes one: its length is
     // known, so the server streams it to the store without holding a part.
     const xhr = new XMLHttpRequest()
