@@ -12,7 +12,7 @@ import (
 )
 
 // The records officer's disclosure pages: open a disclosure from a record,
-// review its items (redact spans, withhold documents, decide suggestions),
+// review its items (disclosureRedact spans, disclosureWithhold documents, disclosureDecide suggestions),
 // finalise, approve, download. Every rule is the disclosure service's; a
 // refusal is shown on the review page in its words.
 
@@ -23,11 +23,11 @@ func (s *Server) disclosureRoutes() {
 	m.HandleFunc("GET /persons/{id}/disclosures", s.page(permDisclosuresManage, s.disclosuresList))
 	m.HandleFunc("POST /persons/{id}/disclosures", s.page(permDisclosuresManage, s.createDisclosure))
 	m.HandleFunc("GET /disclosures/{id}", s.page(permDisclosuresManage, s.disclosureReview))
-	m.HandleFunc("POST /disclosures/{id}/redactions", s.page(permDisclosuresManage, s.redact))
-	m.HandleFunc("POST /disclosures/{id}/redactions/{rid}/remove", s.page(permDisclosuresManage, s.unredact))
-	m.HandleFunc("POST /disclosures/{id}/withholdings", s.page(permDisclosuresManage, s.withhold))
-	m.HandleFunc("POST /disclosures/{id}/withholdings/{doc}/remove", s.page(permDisclosuresManage, s.unwithhold))
-	m.HandleFunc("POST /disclosures/{id}/suggestions", s.page(permDisclosuresManage, s.decideSuggestion))
+	m.HandleFunc("POST /disclosures/{id}/redactions", s.page(permDisclosuresManage, s.disclosureRedact))
+	m.HandleFunc("POST /disclosures/{id}/redactions/{rid}/remove", s.page(permDisclosuresManage, s.disclosureUnredact))
+	m.HandleFunc("POST /disclosures/{id}/withholdings", s.page(permDisclosuresManage, s.disclosureWithhold))
+	m.HandleFunc("POST /disclosures/{id}/withholdings/{doc}/remove", s.page(permDisclosuresManage, s.disclosureUnwithhold))
+	m.HandleFunc("POST /disclosures/{id}/suggestions", s.page(permDisclosuresManage, s.disclosureDecide))
 	m.HandleFunc("POST /disclosures/{id}/finalise", s.page(permDisclosuresManage, s.disclosureStep("finalise")))
 	m.HandleFunc("POST /disclosures/{id}/approve", s.page(permDisclosuresManage, s.disclosureStep("approve")))
 	m.HandleFunc("POST /disclosures/{id}/return", s.page(permDisclosuresManage, s.disclosureStep("return")))
@@ -113,24 +113,24 @@ func (s *Server) createDisclosure(w http.ResponseWriter, r *http.Request, c *Cal
 	http.Redirect(w, r, "/disclosures/"+d.ID, http.StatusSeeOther)
 }
 
-// segment is a run of an item's text as the reviewer sees it: plain, or
+// textSegment is a run of an item's text as the reviewer sees it: plain, or
 // redacted (struck through, labelled with the reasons).
-type segment struct {
+type textSegment struct {
 	Text     string
 	Redacted bool
 	Label    string
 }
 
-type reviewItem struct {
+type disclosureItem struct {
 	*disclosure.Item
 	Heading      string
-	Segments     []segment
-	Redactions   []reviewRedaction
+	Segments     []textSegment
+	Redactions   []disclosureRedaction
 	Suggestions  []disclosure.Suggestion
 	Withholdable bool
 }
 
-type reviewRedaction struct {
+type disclosureRedaction struct {
 	*casefile.Redaction
 	Label string
 	Text  string
@@ -138,7 +138,7 @@ type reviewRedaction struct {
 
 type disclosureReviewData struct {
 	D           *disclosure.Draft
-	Items       []*reviewItem
+	Items       []*disclosureItem
 	Reasons     []disclosure.Reason
 	Suggestions int
 	Approvers   int
@@ -149,12 +149,12 @@ type disclosureReviewData struct {
 }
 
 func (s *Server) disclosureReview(w http.ResponseWriter, r *http.Request, c *Caller) {
-	s.showReview(w, r, c, http.StatusOK, nil, nil)
+	s.showDisclosureReview(w, r, c, http.StatusOK, nil, nil)
 }
 
-// showReview renders the review page, with errs (and the form as typed) when
+// showDisclosureReview renders the review page, with errs (and the form as typed) when
 // a change was refused.
-func (s *Server) showReview(w http.ResponseWriter, r *http.Request, c *Caller, status int, errs []fieldError, form map[string]string) {
+func (s *Server) showDisclosureReview(w http.ResponseWriter, r *http.Request, c *Caller, status int, errs []fieldError, form map[string]string) {
 	ctx := r.Context()
 	id, ok := s.disclosureTarget(w, r, c)
 	if !ok {
@@ -178,8 +178,8 @@ func (s *Server) showReview(w http.ResponseWriter, r *http.Request, c *Caller, s
 	}
 	data.Suggestions = len(suggestions)
 	for _, it := range d.Items {
-		ri := &reviewItem{Item: it, Heading: itemHeading(it), Withholdable: it.Type == casefile.ItemDocument}
-		ri.Segments, ri.Redactions = segments(it, s.cfg.Disclosures.ReasonLabel)
+		ri := &disclosureItem{Item: it, Heading: disclosureItemHeading(it), Withholdable: it.Type == casefile.ItemDocument}
+		ri.Segments, ri.Redactions = disclosureSegments(it, s.cfg.Disclosures.ReasonLabel)
 		for _, sg := range suggestions {
 			if sg.TargetType == it.Type && sg.TargetID == it.ID {
 				ri.Suggestions = append(ri.Suggestions, sg)
@@ -193,19 +193,19 @@ func (s *Server) showReview(w http.ResponseWriter, r *http.Request, c *Caller, s
 	}
 	p := &page{Title: "Disclosure review", Nav: "persons", Person: person, Errors: errs, Data: data}
 	if msg := r.URL.Query().Get("done"); msg != "" && len(errs) == 0 {
-		p.Banner = &banner{Success: true, Heading: doneMessages[msg]}
+		p.Banner = &banner{Success: true, Heading: disclosureDone[msg]}
 	}
 	s.render(w, r, c, status, "disclosure", p)
 }
 
-var doneMessages = map[string]string{
+var disclosureDone = map[string]string{
 	"redacted": "Redacted", "unredacted": "Redaction removed", "withheld": "Document withheld", "unwithheld": "Document put back",
 	"accept": "Suggestion accepted and redacted", "reject": "Suggestion rejected", "finalise": "Finalised",
 	"approve": "Approved: the bundle is being built", "return": "Returned to draft",
 }
 
-// itemHeading names an item for the reviewer.
-func itemHeading(it *disclosure.Item) string {
+// disclosureItemHeading names an item for the reviewer.
+func disclosureItemHeading(it *disclosure.Item) string {
 	switch {
 	case it.Type == casefile.ItemNote:
 		return "Case note: " + noteTypeLabel(it.Kind)
@@ -217,29 +217,29 @@ func itemHeading(it *disclosure.Item) string {
 	return "Document"
 }
 
-// segments cuts an item's text at its redactions (merged where they
+// disclosureSegments cuts an item's text at its redactions (merged where they
 // overlap), and lists each redaction with the text it hides.
-func segments(it *disclosure.Item, label func(string) string) ([]segment, []reviewRedaction) {
+func disclosureSegments(it *disclosure.Item, label func(string) string) ([]textSegment, []disclosureRedaction) {
 	runes := []rune(it.Text)
-	var out []segment
-	var rs []reviewRedaction
+	var out []textSegment
+	var rs []disclosureRedaction
 	at := 0
 	for _, b := range disclosure.Boxes(it.Redactions, label) {
 		if b.Start > at {
-			out = append(out, segment{Text: string(runes[at:b.Start])})
+			out = append(out, textSegment{Text: string(runes[at:b.Start])})
 		}
-		out = append(out, segment{Text: string(runes[b.Start:b.End]), Redacted: true, Label: b.Label})
+		out = append(out, textSegment{Text: string(runes[b.Start:b.End]), Redacted: true, Label: b.Label})
 		at = b.End
 	}
 	if at < len(runes) {
-		out = append(out, segment{Text: string(runes[at:])})
+		out = append(out, textSegment{Text: string(runes[at:])})
 	}
 	for _, r := range it.Redactions {
 		t := ""
 		if r.End <= len(runes) {
 			t = string(runes[r.Start:r.End])
 		}
-		rs = append(rs, reviewRedaction{Redaction: r, Label: label(r.Reason), Text: t})
+		rs = append(rs, disclosureRedaction{Redaction: r, Label: label(r.Reason), Text: t})
 	}
 	return out, rs
 }
@@ -259,9 +259,9 @@ func (s *Server) disclosureTarget(w http.ResponseWriter, r *http.Request, c *Cal
 	return id, true
 }
 
-// afterChange goes back to the review page after a change, or shows the
+// afterDisclosureChange goes back to the review page after a change, or shows the
 // refusal on it.
-func (s *Server) afterChange(w http.ResponseWriter, r *http.Request, c *Caller, id, done, anchor string, err error, field string) {
+func (s *Server) afterDisclosureChange(w http.ResponseWriter, r *http.Request, c *Caller, id, done, anchor string, err error, field string) {
 	switch k := casefile.ErrorKind(err); {
 	case err == nil:
 		http.Redirect(w, r, "/disclosures/"+id+"?done="+done+anchor, http.StatusSeeOther)
@@ -270,13 +270,13 @@ func (s *Server) afterChange(w http.ResponseWriter, r *http.Request, c *Caller, 
 		for _, f := range []string{"target_type", "target_id", "start", "end", "phrase", "reason"} {
 			form[f] = r.PostFormValue(f)
 		}
-		s.showReview(w, r, c, httpapi.Status(err), []fieldError{{field, casefile.ErrorMessage(err)}}, form)
+		s.showDisclosureReview(w, r, c, httpapi.Status(err), []fieldError{{field, casefile.ErrorMessage(err)}}, form)
 	default:
 		s.errorPage(w, r, c, err)
 	}
 }
 
-func (s *Server) redact(w http.ResponseWriter, r *http.Request, c *Caller) {
+func (s *Server) disclosureRedact(w http.ResponseWriter, r *http.Request, c *Caller) {
 	id, ok := s.disclosureTarget(w, r, c)
 	if !ok {
 		return
@@ -291,45 +291,45 @@ func (s *Server) redact(w http.ResponseWriter, r *http.Request, c *Caller) {
 		start, e1 := strconv.Atoi(strings.TrimSpace(r.PostFormValue("start")))
 		end, e2 := strconv.Atoi(strings.TrimSpace(r.PostFormValue("end")))
 		if e1 != nil || e2 != nil {
-			err = casefile.Errorf(casefile.EUnprocessable, "invalid_span", "Enter the first and last character positions as whole numbers, or enter the words to redact instead.")
+			err = casefile.Errorf(casefile.EUnprocessable, "invalid_span", "Enter the first and last character positions as whole numbers, or enter the words to disclosureRedact instead.")
 		} else {
 			_, err = s.cfg.Disclosures.Redact(r.Context(), id, disclosure.RedactionInput{TargetType: typ, TargetID: target, Start: start, End: end, Reason: reason})
 		}
 	}
-	s.afterChange(w, r, c, id, "redacted", "#item-"+target, err, field)
+	s.afterDisclosureChange(w, r, c, id, "redacted", "#item-"+target, err, field)
 }
 
-func (s *Server) unredact(w http.ResponseWriter, r *http.Request, c *Caller) {
+func (s *Server) disclosureUnredact(w http.ResponseWriter, r *http.Request, c *Caller) {
 	id, ok := s.disclosureTarget(w, r, c)
 	if !ok {
 		return
 	}
 	rid, _ := uuidOf(r.PathValue("rid"))
 	err := s.cfg.Disclosures.Unredact(r.Context(), id, rid)
-	s.afterChange(w, r, c, id, "unredacted", "#item-"+r.PostFormValue("target_id"), err, "")
+	s.afterDisclosureChange(w, r, c, id, "unredacted", "#item-"+r.PostFormValue("target_id"), err, "")
 }
 
-func (s *Server) withhold(w http.ResponseWriter, r *http.Request, c *Caller) {
+func (s *Server) disclosureWithhold(w http.ResponseWriter, r *http.Request, c *Caller) {
 	id, ok := s.disclosureTarget(w, r, c)
 	if !ok {
 		return
 	}
 	doc := r.PostFormValue("document_id")
 	_, err := s.cfg.Disclosures.Withhold(r.Context(), id, doc, r.PostFormValue("reason"))
-	s.afterChange(w, r, c, id, "withheld", "#item-"+doc, err, "withhold-"+doc)
+	s.afterDisclosureChange(w, r, c, id, "withheld", "#item-"+doc, err, "withhold-"+doc)
 }
 
-func (s *Server) unwithhold(w http.ResponseWriter, r *http.Request, c *Caller) {
+func (s *Server) disclosureUnwithhold(w http.ResponseWriter, r *http.Request, c *Caller) {
 	id, ok := s.disclosureTarget(w, r, c)
 	if !ok {
 		return
 	}
 	doc, _ := uuidOf(r.PathValue("doc"))
 	err := s.cfg.Disclosures.Unwithhold(r.Context(), id, doc)
-	s.afterChange(w, r, c, id, "unwithheld", "#item-"+doc, err, "")
+	s.afterDisclosureChange(w, r, c, id, "unwithheld", "#item-"+doc, err, "")
 }
 
-func (s *Server) decideSuggestion(w http.ResponseWriter, r *http.Request, c *Caller) {
+func (s *Server) disclosureDecide(w http.ResponseWriter, r *http.Request, c *Caller) {
 	id, ok := s.disclosureTarget(w, r, c)
 	if !ok {
 		return
@@ -339,7 +339,7 @@ func (s *Server) decideSuggestion(w http.ResponseWriter, r *http.Request, c *Cal
 	in := disclosure.DecisionInput{TargetType: r.PostFormValue("target_type"), TargetID: r.PostFormValue("target_id"),
 		Start: start, End: end, Decision: r.PostFormValue("decision"), Reason: r.PostFormValue("reason")}
 	_, err := s.cfg.Disclosures.Decide(r.Context(), id, in)
-	s.afterChange(w, r, c, id, in.Decision, "#suggestions", err, "")
+	s.afterDisclosureChange(w, r, c, id, in.Decision, "#suggestions", err, "")
 }
 
 // disclosureStep is finalise, approve or return.
@@ -358,7 +358,7 @@ func (s *Server) disclosureStep(step string) handler {
 		default:
 			_, err = s.cfg.Disclosures.Return(r.Context(), id)
 		}
-		s.afterChange(w, r, c, id, step, "", err, "")
+		s.afterDisclosureChange(w, r, c, id, step, "", err, "")
 	}
 }
 

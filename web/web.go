@@ -57,10 +57,10 @@ type Config struct {
 	Notes   *notes.Service
 	Ingest  *ingest.Service
 	Tickets casefile.TicketService
-	// Search searches inside one person's record; nil finds nothing.
-	Search casefile.SearchService
 	// Disclosures carries out disclosures with redaction; nil: no pages.
 	Disclosures *disclosure.Service
+	// Search searches inside one person's record; nil finds nothing.
+	Search casefile.SearchService
 	// Relationships lists a record's relationships: the document page
 	// offers to file an email on a sibling's record too. Nil offers nothing.
 	Relationships casefile.RelationshipService
@@ -202,10 +202,10 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /tickets/{id}/reject", s.page(permTicketsDecide, s.rejectTicket))
 	m.HandleFunc("GET /scan", s.page(permNotesScan, s.scanForm))
 	m.HandleFunc("POST /scan", s.page(permNotesScan, s.scan))
+	s.disclosureRoutes()
 	s.governanceRoutes(m)
 	s.registerReports()
 	m.HandleFunc("POST /scan/third-party", s.page(permNotesScan, s.thirdPartyScan))
-	s.disclosureRoutes()
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c, _ := s.cfg.Auth.Authenticate(r)
 		s.errorPage(w, r, c, casefile.Errorf(casefile.ENotFound, "page_not_found", "There is no page at this address."))
