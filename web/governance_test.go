@@ -19,7 +19,7 @@ func govEnv(t *testing.T, role casefile.Role) *env {
 	e := newEnv(t, role)
 	loc, _ := time.LoadLocation("Europe/London")
 	pages, err := web.New(web.Config{Auth: tokenAuth{e.db}, Persons: e.db, Tickets: e.db, Access: e.db, Location: loc,
-		Retention: e.db, Audit: e.db, Users: e.db, Teams: e.db, Tokens: e.db, Exports: e.db})
+		Retention: e.db, Audit: e.db, Users: e.db, Teams: e.db, Tokens: e.db, Exports: e.db, AuditChecks: e.db.AuditChecks})
 	if err != nil {
 		t.Fatal(err)
 	}

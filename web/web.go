@@ -97,6 +97,9 @@ type Config struct {
 	Teams     casefile.TeamService
 	Tokens    casefile.TokenService
 	Exports   casefile.ExportService
+	// AuditChecks reads the verifications and anchors kept (audit_checks):
+	// the last of each, and those of a period.
+	AuditChecks func(ctx context.Context, r casefile.ReportRange) (*casefile.AuditChecks, error)
 	// DisposalApprovers is how many different records officers approve a
 	// disposal list (CASEFILE_DISPOSAL_APPROVERS), for the pages to say so.
 	DisposalApprovers int

@@ -41,6 +41,7 @@ func (a *app) handler() (http.Handler, error) {
 		Teams:             a.db,
 		Tokens:            a.db,
 		Exports:           a.db,
+		AuditChecks:       a.db.AuditChecks,
 		DisposalApprovers: a.cfg.DisposalApprovers,
 	})
 	if err != nil {
