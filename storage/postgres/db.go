@@ -48,6 +48,9 @@ type DB struct {
 	// content, written on destruction certificates.
 	residual string
 
+	// tokens keeps the API tokens looked up lately (tokens_cache.go).
+	tokens tokenCache
+
 	// trips counts the round trips to PostgreSQL (RoundTrips).
 	trips *roundTrips
 }

@@ -83,7 +83,28 @@ func (db *DB) Authenticate(ctx context.Context, secret string) (casefile.Actor, 
 	if !strings.HasPrefix(secret, tokenPrefix) {
 		return casefile.Actor{}, errBadToken()
 	}
-	return db.tokenActor(ctx, "secret_hash = $1", hashSecret(secret))
+	sum := sha256.Sum256([]byte(secret))
+	db.tokens.start.Do(func() { go db.listenTokens() })
+	now := db.now()
+	kept, ok, gen := db.tokens.get(sum, now)
+	if !ok {
+		a, expires, used, err := db.readToken(ctx, "secret_hash = $1", sum[:])
+		if err != nil {
+			return casefile.Actor{}, err
+		}
+		kept = cachedToken{actor: a, expires: expires, used: used, fetched: now}
+		db.tokens.put(sum, kept, gen)
+	}
+	if !now.Before(kept.expires) {
+		return casefile.Actor{}, errBadToken()
+	}
+	if now.Sub(kept.used) > touchEvery {
+		if err := db.touchToken(ctx, kept.actor.TokenID, now); err != nil {
+			return casefile.Actor{}, err
+		}
+		db.tokens.touched(sum, now)
+	}
+	return kept.actor, nil
 }
 
 // TokenActor finds the actor of the token with id (a session made from it).
@@ -97,30 +118,50 @@ func (db *DB) TokenActor(ctx context.Context, id string) (casefile.Actor, error)
 // tokenActor reads the token matched by where, refuses it when revoked or
 // expired, and records its use when the last one is over a minute old.
 func (db *DB) tokenActor(ctx context.Context, where string, arg any) (casefile.Actor, error) {
+	a, expires, used, err := db.readToken(ctx, where, arg)
+	if err != nil {
+		return casefile.Actor{}, err
+	}
+	now := db.now()
+	if !now.Before(expires) {
+		return casefile.Actor{}, errBadToken()
+	}
+	if now.Sub(used) > touchEvery {
+		if err := db.touchToken(ctx, a.TokenID, now); err != nil {
+			return casefile.Actor{}, err
+		}
+	}
+	return a, nil
+}
+
+// readToken reads the actor of the token matched by where, its expiry and
+// its last use (zero if never), refusing it when it is unknown or revoked.
+func (db *DB) readToken(ctx context.Context, where string, arg any) (casefile.Actor, time.Time, time.Time, error) {
 	var a casefile.Actor
 	var role string
 	var expires time.Time
 	var revoked, used *time.Time
 	err := db.pool.QueryRow(ctx, `SELECT id, name, role, expires_at, revoked_at, last_used_at FROM tokens WHERE `+where, arg).
 		Scan(&a.TokenID, &a.Name, &role, &expires, &revoked, &used)
-	if err == pgx.ErrNoRows {
-		return casefile.Actor{}, errBadToken()
+	if err == pgx.ErrNoRows || err == nil && revoked != nil {
+		return casefile.Actor{}, time.Time{}, time.Time{}, errBadToken()
 	}
 	if err != nil {
-		return casefile.Actor{}, mapError(err)
-	}
-	now := db.now()
-	if revoked != nil || !now.Before(expires) {
-		return casefile.Actor{}, errBadToken()
-	}
-	if used == nil || now.Sub(*used) > touchEvery {
-		if _, err := db.pool.Exec(ctx, `UPDATE tokens SET last_used_at = $2 WHERE id = $1`, a.TokenID, now); err != nil {
-			return casefile.Actor{}, mapError(err)
-		}
+		return casefile.Actor{}, time.Time{}, time.Time{}, mapError(err)
 	}
 	a.Role = casefile.Role(role)
 	a.ID, a.Kind = a.TokenID, casefile.ActorToken
-	return a, nil
+	var lastUsed time.Time
+	if used != nil {
+		lastUsed = *used
+	}
+	return a, expires, lastUsed, nil
+}
+
+// touchToken records a token's use at now.
+func (db *DB) touchToken(ctx context.Context, id string, now time.Time) error {
+	_, err := db.pool.Exec(ctx, `UPDATE tokens SET last_used_at = $2 WHERE id = $1`, id, now)
+	return mapError(err)
 }
 
 const tokenColumns = "id, name, role, created_at, expires_at, revoked_at, last_used_at"
@@ -174,9 +215,15 @@ func (db *DB) RevokeToken(ctx context.Context, id string) (*casefile.Token, erro
 			return err
 		}
 		t.RevokedAt = &now
+		// Every process forgets the tokens it keeps when this commits.
+		if _, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", tokensChannel, id); err != nil {
+			return err
+		}
 		return db.appendAudit(ctx, tx, auditEntry{Action: "token.revoke", TargetType: "token", TargetID: id,
 			Details: map[string]string{"name": t.Name}})
 	})
+	// This process forgets them now, before its listener hears of it.
+	db.tokens.forget(db.tokens.listening())
 	if err != nil {
 		return nil, err
 	}
