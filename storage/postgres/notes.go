@@ -186,9 +186,16 @@ func (db *DB) Notes(ctx context.Context, f casefile.NoteFilter) ([]*casefile.Not
 		}
 		// Whether the person exists, and their notes: one round trip.
 		var b pgx.Batch
-		b.Queue("SELECT 1 FROM persons WHERE id = $1", f.PersonID)
-		b.Queue(q, args...)
+		genericPlans(&b, func() {
+			b.Queue("SELECT 1 FROM persons WHERE id = $1", f.PersonID)
+			b.Queue(q, args...)
+		}, f.Query == "")
 		br := tx.SendBatch(ctx, &b)
+		if f.Query == "" {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+		}
 		defer br.Close()
 		var one int
 		if err := br.QueryRow().Scan(&one); err == pgx.ErrNoRows {
@@ -203,6 +210,11 @@ func (db *DB) Notes(ctx context.Context, f casefile.NoteFilter) ([]*casefile.Not
 		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*casefile.Note, error) { return scanNote(r) })
 		if err != nil {
 			return err
+		}
+		if f.Query == "" {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
 		}
 		if err := br.Close(); err != nil {
 			return err
