@@ -93,8 +93,16 @@ func (db *DB) recordReads(ctx context.Context, entries []auditEntry) error {
 }
 
 // commitReads appends waiting reads' events, a group at a time, until the
-// database is closed.
+// database is closed. It keeps the pool's connection it commits on between
+// groups: were it to take one for each group, it would queue for it behind
+// the very reads that wait for it, whenever they hold every connection.
 func (db *DB) commitReads() {
+	var conn *pgxpool.Conn
+	defer func() {
+		if conn != nil {
+			conn.Release()
+		}
+	}()
 	for {
 		var group []*readAudit
 		select {
@@ -117,7 +125,17 @@ func (db *DB) commitReads() {
 			all = append(all, r.entries...)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := db.appendGroup(ctx, all)
+		var err error
+		if conn == nil {
+			conn, err = db.pool.Acquire(ctx)
+			err = mapError(err)
+		}
+		if err == nil {
+			if err = db.appendGroup(ctx, conn, all); err != nil {
+				conn.Release() // a closed connection leaves the pool
+				conn = nil
+			}
+		}
 		cancel()
 		for _, r := range group {
 			r.done <- err
@@ -125,24 +143,19 @@ func (db *DB) commitReads() {
 	}
 }
 
-// appendGroup appends a group's events in a transaction of their own in two
-// round trips: BEGIN goes with the lock of the chain's head, and COMMIT with
-// the events. When anything fails the events are not kept (a failed
-// statement skips the rest, COMMIT among them, and the transaction is rolled
-// back) or, if the connection is lost, may be: either way every read of the
-// group fails, which is safe.
-func (db *DB) appendGroup(ctx context.Context, entries []auditEntry) error {
-	conn, err := db.pool.Acquire(ctx)
-	if err != nil {
-		return mapError(err)
-	}
-	defer conn.Release()
+// appendGroup appends a group's events on conn in a transaction of their own
+// in two round trips: BEGIN goes with the lock of the chain's head, and
+// COMMIT with the events. When anything fails the events are not kept (a
+// failed statement skips the rest, COMMIT among them, and the transaction is
+// rolled back) or, if the connection is lost, may be: either way every read
+// of the group fails, which is safe.
+func (db *DB) appendGroup(ctx context.Context, conn *pgxpool.Conn, entries []auditEntry) error {
 	chain := chainOf(entries)
 	var b pgx.Batch
 	b.Queue("BEGIN")
 	queueAuditHead(&b, chain, len(entries))
 	br := conn.SendBatch(ctx, &b)
-	_, err = br.Exec()
+	_, err := br.Exec()
 	var prev string
 	var seqs []int64
 	if err == nil {
