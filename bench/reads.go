@@ -50,6 +50,11 @@ func benchReads(s *server) error {
 		if i == 0 {
 			profile = *readsProfile
 		}
+		// A warm-up: the pool's connections are opened and each statement
+		// prepared on them before the figures are taken.
+		if _, err := s.readers(16, 5, c.persons); err != nil {
+			return err
+		}
 		trips0 := s.metric("casefile_postgres_round_trips_total")
 		cpu0 := cpuByProcess()
 		profiled := s.profile(profile)
