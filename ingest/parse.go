@@ -37,31 +37,76 @@ func (s *Service) store(ctx context.Context, st *Staged, parent *casefile.Docume
 	st.keys = append(st.keys, key)
 	// An attachment that fits is read whole and sent in one request with its
 	// checksum; a larger one streams in parts and is never held.
-	limit := int64(smallBody)
-	if st.whole {
-		limit = wholeMax
-	}
+	limit := s.attachmentLimit(st)
 	var buf bytes.Buffer
 	src := io.TeeReader(cr, io.MultiWriter(h, sniff))
 	n, err := io.CopyN(&buf, src, limit+1)
 	if err != nil && err != io.EOF {
 		return nil, unwrapRead(err)
 	}
-	var version string
-	var pending *pendingPut
 	if n <= limit {
-		if st.cached == nil {
-			st.cached = map[string][]byte{}
-		}
-		st.cached[key] = buf.Bytes()
-		if st.whole {
-			pending = &pendingPut{body: buf.Bytes(), sum: h.Sum(nil), retain: retain} // written with the others by flush
-		} else if version, err = s.Blobs.PutChecked(ctx, key, buf.Bytes(), h.Sum(nil), "application/octet-stream", retain); err != nil {
-			return nil, err
-		}
-	} else if version, err = s.Blobs.Put(ctx, key, io.MultiReader(&buf, src), -1, "application/octet-stream", retain); err != nil {
+		return s.keep(ctx, st, parent, name, declared, id, key, retain, buf.Bytes(), h.Sum(nil))
+	}
+	version, err := s.Blobs.Put(ctx, key, io.MultiReader(&buf, src), -1, "application/octet-stream", retain)
+	if err != nil {
 		return nil, err
 	}
+	return s.attach(parent, name, declared, id, key, version, retain, cr.n, hex.EncodeToString(h.Sum(nil)), sniff.head()), nil
+}
+
+// storeBytes is store for an attachment already in memory (a .msg's, a
+// winmail.dat's): bytes that fit are hashed and kept as they are, not copied.
+func (s *Service) storeBytes(ctx context.Context, st *Staged, parent *casefile.Document, name, declared string, data []byte) (*casefile.Document, error) {
+	if n := int64(len(data)); n > s.attachmentLimit(st) || s.MaxBytes > 0 && n > s.MaxBytes {
+		return s.store(ctx, st, parent, name, declared, bytes.NewReader(data))
+	}
+	if countDocs(st.Doc) > s.limits().MaxParts {
+		return nil, nil
+	}
+	if s.onAttachment != nil {
+		s.onAttachment(name)
+	}
+	id, key := newKey()
+	retain := RetainUntil(s.now())
+	st.keys = append(st.keys, key)
+	sum := sha256.Sum256(data)
+	return s.keep(ctx, st, parent, name, declared, id, key, retain, data, sum[:])
+}
+
+// attachmentLimit is the size up to which an attachment is held in memory
+// and sent in one request.
+func (s *Service) attachmentLimit(st *Staged) int64 {
+	if st.whole {
+		return wholeMax
+	}
+	return smallBody
+}
+
+// keep stores an attachment held in memory, whose sha256 is sum: with the
+// upload's other objects by flush when the upload was read whole, else now.
+func (s *Service) keep(ctx context.Context, st *Staged, parent *casefile.Document, name, declared, id, key string, retain time.Time,
+	body, sum []byte) (*casefile.Document, error) {
+	if st.cached == nil {
+		st.cached = map[string][]byte{}
+	}
+	st.cached[key] = body
+	var version string
+	if !st.whole {
+		var err error
+		if version, err = s.Blobs.PutChecked(ctx, key, body, sum, "application/octet-stream", retain); err != nil {
+			return nil, err
+		}
+	}
+	a := s.attach(parent, name, declared, id, key, version, retain, int64(len(body)), hex.EncodeToString(sum), body[:min(len(body), 3072)])
+	if st.whole {
+		st.pending = append(st.pending, pendingPut{doc: a, body: body, sum: sum, retain: retain}) // written with the others by flush
+	}
+	return a, nil
+}
+
+// attach makes the document of a stored attachment, a child of parent.
+func (s *Service) attach(parent *casefile.Document, name, declared, id, key, version string, retain time.Time, size int64, sum string,
+	head []byte) *casefile.Document {
 	filename := SafeFilename(name)
 	if filename == "" {
 		filename = fmt.Sprintf("attachment-%d%s", len(parent.Attachments)+1, extFor(declared))
@@ -69,15 +114,11 @@ func (s *Service) store(ctx context.Context, st *Staged, parent *casefile.Docume
 	pid := parent.ID
 	rd := casefile.DateOf(retain)
 	a := &casefile.Document{ID: id, PersonID: parent.PersonID, Kind: casefile.DocumentAttachment, ParentID: &pid, Filename: filename,
-		Size: cr.n, SHA256: hex.EncodeToString(h.Sum(nil)), ObjectKey: key, ObjectVersion: version, DeclaredContentType: declared,
-		ContentType: sniffType(sniff.head(), filename, declared), ParseWarnings: []string{}, Attachments: []*casefile.Document{},
+		Size: size, SHA256: sum, ObjectKey: key, ObjectVersion: version, DeclaredContentType: declared,
+		ContentType: sniffType(head, filename, declared), ParseWarnings: []string{}, Attachments: []*casefile.Document{},
 		RetainUntil: &rd}
 	parent.Attachments = append(parent.Attachments, a)
-	if pending != nil {
-		pending.doc = a
-		st.pending = append(st.pending, *pending)
-	}
-	return a, nil
+	return a
 }
 
 func (s *Service) limits() Limits {
@@ -180,7 +221,7 @@ func (s *Service) fromMSG(ctx context.Context, st *Staged, d *casefile.Document,
 			if name == "" {
 				name = fmt.Sprintf("embedded-message-%d", i+1)
 			}
-			a, err := s.store(ctx, st, d, strings.TrimSuffix(name, ".msg")+".txt", "text/plain", strings.NewReader(renderMSG(att.Message)))
+			a, err := s.storeBytes(ctx, st, d, strings.TrimSuffix(name, ".msg")+".txt", "text/plain", []byte(renderMSG(att.Message)))
 			if err != nil || a == nil {
 				return err
 			}
@@ -193,19 +234,20 @@ func (s *Service) fromMSG(ctx context.Context, st *Staged, d *casefile.Document,
 			a.ContentType = "text/plain"
 			continue
 		}
-		var body io.Reader = bytes.NewReader(att.Data)
-		var cut *cutReader
-		if att.Open != nil {
-			// Too large for memory: read from the compound file as it is
-			// stored. A damaged sector chain ends it with a warning.
-			cut = &cutReader{r: att.Open()}
-			body = cut
+		if att.Open == nil {
+			if _, err := s.storeBytes(ctx, st, d, att.Filename, strings.ToLower(att.ContentType), att.Data); err != nil {
+				return err
+			}
+			continue
 		}
-		a, err := s.store(ctx, st, d, att.Filename, strings.ToLower(att.ContentType), body)
+		// Too large for memory: read from the compound file as it is
+		// stored. A damaged sector chain ends it with a warning.
+		cut := &cutReader{r: att.Open()}
+		a, err := s.store(ctx, st, d, att.Filename, strings.ToLower(att.ContentType), cut)
 		if err != nil {
 			return err
 		}
-		if a != nil && cut != nil && cut.err != nil {
+		if a != nil && cut.err != nil {
 			a.ParseWarnings = append(a.ParseWarnings, fmt.Sprintf("the attachment could not be read to its end (%v); what was read is kept", cut.err))
 		}
 	}
@@ -264,7 +306,7 @@ func (s *Service) decodeTNEF(ctx context.Context, st *Staged, a *casefile.Docume
 	a.ContentType = "application/ms-tnef"
 	a.ParseWarnings = append(a.ParseWarnings, m.Warnings...)
 	for _, f := range m.Attachments {
-		if _, err := s.store(ctx, st, a, f.Name, strings.ToLower(f.ContentType), bytes.NewReader(f.Data)); err != nil {
+		if _, err := s.storeBytes(ctx, st, a, f.Name, strings.ToLower(f.ContentType), f.Data); err != nil {
 			return err
 		}
 	}
