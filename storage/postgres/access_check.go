@@ -68,6 +68,32 @@ func (db *DB) checkInTx(ctx context.Context, tx pgx.Tx) (refused string, err err
 	return "", nil
 }
 
+// checkedRow is the pool's QueryRow, sent after the access check ctx
+// carries (if one is still to make) in the same round trip: the upload's
+// first statement makes the check that its route left to the storage. A
+// refusal is the check's error (isRefusal), which the caller audits with
+// denied, as CanAccessPerson does.
+func (db *DB) checkedRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	chk := db.accessCheck(ctx)
+	if chk == nil {
+		return db.pool.QueryRow(ctx, sql, args...)
+	}
+	var b pgx.Batch
+	b.Queue(checkSQL, chk.args...)
+	b.Queue(sql, args...)
+	br := db.pool.SendBatch(ctx, &b)
+	if _, err := br.Exec(); err != nil {
+		br.Close() //nolint:errcheck // the check's error is the one to return
+		return firstRow{err: err}
+	}
+	rows, err := br.Query()
+	if err != nil {
+		br.Close() //nolint:errcheck
+		return firstRow{err: err}
+	}
+	return firstRow{rows: &batchRows{Rows: rows, br: br}}
+}
+
 // refusedRead audits the refusal of a read (by the reads' group commit) and
 // returns it; if the refusal cannot be kept, the error says so instead.
 func (db *DB) refusedRead(ctx context.Context, personID string) error {

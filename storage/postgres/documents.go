@@ -42,13 +42,17 @@ func scanDocument(row pgx.Row) (*casefile.Document, error) {
 	return &d, nil
 }
 
-// CheckPerson checks that documents may be added to the person's record.
+// CheckPerson checks that documents may be added to the person's record
+// (and makes the access check ctx carries, in the same round trip).
 func (db *DB) CheckPerson(ctx context.Context, personID string) error {
 	if !validUUID(personID) {
 		return notFound("Person")
 	}
 	var status string
-	err := db.pool.QueryRow(ctx, "SELECT status FROM persons WHERE id = $1", personID).Scan(&status)
+	err := db.checkedRow(ctx, "SELECT status FROM persons WHERE id = $1", personID).Scan(&status)
+	if isRefusal(err) {
+		return db.denied(ctx, personID, nil)
+	}
 	if err == pgx.ErrNoRows {
 		return notFound("Person")
 	}
@@ -67,15 +71,19 @@ func personActive(status string) error {
 }
 
 // CheckUpload checks, in one query, that documents may be added to the
-// person's record and whether these bytes are already on it.
+// person's record and whether these bytes are already on it (and makes the
+// access check ctx carries, in the same round trip).
 func (db *DB) CheckUpload(ctx context.Context, personID, sha string) (*casefile.Document, error) {
 	if !validUUID(personID) {
 		return nil, notFound("Person")
 	}
 	var status string
 	var dupID *string
-	err := db.pool.QueryRow(ctx, `SELECT p.status, (SELECT d.id::text FROM documents d WHERE d.person_id = p.id AND d.sha256 = $2
+	err := db.checkedRow(ctx, `SELECT p.status, (SELECT d.id::text FROM documents d WHERE d.person_id = p.id AND d.sha256 = $2
 		AND d.parent_id IS NULL AND d.status = 'active') FROM persons p WHERE p.id = $1`, personID, sha).Scan(&status, &dupID)
+	if isRefusal(err) {
+		return nil, db.denied(ctx, personID, nil)
+	}
 	if err == pgx.ErrNoRows {
 		return nil, notFound("Person")
 	}
