@@ -19,7 +19,7 @@ import (
 
 // checkSQL is the rule of visibleSQL for one person, refusing with SQLSTATE
 // CF403 when the actor may not see the record.
-const checkSQL = "SELECT casefile_require_visible(bool_and(v.ok)) FROM (" + visibleSQL + ") AS v(id, ok)"
+var checkSQL = "SELECT casefile_require_visible(bool_and(v.ok)) FROM (" + visibleOneSQL + ") AS v(id, ok)"
 
 // refusalCode is the SQLSTATE of casefile_require_visible's refusal.
 const refusalCode = "CF403"
@@ -44,7 +44,7 @@ func (db *DB) accessCheck(ctx context.Context) *readCheck {
 		return nil
 	}
 	actorID, teams := actorArgs(a)
-	return &readCheck{person: c.PersonID, args: []any{[]string{c.PersonID}, actorID, teams, db.now()}}
+	return &readCheck{person: c.PersonID, args: []any{c.PersonID, actorID, teams, db.now()}}
 }
 
 func isRefusal(err error) bool {
