@@ -45,6 +45,7 @@ var (
 	purgeDocs    = flag.Int("purge-docs", 20000, "documents in the purge benchmark")
 	exportMiB    = flag.Int("export-mib", 2048, "size of the record exported, in MiB (0 to skip)")
 	skipIngest   = flag.Bool("skip-ingest", false, "skip the email ingest figures")
+	warmup       = flag.Bool("warmup", true, "upload the email corpus once, not measured, before the ingest figures (a warm server)")
 	readNotes    = flag.Int("read-notes", 5000, "notes on the record of the audited-read figures (0 to skip)")
 	searchNotes  = flag.Int("search-notes", 5000, "notes on the record searched (0 to skip the search figures)")
 	searchDocs   = flag.Int("search-docs", 2000, "emails (with text) on the record searched")

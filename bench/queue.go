@@ -40,7 +40,8 @@ func (q *pausedQueue) resume() {
 // queued (text extraction of their documents), until the outbox is relayed
 // and no task is pending or running; it prints its time and CPU apart from
 // the upload figures.
-func (q *pausedQueue) drain(s *server, uploads int) error {
+func (q *pausedQueue) drain(s *server, measured, warm int) error {
+	uploads := measured + warm
 	ctx := context.Background()
 	db, err := pgx.Connect(ctx, s.dbURL)
 	if err != nil {
@@ -88,8 +89,8 @@ func (q *pausedQueue) drain(s *server, uploads int) error {
 	children := childrenCPU(s.cmd.Process.Pid) - children0
 	all := cpuSince(cpu0)
 	q.resume()
-	fmt.Printf("  then, measured apart (the queue was paused during the figures above): the background work the uploads queued (%d tasks, text extraction of their files and attachments), %.2f s\n",
-		tasks, took.Seconds())
+	fmt.Printf("  then, measured apart (the queue was paused during the figures above): the background work the %d uploads queued (%d of them the warm-up's; %d tasks, text extraction of their files and attachments), %.2f s\n",
+		uploads, warm, tasks, took.Seconds())
 	fmt.Printf("  its CPU per upload: casefile %.2f ms, its subprocesses (tesseract, ...) %.2f ms, PostgreSQL %.2f ms\n",
 		casefile/float64(uploads)*1000, children/float64(uploads)*1000, postgres/float64(uploads)*1000)
 	fmt.Printf("  background %s; ended subprocesses %.2f\n", all, children)
