@@ -45,6 +45,24 @@ func cpuByProcess() map[int]procCPU {
 	return out
 }
 
+// childrenCPU is the CPU seconds (user + system) of the process's children
+// that have ended and been waited for (cutime and cstime): the subprocesses
+// it ran, which cpuByProcess misses once they are gone.
+func childrenCPU(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 15 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[13], 64)
+	st, _ := strconv.ParseFloat(f[14], 64)
+	return (u + st) / clockTicks
+}
+
 type procCPU struct {
 	name string
 	s    float64

@@ -45,6 +45,7 @@ var (
 	purgeDocs    = flag.Int("purge-docs", 20000, "documents in the purge benchmark")
 	exportMiB    = flag.Int("export-mib", 2048, "size of the record exported, in MiB (0 to skip)")
 	skipIngest   = flag.Bool("skip-ingest", false, "skip the email ingest figures")
+	warmup       = flag.Bool("warmup", true, "upload the email corpus once, not measured, before the ingest figures (a warm server)")
 	readNotes    = flag.Int("read-notes", 5000, "notes on the record of the audited-read figures (0 to skip)")
 	searchNotes  = flag.Int("search-notes", 5000, "notes on the record searched (0 to skip the search figures)")
 	searchDocs   = flag.Int("search-docs", 2000, "emails (with text) on the record searched")
@@ -85,6 +86,7 @@ type server struct {
 	env         []string
 	dbURL       string
 	bucket      string
+	queue       string // the task queue of its workers
 }
 
 func main() {
@@ -167,14 +169,14 @@ func start() (*server, error) {
 	}
 	addr, pprofAddr := freeAddr(), freeAddr()
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
-	s := &server{base: "http://" + addr, pprof: "http://" + pprofAddr, bucket: "bench-" + suffix,
+	s := &server{base: "http://" + addr, pprof: "http://" + pprofAddr, bucket: "bench-" + suffix, queue: "bench-" + suffix,
 		dbURL: "postgres://postgres@127.0.0.1:5432/casefile_bench_" + suffix + "?sslmode=disable"}
 	s.env = append(os.Environ(),
 		"CASEFILE_HTTP_ADDR="+addr, "CASEFILE_DATABASE_URL="+s.dbURL, "CASEFILE_S3_BUCKET="+s.bucket,
 		"CASEFILE_S3_ENDPOINT="+env("CASEFILE_TEST_S3_ENDPOINT", "127.0.0.1:9000"),
 		"CASEFILE_S3_ACCESS_KEY="+env("CASEFILE_TEST_S3_ACCESS_KEY", "casefile"),
 		"CASEFILE_S3_SECRET_KEY="+env("CASEFILE_TEST_S3_SECRET_KEY", "casefile-dev-secret"),
-		"CASEFILE_WORKER_QUEUE=bench-"+suffix, "CASEFILE_MAX_UPLOAD_BYTES="+strconv.Itoa(4<<30),
+		"CASEFILE_WORKER_QUEUE="+s.queue, "CASEFILE_MAX_UPLOAD_BYTES="+strconv.Itoa(4<<30),
 		"CASEFILE_RETENTION_CRON=off", "CASEFILE_RECONCILE_CRON=off", "CASEFILE_RETENTION_SETTLE_DAYS=0", "CASEFILE_LOG_LEVEL=warn", "CASEFILE_PPROF_ADDR="+pprofAddr)
 	s.cmd = exec.Command(bin, "run")
 	s.cmd.Env = s.env

@@ -82,22 +82,30 @@ func init() {
 func (s *Server) uploadDocument(c *gin.Context) {
 	personID, err := pathID(c, "id", "Person")
 	if err != nil {
-		s.respondError(c, err)
+		s.refuseFirst(c, err)
 		return
 	}
 	max := s.cfg.MaxUploadBytes
 	if c.Request.ContentLength > max+1<<20 {
-		s.respondError(c, casefile.Errorf(casefile.ETooLarge, "too_large", "The upload is larger than the %d bytes allowed; nothing was kept.", max))
+		s.refuseFirst(c, casefile.Errorf(casefile.ETooLarge, "too_large", "The upload is larger than the %d bytes allowed; nothing was kept.", max))
 		return
 	}
 	idem := strings.TrimSpace(c.GetHeader("Idempotency-Key"))
 	if len(idem) > 200 {
-		s.respondError(c, invalid("invalid_idempotency_key", "Idempotency-Key must be at most 200 characters."))
+		s.refuseFirst(c, invalid("invalid_idempotency_key", "Idempotency-Key must be at most 200 characters."))
 		return
 	}
 	ctx := c.Request.Context()
 	mt, params, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if idem != "" {
+		// What a replay answers tells of the key's upload: the access check
+		// comes first.
+		if chk := casefile.TakeAccessCheck(ctx); chk != nil {
+			if err := s.canAccess(c, chk.PersonID); err != nil {
+				s.respondError(c, err)
+				return
+			}
+		}
 		if d, err := s.cfg.Ingest.Store.DocumentByIdempotencyKey(ctx, idem); err == nil {
 			// A retry of an upload that was stored answers as the first
 			// time; the same key for other bytes is a client's mistake that
@@ -105,23 +113,23 @@ func (s *Server) uploadDocument(c *gin.Context) {
 			sum, err := s.uploadedSHA256(c, mt, params["boundary"])
 			switch {
 			case err != nil:
-				s.respondError(c, err)
+				s.refuseFirst(c, err)
 			case d.PersonID != personID:
-				s.respondError(c, unprocessable("idempotency_key_reused", "This Idempotency-Key was used for an upload to another person; nothing was kept."))
+				s.refuseFirst(c, unprocessable("idempotency_key_reused", "This Idempotency-Key was used for an upload to another person; nothing was kept."))
 			case sum != d.SHA256:
-				s.respondError(c, unprocessable("idempotency_key_reused", "This Idempotency-Key was used for a different file; nothing was kept. Use a new key for a new upload."))
+				s.refuseFirst(c, unprocessable("idempotency_key_reused", "This Idempotency-Key was used for a different file; nothing was kept. Use a new key for a new upload."))
 			default:
 				// The answer shows the stored document: an audited read.
 				shown, err := s.cfg.Ingest.Store.ShowDocument(ctx, d.ID, "idempotent_replay")
 				if err != nil {
-					s.respondError(c, err)
+					s.refuseFirst(c, err)
 					return
 				}
 				c.JSON(http.StatusCreated, shown)
 			}
 			return
 		} else if casefile.ErrorKind(err) != casefile.ENotFound {
-			s.respondError(c, err)
+			s.refuseFirst(c, err)
 			return
 		}
 	}
@@ -146,7 +154,7 @@ func (s *Server) uploadDocument(c *gin.Context) {
 			"Upload a file as multipart/form-data (part \"file\"), or an email as message/rfc822 or application/vnd.ms-outlook.")
 	}
 	if err != nil {
-		s.respondError(c, err)
+		s.refuseFirst(c, err)
 		return
 	}
 	if category == "" {
@@ -154,13 +162,13 @@ func (s *Server) uploadDocument(c *gin.Context) {
 	}
 	if !validCategory[category] || len(title) > 500 {
 		s.cfg.Ingest.Discard(ctx, staged)
-		s.respondError(c, unprocessable("invalid_category", "category must be one of %s; title at most 500 characters.",
+		s.refuseFirst(c, unprocessable("invalid_category", "category must be one of %s; title at most 500 characters.",
 			strings.Join(casefile.DocumentCategories, ", ")))
 		return
 	}
 	d, dup, err := s.cfg.Ingest.Commit(ctx, staged, strings.TrimSpace(title), category, idem)
 	if err != nil {
-		s.respondError(c, err)
+		s.refuseFirst(c, err)
 		return
 	}
 	if dup {

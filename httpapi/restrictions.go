@@ -27,6 +27,12 @@ const (
 	// record through the storage, which makes the check in the read's first
 	// round trip (casefile.AccessCheck) instead of one of its own.
 	scopePersonRead scope = "person_read"
+	// scopePersonUpload: as scopePersonRead, for an upload: the storage's
+	// check of the person (ingest's first statement, before anything is
+	// written) makes the access check in the same round trip, and an upload
+	// refused before it gets that far makes it then (refuseFirst), so that a
+	// restricted record answers 403 whatever else was wrong.
+	scopePersonUpload scope = "person_upload"
 	// scopeNote, scopeDocument, scopeTicket, scopeExport, scopeInvolvement:
 	// :id is the id of one of these, and its person (a re-index ticket's two
 	// persons) is checked.
@@ -84,7 +90,7 @@ var restrictionDecisions = map[string]scope{
 	// Notes that name another person: the handler leaves out notes on
 	// records, and named persons, the caller may not see.
 	"GET /v1/notes/third-party-candidates":                 scopeFiltered,
-	"POST /v1/persons/:id/documents":                       scopePerson,
+	"POST /v1/persons/:id/documents":                       scopePersonUpload,
 	"GET /v1/documents/:id":                                scopeDocument,
 	"GET /v1/documents/:id/content":                        scopeDocument,
 	"POST /v1/documents/:id/links":                         scopeDocument, // and the handler checks the record it is filed on
@@ -147,7 +153,7 @@ func (s *Server) restrict(sc scope) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var persons []string
 		switch sc {
-		case scopePersonRead:
+		case scopePersonRead, scopePersonUpload:
 			ctx, check := casefile.WithAccessCheck(c.Request.Context(), strings.ToLower(c.Param("id")))
 			c.Request = c.Request.WithContext(ctx)
 			c.Next()
@@ -188,6 +194,18 @@ func (s *Server) restrict(sc scope) gin.HandlerFunc {
 		}
 		c.Next()
 	}
+}
+
+// refuseFirst answers err, unless the access check the route left to the
+// storage (scopePersonUpload) was not made yet and refuses: then that
+// refusal is the answer, as it would have been before the handler ran.
+func (s *Server) refuseFirst(c *gin.Context, err error) {
+	if chk := casefile.TakeAccessCheck(c.Request.Context()); chk != nil {
+		if aerr := s.canAccess(c, chk.PersonID); aerr != nil {
+			err = aerr
+		}
+	}
+	s.respondError(c, err)
 }
 
 // canAccess checks each person with the access service.

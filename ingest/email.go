@@ -11,6 +11,7 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/emersion/go-message"
@@ -61,12 +62,25 @@ func (w *mimeWalker) warn(format string, args ...any) {
 	}
 }
 
+// readerPool holds parseEmail's 64 KiB readers (the longest header line it
+// reads whole), and copyPool the buffers that copy text parts: every email
+// uploaded would otherwise allocate them afresh.
+var (
+	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+	copyPool   = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+)
+
 // parseEmail reads one RFC 5322 message leniently: what go-message refuses is
 // salvaged where possible and said in warnings; only errors from r or the sink
 // are returned.
 func parseEmail(r io.Reader, lim Limits, sink attachmentSink) (*parsedEmail, error) {
 	w := &mimeWalker{lim: lim, sink: sink}
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil) // nothing reads from it once parseEmail returns
+		readerPool.Put(br)
+	}()
 	h, err := w.readHeader(br)
 	if err != nil {
 		return nil, err
@@ -336,7 +350,10 @@ func (w *mimeWalker) bodyText(h textproto.Header, body io.Reader, mediaType stri
 	}
 	room := int64(w.lim.MaxTextBytes - dst.Len())
 	if room > 0 {
-		if _, err := io.Copy(dst, io.LimitReader(r, room)); err != nil {
+		buf := copyPool.Get().(*[]byte)
+		_, err := io.CopyBuffer(dst, io.LimitReader(r, room), *buf)
+		copyPool.Put(buf)
+		if err != nil {
 			if isReadErr(err) {
 				return err
 			}

@@ -246,6 +246,15 @@ func TestRestrictedRecordOnEveryRoute(t *testing.T) {
 		// restricted record from an open one is refused as well.
 		"POST /v1/documents/:id/links into": {role: "practitioner", method: "POST", path: "/v1/documents/" + dQ + "/links",
 			body: map[string]any{"person_id": p}, member: 201},
+		// An upload leaves its check to the storage's first statement; one
+		// that never gets there is refused all the same.
+		"POST /v1/persons/:id/documents of an unsupported type": {role: "practitioner", method: "POST", path: "/v1/persons/" + p + "/documents",
+			body: []byte("notes"), headers: []string{"Content-Type", "text/plain"}, member: 415},
+		"POST /v1/persons/:id/documents empty": {role: "practitioner", method: "POST", path: "/v1/persons/" + p + "/documents",
+			body: []byte{}, headers: []string{"Content-Type", "message/rfc822"}, member: 422},
+		"POST /v1/persons/:id/documents with an Idempotency-Key": {role: "practitioner", method: "POST", path: "/v1/persons/" + p + "/documents",
+			body:    []byte("From: c@example.org\r\nSubject: visit\r\n\r\nThe visit."),
+			headers: []string{"Content-Type", "message/rfc822", "Idempotency-Key", "access-e2e-upload"}, member: 201},
 	}
 
 	// Every route with a decision other than none has a call here, and the

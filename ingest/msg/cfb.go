@@ -37,25 +37,37 @@ func openTree(ra io.ReaderAt) (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	root := &node{dir: true, kids: map[string]*node{}}
+	root := &node{dir: true}
+	// The entries' nodes come from one slice (a .msg with many recipients
+	// has thousands), and a storage's map of children is made when its first
+	// child comes: most entries are streams, which have none.
+	slab := make([]node, len(r.File))
+	child := func(parent *node, name string, slot *node) *node {
+		c := parent.kids[name]
+		if c == nil {
+			if parent.kids == nil {
+				parent.kids = map[string]*node{}
+			}
+			if c = slot; c == nil {
+				c = &node{}
+			}
+			c.name = name
+			parent.kids[name] = c
+		}
+		return c
+	}
 	for i, f := range r.File {
 		if i == 0 {
 			continue // the root entry itself
 		}
 		parent := root
 		for _, p := range f.Path {
-			c := parent.kids[p]
-			if c == nil {
-				c = &node{name: p, dir: true, kids: map[string]*node{}}
-				parent.kids[p] = c
+			parent = child(parent, p, nil)
+			if parent.file == nil {
+				parent.dir = true // known from a path only
 			}
-			parent = c
 		}
-		c := parent.kids[f.Name]
-		if c == nil {
-			c = &node{name: f.Name, kids: map[string]*node{}}
-			parent.kids[f.Name] = c
-		}
+		c := child(parent, f.Name, &slab[i])
 		c.file = f
 		c.dir = f.FileInfo().IsDir()
 	}

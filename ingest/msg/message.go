@@ -242,7 +242,8 @@ func firstSMTP(addrs ...string) string {
 }
 
 func (p *parser) recipient(m *Message, n *node, cp uint32) {
-	s := p.newStore(n, propsHeaderChild, m, "recipient "+n.name[len(recipPrefix):])
+	s := p.newStore(n, propsHeaderChild, m, "recipient ")
+	s.where2 = n.name[len(recipPrefix):]
 	s.cp = cp
 	a := Address{Name: s.str(pidTagDisplayName)}
 	if a.Name == "" {

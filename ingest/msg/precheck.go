@@ -32,21 +32,21 @@ func CheckNesting(ra io.ReaderAt, size int64) error {
 	}
 	perSector := ss / 4
 	maxSectors := size/ss + 1 // a chain longer than this has a cycle
+	b4 := make([]byte, 4)     // one buffer for every read of a FAT entry
 	u32 := func(off int64) (uint32, bool) {
-		var b [4]byte
 		if off < 0 || off+4 > size {
 			return 0, false
 		}
-		if _, err := ra.ReadAt(b[:], off); err != nil {
+		if _, err := ra.ReadAt(b4, off); err != nil {
 			return 0, false
 		}
-		return binary.LittleEndian.Uint32(b[:]), true
+		return binary.LittleEndian.Uint32(b4), true
 	}
 	sectorOff := func(sn uint32) int64 { return (int64(sn) + 1) * ss }
 
 	// The FAT's own sectors are listed in the DIFAT: 109 in the header,
 	// the rest in a chain of DIFAT sectors.
-	var difat []uint32
+	difat := make([]uint32, 0, 109)
 	for i := range 109 {
 		difat = append(difat, binary.LittleEndian.Uint32(h[76+4*i:]))
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Property IDs ([MS-OXPROPS]) this package reads.
@@ -85,7 +86,8 @@ const (
 type store struct {
 	p       *parser
 	m       *Message // receives warnings
-	where   string   // prefix for warnings
+	where   string   // prefix for warnings, and what follows it
+	where2  string   // (a recipient's number, joined only for a warning)
 	fixed   map[uint32][]byte
 	streams map[uint32]*node
 	objects map[uint32]*node
@@ -95,8 +97,7 @@ type store struct {
 
 // newStore indexes the properties of storage n.
 func (p *parser) newStore(n *node, headerLen int, m *Message, where string) *store {
-	s := &store{p: p, m: m, where: where, fixed: map[uint32][]byte{},
-		streams: map[uint32]*node{}, objects: map[uint32]*node{}, cp: 1252}
+	s := &store{p: p, m: m, where: where, streams: make(map[uint32]*node, len(n.kids)), cp: 1252}
 	for _, k := range sortedKids(n) {
 		name := k.key()
 		if name == propsStream && !k.dir {
@@ -113,6 +114,9 @@ func (p *parser) newStore(n *node, headerLen int, m *Message, where string) *sto
 			continue
 		}
 		if k.dir {
+			if s.objects == nil {
+				s.objects = map[uint32]*node{} // PT_OBJECT storages are rare
+			}
 			s.objects[uint32(tag)] = k
 		} else {
 			s.streams[uint32(tag)] = k
@@ -124,30 +128,23 @@ func (p *parser) newStore(n *node, headerLen int, m *Message, where string) *sto
 // sortedKids lists a storage's children in name order, so that output does
 // not depend on map iteration.
 func sortedKids(n *node) []*node {
-	type kid struct {
-		key string // the name in upper case, computed once: a .msg with many recipients has thousands of kids
-		n   *node
-	}
-	keyed := make([]kid, 0, len(n.kids))
+	kids := make([]*node, 0, len(n.kids))
 	for _, k := range n.kids {
-		keyed = append(keyed, kid{k.key(), k})
+		k.key() // the name in upper case, computed once: a .msg with many recipients has thousands of kids
+		kids = append(kids, k)
 	}
-	slices.SortFunc(keyed, func(a, b kid) int {
-		if c := strings.Compare(a.key, b.key); c != 0 {
+	slices.SortFunc(kids, func(a, b *node) int {
+		if c := strings.Compare(a.upper, b.upper); c != 0 {
 			return c
 		}
-		return strings.Compare(a.n.name, b.n.name)
+		return strings.Compare(a.name, b.name)
 	})
-	kids := make([]*node, len(keyed))
-	for i, k := range keyed {
-		kids[i] = k.n
-	}
 	return kids
 }
 
 func (s *store) warn(format string, args ...any) {
 	if s.where != "" {
-		format = s.where + ": " + format
+		format = s.where + s.where2 + ": " + format
 	}
 	s.p.warn(s.m, format, args...)
 }
@@ -166,6 +163,9 @@ func (s *store) parseFixed(n *node, headerLen int) {
 		return
 	}
 	body := b[headerLen:]
+	if s.fixed == nil {
+		s.fixed = make(map[uint32][]byte, len(body)/propEntrySize)
+	}
 	if len(body)%propEntrySize != 0 {
 		s.warn("properties stream has %d stray bytes", len(body)%propEntrySize)
 	}
@@ -238,13 +238,34 @@ func filetime(ft uint64) time.Time {
 	return time.Unix(int64(ft/1e7)-epochDiff, int64(ft%1e7)*100).UTC()
 }
 
+// decodeUTF16 decodes little-endian UTF-16 without its trailing NULs, as
+// string(utf16.Decode(...)) does (an unpaired surrogate becomes U+FFFD), in
+// one allocation for the usual ASCII-only value: a .msg with many recipients
+// has thousands of these strings.
 func decodeUTF16(b []byte) string {
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
+	n := len(b) / 2
+	for n > 0 && b[2*n-2] == 0 && b[2*n-1] == 0 {
+		n--
 	}
-	for len(u) > 0 && u[len(u)-1] == 0 {
-		u = u[:len(u)-1]
+	var out strings.Builder
+	out.Grow(n)
+	for i := 0; i < n; i++ {
+		r := rune(binary.LittleEndian.Uint16(b[2*i:]))
+		switch {
+		case r < utf8.RuneSelf:
+			out.WriteByte(byte(r))
+		case utf16.IsSurrogate(r):
+			if r < 0xDC00 && i+1 < n {
+				if r2 := rune(binary.LittleEndian.Uint16(b[2*i+2:])); 0xDC00 <= r2 && r2 < 0xE000 {
+					out.WriteRune(utf16.DecodeRune(r, r2))
+					i++
+					continue
+				}
+			}
+			out.WriteRune(utf8.RuneError)
+		default:
+			out.WriteRune(r)
+		}
 	}
-	return string(utf16.Decode(u))
+	return out.String()
 }

@@ -19,7 +19,7 @@ import (
 
 // checkSQL is the rule of visibleSQL for one person, refusing with SQLSTATE
 // CF403 when the actor may not see the record.
-const checkSQL = "SELECT casefile_require_visible(bool_and(v.ok)) FROM (" + visibleSQL + ") AS v(id, ok)"
+var checkSQL = "SELECT casefile_require_visible(bool_and(v.ok)) FROM (" + visibleOneSQL + ") AS v(id, ok)"
 
 // refusalCode is the SQLSTATE of casefile_require_visible's refusal.
 const refusalCode = "CF403"
@@ -44,7 +44,7 @@ func (db *DB) accessCheck(ctx context.Context) *readCheck {
 		return nil
 	}
 	actorID, teams := actorArgs(a)
-	return &readCheck{person: c.PersonID, args: []any{[]string{c.PersonID}, actorID, teams, db.now()}}
+	return &readCheck{person: c.PersonID, args: []any{c.PersonID, actorID, teams, db.now()}}
 }
 
 func isRefusal(err error) bool {
@@ -66,6 +66,32 @@ func (db *DB) checkInTx(ctx context.Context, tx pgx.Tx) (refused string, err err
 		return "", err
 	}
 	return "", nil
+}
+
+// checkedRow is the pool's QueryRow, sent after the access check ctx
+// carries (if one is still to make) in the same round trip: the upload's
+// first statement makes the check that its route left to the storage. A
+// refusal is the check's error (isRefusal), which the caller audits with
+// denied, as CanAccessPerson does.
+func (db *DB) checkedRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	chk := db.accessCheck(ctx)
+	if chk == nil {
+		return db.pool.QueryRow(ctx, sql, args...)
+	}
+	var b pgx.Batch
+	b.Queue(checkSQL, chk.args...)
+	b.Queue(sql, args...)
+	br := db.pool.SendBatch(ctx, &b)
+	if _, err := br.Exec(); err != nil {
+		br.Close() //nolint:errcheck // the check's error is the one to return
+		return firstRow{err: err}
+	}
+	rows, err := br.Query()
+	if err != nil {
+		br.Close() //nolint:errcheck
+		return firstRow{err: err}
+	}
+	return firstRow{rows: &batchRows{Rows: rows, br: br}}
 }
 
 // refusedRead audits the refusal of a read (by the reads' group commit) and

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,13 @@ func TestAccessCheckMadeByTheRead(t *testing.T) {
 		},
 		"a change (a note written)": func(ctx context.Context, person string) error {
 			return db.CreateNote(ctx, &casefile.Note{PersonID: person, Type: "contact", OccurredAt: time.Now()}, "Visited.")
+		},
+		"an upload's check of the person and its bytes": func(ctx context.Context, person string) error {
+			_, err := db.CheckUpload(ctx, person, strings.Repeat("ab", 32))
+			return err
+		},
+		"an upload's check of the person": func(ctx context.Context, person string) error {
+			return db.CheckPerson(ctx, person)
 		},
 	}
 	denied := 0
@@ -93,5 +101,16 @@ func TestAccessCheckMadeByTheRead(t *testing.T) {
 	}
 	if n := db.RoundTrips() - before; n != 3 {
 		t.Errorf("a checked chronology read took %d round trips, want 3", n)
+	}
+
+	// An upload's check of the person and its bytes makes the access check
+	// in the same round trip.
+	ctx, check := checked(as(member, casefile.RolePractitioner), p.ID)
+	before = db.RoundTrips()
+	if dup, err := db.CheckUpload(ctx, p.ID, strings.Repeat("cd", 32)); err != nil || dup != nil {
+		t.Fatalf("checked upload: %v %v", dup, err)
+	}
+	if n := db.RoundTrips() - before; n != 1 || !check.Made() {
+		t.Errorf("a checked upload's check took %d round trips (made: %v), want 1", n, check.Made())
 	}
 }

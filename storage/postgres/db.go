@@ -72,6 +72,10 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
 	}
 	trips := &roundTrips{}
 	cfg.ConnConfig.Tracer = trips
+	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		registerUUIDCodec(conn)
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/council/casefile"
 )
@@ -42,13 +41,17 @@ func scanDocument(row pgx.Row) (*casefile.Document, error) {
 	return &d, nil
 }
 
-// CheckPerson checks that documents may be added to the person's record.
+// CheckPerson checks that documents may be added to the person's record
+// (and makes the access check ctx carries, in the same round trip).
 func (db *DB) CheckPerson(ctx context.Context, personID string) error {
 	if !validUUID(personID) {
 		return notFound("Person")
 	}
 	var status string
-	err := db.pool.QueryRow(ctx, "SELECT status FROM persons WHERE id = $1", personID).Scan(&status)
+	err := db.checkedRow(ctx, "SELECT status FROM persons WHERE id = $1", personID).Scan(&status)
+	if isRefusal(err) {
+		return db.denied(ctx, personID, nil)
+	}
 	if err == pgx.ErrNoRows {
 		return notFound("Person")
 	}
@@ -67,15 +70,19 @@ func personActive(status string) error {
 }
 
 // CheckUpload checks, in one query, that documents may be added to the
-// person's record and whether these bytes are already on it.
+// person's record and whether these bytes are already on it (and makes the
+// access check ctx carries, in the same round trip).
 func (db *DB) CheckUpload(ctx context.Context, personID, sha string) (*casefile.Document, error) {
 	if !validUUID(personID) {
 		return nil, notFound("Person")
 	}
 	var status string
 	var dupID *string
-	err := db.pool.QueryRow(ctx, `SELECT p.status, (SELECT d.id::text FROM documents d WHERE d.person_id = p.id AND d.sha256 = $2
+	err := db.checkedRow(ctx, `SELECT p.status, (SELECT d.id::text FROM documents d WHERE d.person_id = p.id AND d.sha256 = $2
 		AND d.parent_id IS NULL AND d.status = 'active') FROM persons p WHERE p.id = $1`, personID, sha).Scan(&status, &dupID)
+	if isRefusal(err) {
+		return nil, db.denied(ctx, personID, nil)
+	}
 	if err == pgx.ErrNoRows {
 		return nil, notFound("Person")
 	}
@@ -172,181 +179,6 @@ func (db *DB) CreateDocument(ctx context.Context, d *casefile.Document, idempote
 		return casefile.Unavailable("PostgreSQL", errors.New("the database is closed"))
 	}
 	return <-u.done
-}
-
-// upload is a document tree waiting to be recorded.
-type upload struct {
-	actor   string
-	actorID string
-	d       *casefile.Document
-	key     string
-	err     error
-	done    chan error
-}
-
-// maxGroup bounds how many uploads one transaction records.
-const maxGroup = 32
-
-// commitUploads records waiting uploads, a group at a time, until the
-// database is closed.
-func (db *DB) commitUploads() {
-	for {
-		var group []*upload
-		select {
-		case u := <-db.uploads:
-			group = append(group, u)
-		case <-db.closing:
-			return
-		}
-	more:
-		for len(group) < maxGroup {
-			select {
-			case u := <-db.uploads:
-				group = append(group, u)
-			default:
-				break more
-			}
-		}
-		db.commitGroup(group)
-	}
-}
-
-func (db *DB) commitGroup(group []*upload) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var recorded []*upload
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		recorded = recorded[:0]
-		for _, u := range group {
-			u.err = insertTree(ctx, tx, u)
-			if u.err == nil {
-				recorded = append(recorded, u)
-				continue
-			}
-			if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT upload"); err != nil {
-				return err
-			}
-			if !ownFailure(u.err) {
-				return u.err // not this upload's own problem: the group fails
-			}
-		}
-		entries := make([]auditEntry, 0, len(recorded))
-		for _, u := range recorded {
-			entries = append(entries, auditEntry{Actor: u.actor, ActorID: u.actorID, Action: "document.upload", TargetType: "document", TargetID: u.d.ID,
-				PersonID: u.d.PersonID, Details: map[string]any{"kind": u.d.Kind, "sha256": u.d.SHA256, "size": u.d.Size,
-					"attachments": countTree(u.d) - 1}})
-		}
-		return db.appendAudits(ctx, tx, entries)
-	})
-	for _, u := range group {
-		if err != nil && !ownFailure(u.err) {
-			u.err = mapError(err) // the group's outcome is this upload's
-		}
-		u.done <- u.err
-	}
-}
-
-// ownFailure reports whether err refuses one upload of a group (a
-// duplicate, a used key, an unknown or destroyed person) rather than the
-// group's transaction.
-func ownFailure(err error) bool {
-	k := casefile.ErrorKind(err)
-	return err != nil && (k == casefile.EConflict || k == casefile.ENotFound)
-}
-
-// insertTree checks the person and inserts an upload's rows under a
-// savepoint, in one round trip.
-func insertTree(ctx context.Context, tx pgx.Tx, u *upload) error {
-	d := u.d
-	var b pgx.Batch
-	b.Queue("SAVEPOINT upload")
-	b.Queue("SELECT status FROM persons WHERE id = $1", d.PersonID)
-	var order []*casefile.Document
-	var queue func(x *casefile.Document)
-	queue = func(x *casefile.Document) {
-		x.PersonID, x.CreatedBy, x.Status = d.PersonID, u.actor, casefile.StatusActive
-		if x.ParseWarnings == nil {
-			x.ParseWarnings = []string{}
-		}
-		if x.Attachments == nil {
-			x.Attachments = []*casefile.Document{}
-		}
-		warnings, _ := json.Marshal(x.ParseWarnings)
-		var email []byte
-		if x.Email != nil {
-			email, _ = json.Marshal(x.Email)
-		}
-		var key *string
-		if x == d && u.key != "" {
-			key = &u.key
-		}
-		textState(x)
-		b.Queue(`INSERT INTO documents (id, person_id, kind, parent_id, filename, title, category, content_type,
-			declared_content_type, size, sha256, object_key, created_by, parse_warnings, email, body_text, idempotency_key, retain_until, object_version,
-			text_state, text_source)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21) RETURNING created_at`,
-			x.ID, x.PersonID, x.Kind, x.ParentID, x.Filename, x.Title, x.Category, x.ContentType, x.DeclaredContentType,
-			x.Size, x.SHA256, x.ObjectKey, u.actor, warnings, email, nullIfEmpty(x.Text), key, x.RetainUntil, x.ObjectVersion,
-			x.TextState, nullIfEmpty(x.TextSource))
-		order = append(order, x)
-		for _, a := range x.Attachments {
-			queue(a)
-		}
-	}
-	queue(d)
-	// Each file's and attachment's text is extracted once the upload is
-	// committed (the outbox row commits with it), off the request path.
-	var extract []*casefile.Document
-	for _, x := range order {
-		if x.TextState == casefile.TextPending {
-			queueExtract(&b, x.ID, "")
-			extract = append(extract, x)
-		}
-	}
-	br := tx.SendBatch(ctx, &b)
-	_, err := br.Exec()
-	var status string
-	if err == nil {
-		err = br.QueryRow().Scan(&status)
-		if err == pgx.ErrNoRows {
-			err = notFound("Person")
-		} else if err == nil {
-			err = personActive(status)
-		}
-	}
-	for _, x := range order {
-		if err != nil {
-			break
-		}
-		if err = br.QueryRow().Scan(&x.CreatedAt); err == nil {
-			x.CreatedAt = x.CreatedAt.UTC()
-		}
-	}
-	for range extract {
-		if err != nil {
-			break
-		}
-		_, err = br.Exec()
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	var pgErr *pgconn.PgError
-	switch {
-	case errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "documents_dedup":
-		return casefile.Errorf(casefile.EConflict, "duplicate_document", "The same file is already on this person's record.")
-	case errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "documents_idempotency":
-		return casefile.Errorf(casefile.EConflict, "idempotency_key_in_use", "An upload with this Idempotency-Key is already stored.")
-	}
-	return err
-}
-
-func countTree(d *casefile.Document) int {
-	n := 1
-	for _, a := range d.Attachments {
-		n += countTree(a)
-	}
-	return n
 }
 
 func nullIfEmpty(s string) *string {

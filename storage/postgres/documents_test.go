@@ -122,4 +122,26 @@ func TestCreateDocumentGroupCommit(t *testing.T) {
 	if v, err := db.VerifyAudit(ctx); err != nil || !v.OK {
 		t.Fatalf("verify: %+v, %v", v, err)
 	}
+
+	// An upload on its own is recorded in three round trips: BEGIN with its
+	// rows and the lock of the audit chain's head, its audit event, COMMIT;
+	// and one refused on its own (a duplicate) in three: its rows, ROLLBACK
+	// TO SAVEPOINT, and ROLLBACK of the transaction with nothing in it.
+	before := db.RoundTrips()
+	if err := db.CreateDocument(keyholder, doc(persons[1].ID, "sha-alone"), ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.RoundTrips() - before; n != 3 {
+		t.Errorf("an upload on its own took %d round trips, want 3", n)
+	}
+	before = db.RoundTrips()
+	if err := db.CreateDocument(keyholder, doc(persons[1].ID, "sha-alone"), ""); casefile.ErrorCode(err) != "duplicate_document" {
+		t.Fatalf("the same bytes again: %v", err)
+	}
+	if n := db.RoundTrips() - before; n != 3 {
+		t.Errorf("a refused upload on its own took %d round trips, want 3", n)
+	}
+	if v, err := db.VerifyAudit(ctx); err != nil || !v.OK {
+		t.Fatalf("verify after the lone uploads: %+v, %v", v, err)
+	}
 }

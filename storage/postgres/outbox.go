@@ -41,20 +41,27 @@ func (db *DB) RelayOutbox(ctx context.Context, limit int, send func(*casefile.Ou
 		if err != nil {
 			return err
 		}
+		// What was sent is marked in one statement at the end, with the
+		// attempt that failed if one did: one round trip, however many items.
+		var b pgx.Batch
+		ids := make([]int64, 0, len(items))
 		for _, it := range items {
 			if err := send(it); err != nil {
-				_, uerr := tx.Exec(ctx, "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1", it.ID, err.Error())
-				if uerr != nil {
-					return uerr
-				}
-				// The queue is down: stop here, keep order, try again later.
-				return nil
+				b.Queue("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1", it.ID, err.Error())
+				break // the queue is down: stop here, keep order, try again later
 			}
-			if _, err := tx.Exec(ctx, "UPDATE outbox SET enqueued_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1", it.ID); err != nil {
-				return err
-			}
-			sent++
+			ids = append(ids, it.ID)
 		}
+		if len(ids) > 0 {
+			b.Queue("UPDATE outbox SET enqueued_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1)", ids)
+		}
+		if b.Len() == 0 {
+			return nil
+		}
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return err
+		}
+		sent = len(ids)
 		return nil
 	})
 	return sent, err

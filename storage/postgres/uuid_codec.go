@@ -1,0 +1,52 @@
+package postgres
+
+import (
+	"encoding/hex"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// uuidCodec is pgtype.UUIDCodec that also writes an id given as a Go string
+// (as every id here is) in binary. pgx prefers binary for uuid, but its own
+// codec has no binary plan for a string: each id sent was first tried in
+// binary, failed with an error formatted for nothing, and was then sent as
+// text. A string that is not a canonical uuid still falls back to text, so
+// that PostgreSQL judges it as before.
+type uuidCodec struct{ pgtype.UUIDCodec }
+
+func (c uuidCodec) PlanEncode(m *pgtype.Map, oid uint32, format int16, value any) pgtype.EncodePlan {
+	if _, ok := value.(string); ok && format == pgtype.BinaryFormatCode {
+		return encodeUUIDString{}
+	}
+	return c.UUIDCodec.PlanEncode(m, oid, format, value)
+}
+
+type encodeUUIDString struct{}
+
+var errNotCanonicalUUID = errors.New("not a uuid in canonical form")
+
+func (encodeUUIDString) Encode(value any, buf []byte) ([]byte, error) {
+	s := value.(string)
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return nil, errNotCanonicalUUID
+	}
+	var u [16]byte
+	for i, part := range [5][2]int{{0, 8}, {9, 13}, {14, 18}, {19, 23}, {24, 36}} {
+		off := [5]int{0, 4, 6, 8, 10}[i]
+		if _, err := hex.Decode(u[off:], []byte(s[part[0]:part[1]])); err != nil {
+			return nil, errNotCanonicalUUID
+		}
+	}
+	return append(buf, u[:]...), nil
+}
+
+// registerUUIDCodec puts uuidCodec in place for uuid and uuid[] on a new
+// connection.
+func registerUUIDCodec(conn *pgx.Conn) {
+	m := conn.TypeMap()
+	t := &pgtype.Type{Name: "uuid", OID: pgtype.UUIDOID, Codec: uuidCodec{}}
+	m.RegisterType(t)
+	m.RegisterType(&pgtype.Type{Name: "_uuid", OID: pgtype.UUIDArrayOID, Codec: &pgtype.ArrayCodec{ElementType: t}})
+}
