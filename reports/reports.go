@@ -158,7 +158,7 @@ type Request struct {
 }
 
 // ParseRequest checks a report's query: from and to are dates (YYYY-MM-DD,
-// UTC days, both included; to defaults to today, from to the 30 days ending
+// days in casefile.LocalZone (UK time), both included; to defaults to today, from to the 30 days ending
 // with to), format is json (the default) or csv.
 func ParseRequest(name, from, to, format string, today casefile.Date) (Request, error) {
 	r := Request{Name: name, To: today, Format: "json"}
@@ -247,7 +247,7 @@ func (s *Service) Build(ctx context.Context, req Request) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Definition: def, From: req.From, To: req.To, GeneratedAt: s.now().UTC().Truncate(time.Second), Scope: scope}
-	rng := casefile.ReportRange{From: req.From.Time(), To: req.To.AddDays(1).Time()}
+	rng := casefile.ReportRange{From: req.From.StartIn(casefile.LocalZone), To: req.To.AddDays(1).StartIn(casefile.LocalZone)}
 	switch def.Name {
 	case "late-notes":
 		err = s.lateNotes(ctx, rep, rng)

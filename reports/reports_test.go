@@ -774,3 +774,35 @@ func TestDisclosuresOverdue(t *testing.T) {
 		t.Errorf("manager: %v", err)
 	}
 }
+
+// The council's days and weeks are UK days and weeks: in British Summer Time
+// a refusal at 23:30 UTC on a Sunday was made at 00:30 on Monday, in the next
+// week; one at 23:30 UTC on the last day of the period was made the day
+// after it, and one at 23:30 UTC the day before the period, on its first day.
+func TestReportDaysAndWeeksAreUKTime(t *testing.T) {
+	f := newFixture(t)
+	p1 := f.person()
+	for _, s := range []string{"2026-05-31T23:30:00Z", "2026-06-14T23:30:00Z", "2026-06-30T23:30:00Z"} {
+		when, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.db.SetClock(func() time.Time { return when })
+		_, err = f.notes.Create(f.as("Jo Bloggs"), notes.NewNote{PersonID: p1, Type: "contact", OccurredAt: when.Add(-time.Hour), Body: pasted})
+		if casefile.ErrorCode(err) != "pasted_email" {
+			t.Fatalf("%s: got %v, want pasted_email", s, err)
+		}
+	}
+	f.db.SetClock(time.Now)
+	tb, err := f.build("Aud Itor", "pasted-email-refusals", casefile.Date{Year: 2026, Month: 6, Day: 1}, casefile.Date{Year: 2026, Month: 6, Day: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := pick(tb.rows, "week", "week_start", "refusals")
+	slices.Sort(got)
+	want := []string{"week=2026-W23 week_start=2026-06-01 refusals=1", "week=2026-W25 week_start=2026-06-15 refusals=1"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("rows:\n got %v\nwant %v", got, want)
+	}
+	wantTotal(t, tb, "refusals", 2)
+}

@@ -62,7 +62,7 @@ type reportCell struct {
 // request reads the period form; a bad date is shown on its field.
 func (s *Server) reportRequest(r *http.Request, name, format string) (reports.Request, []fieldError) {
 	q := r.URL.Query()
-	req, err := reports.ParseRequest(name, strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to")), format, casefile.Today())
+	req, err := reports.ParseRequest(name, strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to")), format, casefile.LocalToday())
 	if err == nil {
 		return req, nil
 	}

@@ -63,10 +63,10 @@ const eventTeams = `LEFT JOIN LATERAL (SELECT x::uuid FROM jsonb_array_elements_
 		     THEN e.details::jsonb -> 'team_ids' ELSE '[null]'::jsonb END) AS x) AS tid(id) ON true
 	LEFT JOIN teams t ON t.id = tid.id`
 
-// PastedEmailRefusals counts per ISO week (UTC), team (at the time) and author.
+// PastedEmailRefusals counts per ISO week (in casefile.LocalZone), team (at the time) and author.
 func (db *DB) PastedEmailRefusals(ctx context.Context, r casefile.ReportRange, s casefile.ReportScope) ([]casefile.RefusalsRow, int, error) {
 	rows, err := db.pool.Query(ctx, `
-		SELECT to_char(e.at AT TIME ZONE 'UTC', 'IYYY-"W"IW'), date_trunc('week', e.at AT TIME ZONE 'UTC')::date,
+		SELECT to_char(e.at AT TIME ZONE '`+casefile.LocalZoneName+`', 'IYYY-"W"IW'), date_trunc('week', e.at AT TIME ZONE '`+casefile.LocalZoneName+`')::date,
 		       coalesce(t.id::text, ''), coalesce(t.name, ''), e.actor_id, e.actor, count(*)
 		  FROM audit_events e `+eventTeams+`
 		 WHERE e.action = 'note.refused_pasted_email' AND e.at >= $1 AND e.at < $2 AND ($3 OR tid.id = ANY($4::uuid[]))
