@@ -38,6 +38,7 @@ func loadTemplates(loc *time.Location) (*templates, error) {
 		"kindLabel": kindLabel,
 		"stateTag":  stateTag,
 		"bytes":     byteSize,
+		"nhs":       nhsText,
 		"query":     func(k, v string) template.URL { return template.URL(url.Values{k: {v}}.Encode()) },
 		"deref": func(s *string) string {
 			if s == nil {
@@ -247,6 +248,14 @@ func when(v any, loc *time.Location) string {
 }
 
 // dateText writes a date as people read it: "2 March 2026".
+// nhsText writes an NHS number as the NHS writes it: 3, 3 and 4 digits.
+func nhsText(s string) string {
+	if len(s) != 10 {
+		return s
+	}
+	return s[:3] + " " + s[3:6] + " " + s[6:]
+}
+
 func dateText(v any) string {
 	switch x := v.(type) {
 	case casefile.Date:

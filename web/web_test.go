@@ -311,6 +311,25 @@ func TestDatesInTheCouncilsTimeZone(t *testing.T) {
 	}
 }
 
+// The identity bar shows the NHS number when the record has one, written as
+// the NHS writes it, so that staff can tell two children of one name apart.
+func TestIdentityBarShowsTheNHSNumber(t *testing.T) {
+	e := newEnv(t, casefile.RolePractitioner)
+	_, body := e.do("GET", "/persons/"+e.person, "", nil)
+	if strings.Contains(body, "NHS number") {
+		t.Fatal("an NHS number shown for a record without one")
+	}
+	nhs := "9434765919"
+	ctx := casefile.WithActor(context.Background(), casefile.SystemActor("test"))
+	if _, err := e.db.UpdatePerson(ctx, e.person, casefile.PersonUpdate{NHSNumber: &nhs}); err != nil {
+		t.Fatal(err)
+	}
+	_, body = e.do("GET", "/persons/"+e.person, "", nil)
+	if !strings.Contains(body, "NHS number <strong>943 476 5919</strong>") {
+		t.Fatalf("the record page lacks the NHS number:\n%s", body)
+	}
+}
+
 // A restricted record is refused in words on every page of it, left out of
 // lists, and opened for an hour by break-glass with a reason.
 func TestRestrictedRecord(t *testing.T) {
