@@ -111,6 +111,14 @@ func TestChronologyOrderAndPages(t *testing.T) {
 	if len(found) != 25 || found[0][1] != "notes" || found[0][2] != oldest[0] {
 		t.Errorf("search oldest first: %d found, first %v", len(found), found[0])
 	}
+	// One search box on the record (its notes and documents); a filtered
+	// chronology says so and leads back to the whole of it.
+	if n := strings.Count(body, `role="search"`); n != 1 || !strings.Contains(body, `id="record-q"`) {
+		t.Errorf("the record page has %d search forms", n)
+	}
+	if !strings.Contains(body, "Showing only the notes with the words “Contact”") || !strings.Contains(body, `href="/persons/`+e.person+`?order=oldest">Show the whole chronology`) {
+		t.Errorf("a filtered chronology does not say so")
+	}
 	// Past the end (newest first, after the oldest entry), the page says so
 	// and links to the first page.
 	first, _, err := e.db.Chronology(ctx, casefile.ChronologyFilter{PersonID: e.person, Notes: true, Documents: true, Limit: 1})

@@ -140,7 +140,7 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, c *Caller) {
 	}
 	p := &page{Title: personName(person), Nav: "persons", Person: person, Data: &d}
 	if len(d.Q) > 500 {
-		p.Errors = append(p.Errors, fieldError{"q", "Enter search words of at most 500 characters"})
+		p.Errors = append(p.Errors, fieldError{"record-q", "Enter search words of at most 500 characters"})
 		d.Q = ""
 	}
 	if person.Status == casefile.StatusDestroyed {
