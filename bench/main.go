@@ -116,6 +116,9 @@ func run() error {
 		if err := benchIngest(ctx, s, mc); err != nil {
 			return err
 		}
+		if err := benchSmallEmails(s); err != nil {
+			return err
+		}
 	}
 	if *readNotes > 0 && measure("reads") {
 		if err := benchReads(s); err != nil {
