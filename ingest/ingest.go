@@ -155,6 +155,13 @@ const putConcurrency = 4
 // flush writes the pending objects, a few at a time (an email's original and
 // its attachments need not wait for each other), and records each version.
 func (s *Service) flush(ctx context.Context, st *Staged) error {
+	if len(st.pending) == 1 { // most uploads: one object, written here
+		p := st.pending[0]
+		st.pending = nil
+		v, err := s.Blobs.PutChecked(ctx, p.doc.ObjectKey, p.body, p.sum, "application/octet-stream", p.retain)
+		p.doc.ObjectVersion = v
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(putConcurrency)
 	for _, p := range st.pending {
