@@ -53,6 +53,7 @@ var (
 	pageNotes    = flag.Int("page-notes", 5000, "notes on the record the record page figure opens (0 to skip)")
 	pageDocs     = flag.Int("page-docs", 500, "documents on the record the record page figure opens")
 	cpuProfile   = flag.String("cpuprofile", "", "write the server's CPU profile during the API ingest to this file (go tool pprof reads it)")
+	smallProfile = flag.String("small-cpuprofile", "", "write the server's CPU profile during the small emails' upload to this file")
 	readsProfile = flag.String("reads-cpuprofile", "", "write the server's CPU profile during the audited reads of one record to this file")
 	keepDB       = flag.Bool("keep-db", false, "keep the bench's database at the end, to look into")
 	only         = flag.String("only", "", "comma-separated figures to measure (ingest, reads, search, page, big, purge, export, extract); empty: all")

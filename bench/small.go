@@ -59,11 +59,16 @@ func benchSmallEmails(s *server) error {
 	}
 	trips0 := s.metric("casefile_postgres_round_trips_total")
 	cpu0 := cpuByProcess()
+	profiled := s.profile(*smallProfile)
 	t0 := time.Now()
-	if err := parallel(jobs[warm:], upload); err != nil {
+	err = parallel(jobs[warm:], upload)
+	took := time.Since(t0)
+	if perr := profiled(); err == nil {
+		err = perr
+	}
+	if err != nil {
 		return err
 	}
-	took := time.Since(t0)
 	casefileCPU, postgresCPU := s.serverCPU(cpu0)
 	trips := s.metric("casefile_postgres_round_trips_total") - trips0
 	fmt.Printf("small emails: %d plain-text .eml of %.1f KiB on average, no attachment, at concurrency 8 (after %d not measured): %.0f emails/s; %s\n",
