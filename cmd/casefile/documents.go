@@ -13,7 +13,7 @@ import (
 // pages share it, and so its bound on uploads streaming at once.
 func (a *app) ingestService() *ingest.Service {
 	a.ingestOnce.Do(func() {
-		a.ingest = &ingest.Service{Store: a.db, Blobs: s3.Blobs{S: a.s3}, MaxBytes: a.cfg.MaxUploadBytes, Log: a.log,
+		a.ingest = &ingest.Service{Store: a.db, Blobs: s3.Blobs{S: a.s3, MaxStream: a.cfg.MaxUploadBytes}, MaxBytes: a.cfg.MaxUploadBytes, Log: a.log,
 			SpoolDir: a.cfg.SpoolDir}
 	})
 	return a.ingest

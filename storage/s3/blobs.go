@@ -13,10 +13,21 @@ import (
 
 // Blobs is the store as ingest uses it (ingest.Blobs and ingest.Lister):
 // objects named by key, a write answering with its version id.
-type Blobs struct{ S *Store }
+type Blobs struct {
+	S *Store
+	// MaxStream, when set, is the most a stream of unknown length written
+	// through Blobs can hold (the largest upload): its parts are then sized
+	// for that, not for any stream, so that an upload whose length is not
+	// known (a browser's form) holds a 5 MiB part in memory, not 16 MiB.
+	MaxStream int64
+}
 
 func (b Blobs) Put(ctx context.Context, key string, r io.Reader, size int64, ct string, until time.Time) (string, error) {
-	res, err := b.S.Put(ctx, key, r, size, ct, until)
+	partSize := partSizeFor(size)
+	if size < 0 && b.MaxStream > 0 {
+		partSize = partSizeFor(b.MaxStream)
+	}
+	res, err := b.S.put(ctx, key, r, size, partSize, ct, until)
 	return res.VersionID, err
 }
 

@@ -147,9 +147,13 @@ type PutResult struct {
 // Put stores r under key with a governance retain-until date. size may be -1
 // when unknown; the stream is then sent in parts of PartSize.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string, retainUntil time.Time) (PutResult, error) {
+	return s.put(ctx, key, r, size, partSizeFor(size), contentType, retainUntil)
+}
+
+func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, partSize uint64, contentType string, retainUntil time.Time) (PutResult, error) {
 	opts := minio.PutObjectOptions{
 		ContentType: contentType,
-		PartSize:    partSizeFor(size),
+		PartSize:    partSize,
 		NumThreads:  1,
 		// No sha256 of the payload for the request's signature: the caller
 		// hashes the stream itself, and each request carries a CRC32C

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/council/casefile/internal/testenv"
+	"github.com/council/casefile/storage/s3"
 )
 
 // The server keeps an object sent with its sha256 only when the bytes it
@@ -46,5 +49,34 @@ func TestPutCheckedIsVerifiedByTheServer(t *testing.T) {
 	}
 	if _, err := st.PutChecked(ctx, "documents/short", body, sum[:5], "", until); err == nil {
 		t.Fatal("a truncated sha256 was accepted")
+	}
+}
+
+// A stream of unknown length written through Blobs with MaxStream set is sent
+// in the parts that bound needs (5 MiB for the largest upload of 1 GiB), not
+// in the 16 MiB parts of a stream that may be of any length: each part is
+// held in memory while it is sent.
+func TestBlobsSizePartsForTheLargestUpload(t *testing.T) {
+	st := testenv.S3(t)
+	ctx := context.Background()
+	body := bytes.Repeat([]byte("0123456789abcdef"), 12<<20/16) // 12 MiB
+	for _, c := range []struct {
+		blobs s3.Blobs
+		parts string
+	}{
+		{s3.Blobs{S: st}, "-1"},
+		{s3.Blobs{S: st, MaxStream: 1 << 30}, "-3"},
+	} {
+		key := fmt.Sprintf("documents/stream-%d", c.blobs.MaxStream)
+		if _, err := c.blobs.Put(ctx, key, io.MultiReader(bytes.NewReader(body)), -1, "", time.Now().AddDate(0, 0, 1)); err != nil {
+			t.Fatal(err)
+		}
+		etag, err := st.ETag(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(strings.Trim(etag, `"`), c.parts) {
+			t.Errorf("MaxStream %d: ETag %s, want %s parts", c.blobs.MaxStream, etag, c.parts)
+		}
 	}
 }
