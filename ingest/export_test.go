@@ -10,3 +10,6 @@ var SpoolFile = spoolFile
 // OnAttachment has f called as each attachment is extracted, before it is
 // stored (a test injects a panic into parsing with it).
 func (s *Service) OnAttachment(f func(name string)) { s.onAttachment = f }
+
+// ReadUpTo is readUpTo, for the tests of package ingest_test.
+var ReadUpTo = readUpTo

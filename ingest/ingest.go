@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,7 @@ type Service struct {
 	MaxStreams  int
 	streamsOnce sync.Once
 	streams     chan struct{}
+	givingBack  atomic.Bool
 
 	// SpoolDir is where emails too large to parse in memory are spooled
 	// (files unlinked as soon as made); "" is DefaultSpoolDir. PrepareSpool
@@ -95,10 +97,30 @@ func (s *Service) streamSlot(ctx context.Context) (func(), error) {
 	})
 	select {
 	case s.streams <- struct{}{}:
-		return func() { <-s.streams }, nil
+		return func() {
+			<-s.streams
+			s.giveBackMemory()
+		}, nil
 	case <-ctx.Done():
 		return nil, Interrupted()
 	}
+}
+
+// giveBackMemory returns to the system, once the last of the uploads
+// streaming at a time has ended, the memory they used (the S3 client's part
+// buffers, a multipart form's reads): free in the heap, it would otherwise
+// stay with the process until the runtime's scavenger gives it back,
+// slowly, and each large upload after it would peak that much higher. It
+// costs one garbage collection after an upload of over 8 MiB; a small
+// upload never streams, so never pays it.
+func (s *Service) giveBackMemory() {
+	if len(s.streams) > 0 || !s.givingBack.CompareAndSwap(false, true) {
+		return // another stream is on; the last to end gives it back
+	}
+	go func() {
+		defer s.givingBack.Store(false)
+		debug.FreeOSMemory()
+	}()
 }
 
 // wholeMax is the largest upload read whole into memory before anything is
@@ -231,21 +253,22 @@ func (s *Service) Stage(ctx context.Context, up Upload) (*Staged, error) {
 	counted := &countingReader{r: up.Body, max: s.MaxBytes}
 	if limit := s.wholeLimit(up.Size); limit > 0 {
 		defer s.held.Add(-2 * limit)
-		var buf bytes.Buffer
+		initial := 64 << 10 // of unknown length: 64 KiB, doubled as it comes
 		if up.Size > 0 {
-			buf.Grow(int(up.Size) + 1) // +1: the read that finds the end
+			initial = int(up.Size) + 1 // +1: the read that finds the end
 		}
-		_, err := io.CopyN(&buf, counted, limit+1)
+		body, err := readUpTo(counted, int(limit)+1, initial)
 		switch {
 		case counted.over:
 			return nil, tooLarge(s.MaxBytes)
 		case err == io.EOF:
-			return s.stageWhole(ctx, up, buf.Bytes())
+			return s.stageWhole(ctx, up, body)
 		case err != nil:
 			return nil, interrupted(counted)
 		}
-		// Of unknown length and longer than limit: the rest streams.
-		counted.r = io.MultiReader(bytes.NewReader(buf.Bytes()), up.Body)
+		// Of unknown length and longer than limit: the rest streams, and
+		// what was read goes as soon as it is sent.
+		counted.r = io.MultiReader(&onceReader{b: body}, up.Body)
 		counted.n = 0
 		return s.stageStream(ctx, up, counted, -1)
 	}
@@ -545,6 +568,43 @@ func (c *countingReader) Read(p []byte) (int, error) {
 		c.err = err
 	}
 	return n, err
+}
+
+// readUpTo reads r into memory until it ends (io.EOF) or max bytes are
+// read (nil). Its buffer starts at initial bytes and doubles, but never past
+// max: a bytes.Buffer would double past it, to twice the size, for the one
+// byte that tells the end of an upload of unknown length.
+func readUpTo(r io.Reader, max, initial int) ([]byte, error) {
+	b := make([]byte, 0, min(initial, max))
+	for len(b) < max {
+		if len(b) == cap(b) {
+			grown := make([]byte, len(b), min(2*cap(b), max))
+			copy(grown, b)
+			b = grown
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// onceReader reads b once and lets go of it.
+type onceReader struct{ b []byte }
+
+func (o *onceReader) Read(p []byte) (int, error) {
+	if len(o.b) == 0 {
+		o.b = nil
+		return 0, io.EOF
+	}
+	n := copy(p, o.b)
+	o.b = o.b[n:]
+	if len(o.b) == 0 {
+		o.b = nil
+	}
+	return n, nil
 }
 
 // prefixWriter keeps the first max bytes written.
