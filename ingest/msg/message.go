@@ -177,7 +177,7 @@ func usableCodePage(cp uint32) bool {
 // charset the HTML declares, else in the message's code page.
 func (p *parser) html(s *store) string {
 	if b, ok := s.stream(pidTagHTML, ptUnicode); ok {
-		return decodeUTF16(b)
+		return mapi.DecodeUTF16(b)
 	}
 	b, ok := s.stream(pidTagHTML, ptBinary)
 	if !ok {

@@ -2,13 +2,12 @@ package msg
 
 import (
 	"encoding/binary"
-	"github.com/council/casefile/ingest/internal/mapi"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/council/casefile/ingest/internal/mapi"
 )
 
 // Property IDs ([MS-OXPROPS]) this package reads.
@@ -193,7 +192,7 @@ func (s *store) stream(id, typ uint16) ([]byte, bool) {
 // str returns a string property, preferring the Unicode form.
 func (s *store) str(id uint16) string {
 	if b, ok := s.stream(id, ptUnicode); ok {
-		return decodeUTF16(b)
+		return mapi.DecodeUTF16(b)
 	}
 	if b, ok := s.stream(id, ptString8); ok {
 		return mapi.DecodeString8(b, s.cp)
@@ -236,36 +235,4 @@ func filetime(ft uint64) time.Time {
 	}
 	const epochDiff = 11644473600 // seconds from 1601-01-01 to 1970-01-01
 	return time.Unix(int64(ft/1e7)-epochDiff, int64(ft%1e7)*100).UTC()
-}
-
-// decodeUTF16 decodes little-endian UTF-16 without its trailing NULs, as
-// string(utf16.Decode(...)) does (an unpaired surrogate becomes U+FFFD), in
-// one allocation for the usual ASCII-only value: a .msg with many recipients
-// has thousands of these strings.
-func decodeUTF16(b []byte) string {
-	n := len(b) / 2
-	for n > 0 && b[2*n-2] == 0 && b[2*n-1] == 0 {
-		n--
-	}
-	var out strings.Builder
-	out.Grow(n)
-	for i := 0; i < n; i++ {
-		r := rune(binary.LittleEndian.Uint16(b[2*i:]))
-		switch {
-		case r < utf8.RuneSelf:
-			out.WriteByte(byte(r))
-		case utf16.IsSurrogate(r):
-			if r < 0xDC00 && i+1 < n {
-				if r2 := rune(binary.LittleEndian.Uint16(b[2*i+2:])); 0xDC00 <= r2 && r2 < 0xE000 {
-					out.WriteRune(utf16.DecodeRune(r, r2))
-					i++
-					continue
-				}
-			}
-			out.WriteRune(utf8.RuneError)
-		default:
-			out.WriteRune(r)
-		}
-	}
-	return out.String()
 }

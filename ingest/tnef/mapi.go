@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"github.com/council/casefile/ingest/internal/mapi"
 	"time"
-	"unicode/utf16"
 )
 
 // MAPI property IDs this package reads.
@@ -114,20 +113,9 @@ func (p propSet) time(id uint16) (time.Time, bool) {
 // code page otherwise.
 func (v propValue) text(cp uint32) string {
 	if v.typ == ptUnicode {
-		return decodeUTF16(v.data)
+		return mapi.DecodeUTF16(v.data)
 	}
 	return mapi.DecodeString8(v.data, cp)
-}
-
-func decodeUTF16(b []byte) string {
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	for len(u) > 0 && u[len(u)-1] == 0 {
-		u = u[:len(u)-1]
-	}
-	return string(utf16.Decode(u))
 }
 
 // filetime converts a Windows FILETIME (100 ns ticks since 1601) to UTC.

@@ -1,4 +1,4 @@
-package msg
+package mapi
 
 import (
 	"encoding/binary"
@@ -7,7 +7,7 @@ import (
 	"unicode/utf16"
 )
 
-// TestDecodeUTF16 holds decodeUTF16 to what string(utf16.Decode(...)) gives
+// TestDecodeUTF16 holds DecodeUTF16 to what string(utf16.Decode(...)) gives
 // for the same code units without their trailing NULs: ASCII, other BMP
 // characters, surrogate pairs, unpaired and reversed surrogates, odd lengths.
 func TestDecodeUTF16(t *testing.T) {
@@ -31,8 +31,8 @@ func TestDecodeUTF16(t *testing.T) {
 		if i%7 == 0 && len(b) > 0 {
 			b = b[:len(b)-1] // an odd byte at the end is ignored
 		}
-		if got, w := decodeUTF16(b), want(b); got != w {
-			t.Fatalf("decodeUTF16(% x) = %q, want %q", b, got, w)
+		if got, w := DecodeUTF16(b), want(b); got != w {
+			t.Fatalf("DecodeUTF16(% x) = %q, want %q", b, got, w)
 		}
 	}
 }
