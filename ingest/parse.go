@@ -23,31 +23,25 @@ import (
 
 // store writes one extracted attachment as an object and returns its document.
 func (s *Service) store(ctx context.Context, st *Staged, parent *casefile.Document, name, declared string, body io.Reader) (*casefile.Document, error) {
-	if countDocs(st.Doc) > s.limits().MaxParts {
+	id, key, retain, ok := s.newAttachment(st, name)
+	if !ok {
 		return nil, nil
 	}
-	if s.onAttachment != nil {
-		s.onAttachment(name)
-	}
-	id, key := newKey()
-	retain := RetainUntil(s.now())
 	h := sha256.New()
 	sniff := &prefixWriter{max: 3072}
 	cr := &countingReader{r: body, max: s.MaxBytes}
-	st.keys = append(st.keys, key)
 	// An attachment that fits is read whole and sent in one request with its
 	// checksum; a larger one streams in parts and is never held.
-	limit := s.attachmentLimit(st)
-	var buf bytes.Buffer
+	limit := int(s.attachmentLimit(st))
 	src := io.TeeReader(cr, io.MultiWriter(h, sniff))
-	n, err := io.CopyN(&buf, src, limit+1)
-	if err != nil && err != io.EOF {
+	b, err := readUpTo(src, limit+1, min(limit+1, 64<<10))
+	if err == io.EOF {
+		return s.keep(ctx, st, parent, name, declared, id, key, retain, b, h.Sum(nil))
+	}
+	if err != nil {
 		return nil, unwrapRead(err)
 	}
-	if n <= limit {
-		return s.keep(ctx, st, parent, name, declared, id, key, retain, buf.Bytes(), h.Sum(nil))
-	}
-	version, err := s.Blobs.Put(ctx, key, io.MultiReader(&buf, src), -1, "application/octet-stream", retain)
+	version, err := s.Blobs.Put(ctx, key, io.MultiReader(&onceReader{b: b}, src), -1, "application/octet-stream", retain)
 	if err != nil {
 		return nil, err
 	}
@@ -60,17 +54,27 @@ func (s *Service) storeBytes(ctx context.Context, st *Staged, parent *casefile.D
 	if n := int64(len(data)); n > s.attachmentLimit(st) || s.MaxBytes > 0 && n > s.MaxBytes {
 		return s.store(ctx, st, parent, name, declared, bytes.NewReader(data))
 	}
-	if countDocs(st.Doc) > s.limits().MaxParts {
+	id, key, retain, ok := s.newAttachment(st, name)
+	if !ok {
 		return nil, nil
+	}
+	sum := sha256.Sum256(data)
+	return s.keep(ctx, st, parent, name, declared, id, key, retain, data, sum[:])
+}
+
+// newAttachment names the object of the attachment about to be stored, and
+// notes its key with the upload's; false when the upload already holds as
+// many parts as allowed (the attachment is then left out).
+func (s *Service) newAttachment(st *Staged, name string) (id, key string, retain time.Time, ok bool) {
+	if countDocs(st.Doc) > s.limits().MaxParts {
+		return "", "", time.Time{}, false
 	}
 	if s.onAttachment != nil {
 		s.onAttachment(name)
 	}
-	id, key := newKey()
-	retain := RetainUntil(s.now())
+	id, key = newKey()
 	st.keys = append(st.keys, key)
-	sum := sha256.Sum256(data)
-	return s.keep(ctx, st, parent, name, declared, id, key, retain, data, sum[:])
+	return id, key, RetainUntil(s.now()), true
 }
 
 // attachmentLimit is the size up to which an attachment is held in memory
