@@ -95,13 +95,11 @@ func (db *DB) Authenticate(ctx context.Context, secret string) (casefile.Actor, 
 		kept = cachedToken{actor: a, expires: expires, used: used, fetched: now}
 		db.tokens.put(sum, kept, gen)
 	}
-	if !now.Before(kept.expires) {
-		return casefile.Actor{}, errBadToken()
+	touched, err := db.admitToken(ctx, kept.actor, kept.expires, kept.used, now)
+	if err != nil {
+		return casefile.Actor{}, err
 	}
-	if now.Sub(kept.used) > touchEvery {
-		if err := db.touchToken(ctx, kept.actor.TokenID, now); err != nil {
-			return casefile.Actor{}, err
-		}
+	if touched {
 		db.tokens.touched(sum, now)
 	}
 	return kept.actor, nil
@@ -122,16 +120,22 @@ func (db *DB) tokenActor(ctx context.Context, where string, arg any) (casefile.A
 	if err != nil {
 		return casefile.Actor{}, err
 	}
-	now := db.now()
-	if !now.Before(expires) {
-		return casefile.Actor{}, errBadToken()
-	}
-	if now.Sub(used) > touchEvery {
-		if err := db.touchToken(ctx, a.TokenID, now); err != nil {
-			return casefile.Actor{}, err
-		}
+	if _, err := db.admitToken(ctx, a, expires, used, db.now()); err != nil {
+		return casefile.Actor{}, err
 	}
 	return a, nil
+}
+
+// admitToken refuses a token that has expired by now, and records its use
+// when the last one recorded is over touchEvery old (touched).
+func (db *DB) admitToken(ctx context.Context, a casefile.Actor, expires, used, now time.Time) (touched bool, err error) {
+	if !now.Before(expires) {
+		return false, errBadToken()
+	}
+	if now.Sub(used) <= touchEvery {
+		return false, nil
+	}
+	return true, db.touchToken(ctx, a.TokenID, now)
 }
 
 // readToken reads the actor of the token matched by where, its expiry and
