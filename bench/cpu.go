@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times (100 on Linux).
@@ -127,4 +128,30 @@ func (s *server) serverCPU(before map[int]procCPU) (casefile, postgres float64) 
 		}
 	}
 	return casefile, postgres
+}
+
+// phase is what a measured phase took and used: its time, the CPU seconds
+// of the bench's casefile process and of its database's PostgreSQL backends,
+// their round trips, and every process's CPU (cpuSince).
+type phase struct {
+	took                      time.Duration
+	casefile, postgres, trips float64
+	all                       string
+}
+
+// measure runs a phase and measures it, writing the server's CPU profile
+// during it to profile (none if "").
+func (s *server) measure(profile string, run func() error) (phase, error) {
+	trips0 := s.metric("casefile_postgres_round_trips_total")
+	cpu0 := cpuByProcess()
+	profiled := s.profile(profile)
+	t0 := time.Now()
+	err := run()
+	p := phase{took: time.Since(t0), all: cpuSince(cpu0)}
+	p.casefile, p.postgres = s.serverCPU(cpu0)
+	p.trips = s.metric("casefile_postgres_round_trips_total") - trips0
+	if perr := profiled(); err == nil {
+		err = perr
+	}
+	return p, err
 }

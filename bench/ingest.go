@@ -128,24 +128,16 @@ func benchIngest(ctx context.Context, s *server, mc *minio.Client) error {
 			warmed[o.Key] = true
 		}
 	}
-	trips0 := s.metric("casefile_postgres_round_trips_total")
-	cpu0 := cpuByProcess()
-	profiled := s.profile(*cpuProfile)
-	t0 := time.Now()
-	err = parallel(jobs, func(j job) error {
-		_, _, err := s.call("POST", "/v1/persons/"+j.person+"/documents?filename="+j.m.name, bytes.NewReader(j.m.body), int64(len(j.m.body)), j.m.ctype)
-		return err
+	apiPhase, err := s.measure(*cpuProfile, func() error {
+		return parallel(jobs, func(j job) error {
+			_, _, err := s.call("POST", "/v1/persons/"+j.person+"/documents?filename="+j.m.name, bytes.NewReader(j.m.body), int64(len(j.m.body)), j.m.ctype)
+			return err
+		})
 	})
-	api := time.Since(t0)
-	apiCPU := cpuSince(cpu0)
-	apiCasefile, apiPostgres := s.serverCPU(cpu0)
-	trips := s.metric("casefile_postgres_round_trips_total") - trips0
-	if perr := profiled(); err == nil {
-		err = perr
-	}
 	if err != nil {
 		return err
 	}
+	api := apiPhase.took
 
 	// The objects the API stored, read back (not timed) to be written raw.
 	var objects [][]byte
@@ -203,8 +195,8 @@ func benchIngest(ctx context.Context, s *server, mc *minio.Client) error {
 	fmt.Printf("  raw minio-go PutObject of the same %d objects:          %.2f s, %.0f objects/s\n", len(objects), direct.Seconds(), float64(len(objects))/direct.Seconds())
 	fmt.Printf("  ratio raw time / API time: %.2f (target >= 0.5)\n", direct.Seconds()/api.Seconds())
 	fmt.Printf("  CPU per upload: casefile %.2f ms (the target of 1 ms is per small email, below), PostgreSQL %.2f ms; %.1f round trips to PostgreSQL per upload\n",
-		apiCasefile/float64(msgs)*1000, apiPostgres/float64(msgs)*1000, trips/float64(msgs))
-	fmt.Printf("  API %s\n  raw %s\n", apiCPU, rawCPU)
+		apiPhase.casefile/float64(msgs)*1000, apiPhase.postgres/float64(msgs)*1000, apiPhase.trips/float64(msgs))
+	fmt.Printf("  API %s\n  raw %s\n", apiPhase.all, rawCPU)
 	warm := 0
 	if *warmup {
 		warm = len(mails)

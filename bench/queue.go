@@ -66,33 +66,34 @@ func (q *pausedQueue) drain(s *server, measured, warm int) error {
 		return 0
 	}
 	done0 := processed()
-	cpu0 := cpuByProcess()
 	children0 := childrenCPU(s.cmd.Process.Pid)
-	t0 := time.Now()
-	q.in.UnpauseQueue(q.name) //nolint:errcheck
-	for {
-		n, err := waiting()
-		if err != nil {
-			return err
+	start := time.Now()
+	m, err := s.measure("", func() error {
+		q.in.UnpauseQueue(q.name) //nolint:errcheck
+		for {
+			n, err := waiting()
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return nil
+			}
+			if time.Since(start) > 10*time.Minute {
+				return fmt.Errorf("the uploads' background tasks did not finish in 10 minutes (%d waiting)", n)
+			}
+			time.Sleep(250 * time.Millisecond) // GetQueueInfo costs Redis some work
 		}
-		if n == 0 {
-			break
-		}
-		if time.Since(t0) > 10*time.Minute {
-			return fmt.Errorf("the uploads' background tasks did not finish in 10 minutes (%d waiting)", n)
-		}
-		time.Sleep(250 * time.Millisecond) // GetQueueInfo costs Redis some work
+	})
+	if err != nil {
+		return err
 	}
-	took := time.Since(t0)
 	tasks := processed() - done0
-	casefile, postgres := s.serverCPU(cpu0)
 	children := childrenCPU(s.cmd.Process.Pid) - children0
-	all := cpuSince(cpu0)
 	q.resume()
 	fmt.Printf("  then, measured apart (the queue was paused during the figures above): the background work the %d uploads queued (%d of them the warm-up's; %d tasks, text extraction of their files and attachments), %.2f s\n",
-		uploads, warm, tasks, took.Seconds())
+		uploads, warm, tasks, m.took.Seconds())
 	fmt.Printf("  its CPU per upload: casefile %.2f ms, its subprocesses (tesseract, ...) %.2f ms, PostgreSQL %.2f ms\n",
-		casefile/float64(uploads)*1000, children/float64(uploads)*1000, postgres/float64(uploads)*1000)
-	fmt.Printf("  background %s; ended subprocesses %.2f\n", all, children)
+		m.casefile/float64(uploads)*1000, children/float64(uploads)*1000, m.postgres/float64(uploads)*1000)
+	fmt.Printf("  background %s; ended subprocesses %.2f\n", m.all, children)
 	return nil
 }

@@ -55,22 +55,18 @@ func benchReads(s *server) error {
 		if _, err := s.readers(16, 5, c.persons); err != nil {
 			return err
 		}
-		trips0 := s.metric("casefile_postgres_round_trips_total")
-		cpu0 := cpuByProcess()
-		profiled := s.profile(profile)
-		lat, err := s.readers(16, 100, c.persons)
-		if perr := profiled(); err == nil {
-			err = perr
-		}
+		var lat []float64
+		m, err := s.measure(profile, func() (err error) {
+			lat, err = s.readers(16, 100, c.persons)
+			return err
+		})
 		if err != nil {
 			return err
 		}
-		casefileCPU, postgresCPU := s.serverCPU(cpu0)
-		trips := s.metric("casefile_postgres_round_trips_total") - trips0
 		fmt.Printf("audited reads, 16 readers, first page of the chronology, %s: p50 %.1f ms (target < 10), p99 %.1f ms (target < 30), %d reads\n",
 			c.what, pct(lat, 50), pct(lat, 99), len(lat))
 		fmt.Printf("  per read: CPU of casefile %.2f ms, of PostgreSQL %.2f ms; %.1f round trips to PostgreSQL (audit group commits included)\n",
-			casefileCPU/float64(len(lat))*1000, postgresCPU/float64(len(lat))*1000, trips/float64(len(lat)))
+			m.casefile/float64(len(lat))*1000, m.postgres/float64(len(lat))*1000, m.trips/float64(len(lat)))
 	}
 	return nil
 }

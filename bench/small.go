@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"time"
 )
 
 // smallEmails is how many small emails the small-email figure uploads.
@@ -57,23 +56,13 @@ func benchSmallEmails(s *server) error {
 	if err := parallel(jobs[:warm], upload); err != nil {
 		return err
 	}
-	trips0 := s.metric("casefile_postgres_round_trips_total")
-	cpu0 := cpuByProcess()
-	profiled := s.profile(*smallProfile)
-	t0 := time.Now()
-	err = parallel(jobs[warm:], upload)
-	took := time.Since(t0)
-	if perr := profiled(); err == nil {
-		err = perr
-	}
+	m, err := s.measure(*smallProfile, func() error { return parallel(jobs[warm:], upload) })
 	if err != nil {
 		return err
 	}
-	casefileCPU, postgresCPU := s.serverCPU(cpu0)
-	trips := s.metric("casefile_postgres_round_trips_total") - trips0
 	fmt.Printf("small emails: %d plain-text .eml of %.1f KiB on average, no attachment, at concurrency 8 (after %d not measured): %.0f emails/s; %s\n",
-		smallEmails, float64(size)/smallEmails/1024, warm, smallEmails/took.Seconds(), loadAverage())
+		smallEmails, float64(size)/smallEmails/1024, warm, smallEmails/m.took.Seconds(), loadAverage())
 	fmt.Printf("  CPU per small email: casefile %.2f ms (target <= 1 ms), PostgreSQL %.2f ms; %.1f round trips to PostgreSQL per upload\n",
-		casefileCPU/smallEmails*1000, postgresCPU/smallEmails*1000, trips/smallEmails)
+		m.casefile/smallEmails*1000, m.postgres/smallEmails*1000, m.trips/smallEmails)
 	return nil // a plain-text email queues no background work: its text is parsed on receipt
 }
