@@ -100,11 +100,9 @@ func (s *Server) uploadDocument(c *gin.Context) {
 	if idem != "" {
 		// What a replay answers tells of the key's upload: the access check
 		// comes first.
-		if chk := casefile.TakeAccessCheck(ctx); chk != nil {
-			if err := s.canAccess(c, chk.PersonID); err != nil {
-				s.respondError(c, err)
-				return
-			}
+		if err := s.checkAccessNow(c); err != nil {
+			s.respondError(c, err)
+			return
 		}
 		if d, err := s.cfg.Ingest.Store.DocumentByIdempotencyKey(ctx, idem); err == nil {
 			// A retry of an upload that was stored answers as the first

@@ -200,12 +200,19 @@ func (s *Server) restrict(sc scope) gin.HandlerFunc {
 // storage (scopePersonUpload) was not made yet and refuses: then that
 // refusal is the answer, as it would have been before the handler ran.
 func (s *Server) refuseFirst(c *gin.Context, err error) {
-	if chk := casefile.TakeAccessCheck(c.Request.Context()); chk != nil {
-		if aerr := s.canAccess(c, chk.PersonID); aerr != nil {
-			err = aerr
-		}
+	if aerr := s.checkAccessNow(c); aerr != nil {
+		err = aerr
 	}
 	s.respondError(c, err)
+}
+
+// checkAccessNow makes the access check the route left to the storage
+// (scopePersonUpload), if it is not made yet.
+func (s *Server) checkAccessNow(c *gin.Context) error {
+	if chk := casefile.TakeAccessCheck(c.Request.Context()); chk != nil {
+		return s.canAccess(c, chk.PersonID)
+	}
+	return nil
 }
 
 // canAccess checks each person with the access service.
