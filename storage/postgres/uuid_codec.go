@@ -1,9 +1,9 @@
 package postgres
 
 import (
-	"encoding/hex"
 	"errors"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 )
@@ -28,16 +28,9 @@ type encodeUUIDString struct{}
 var errNotCanonicalUUID = errors.New("not a uuid in canonical form")
 
 func (encodeUUIDString) Encode(value any, buf []byte) ([]byte, error) {
-	s := value.(string)
-	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+	u, err := uuid.Parse(value.(string))
+	if err != nil || len(value.(string)) != 36 { // canonical only, as validUUID
 		return nil, errNotCanonicalUUID
-	}
-	var u [16]byte
-	for i, part := range [5][2]int{{0, 8}, {9, 13}, {14, 18}, {19, 23}, {24, 36}} {
-		off := [5]int{0, 4, 6, 8, 10}[i]
-		if _, err := hex.Decode(u[off:], []byte(s[part[0]:part[1]])); err != nil {
-			return nil, errNotCanonicalUUID
-		}
 	}
 	return append(buf, u[:]...), nil
 }
