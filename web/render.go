@@ -247,7 +247,6 @@ func when(v any, loc *time.Location) string {
 	return t.In(loc).Format("2 January 2006, 15:04")
 }
 
-// dateText writes a date as people read it: "2 March 2026".
 // nhsText writes an NHS number as the NHS writes it: 3, 3 and 4 digits.
 func nhsText(s string) string {
 	if len(s) != 10 {
@@ -256,6 +255,7 @@ func nhsText(s string) string {
 	return s[:3] + " " + s[3:6] + " " + s[6:]
 }
 
+// dateText writes a date as people read it: "2 March 2026".
 func dateText(v any) string {
 	switch x := v.(type) {
 	case casefile.Date:
