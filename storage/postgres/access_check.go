@@ -78,20 +78,27 @@ func (db *DB) checkedRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	if chk == nil {
 		return db.pool.QueryRow(ctx, sql, args...)
 	}
+	rows, _, err := queryAfterCheck(ctx, db.pool, chk, sql, args)
+	return firstRow{rows, err}
+}
+
+// queryAfterCheck sends the access check chk and then sql on q in one round
+// trip; refused says the error is the check's.
+func queryAfterCheck(ctx context.Context, q batchSender, chk *readCheck, sql string, args []any) (_ pgx.Rows, refused bool, _ error) {
 	var b pgx.Batch
 	b.Queue(checkSQL, chk.args...)
 	b.Queue(sql, args...)
-	br := db.pool.SendBatch(ctx, &b)
+	br := q.SendBatch(ctx, &b)
 	if _, err := br.Exec(); err != nil {
 		br.Close() //nolint:errcheck // the check's error is the one to return
-		return firstRow{err: err}
+		return nil, true, err
 	}
 	rows, err := br.Query()
 	if err != nil {
 		br.Close() //nolint:errcheck
-		return firstRow{err: err}
+		return nil, false, err
 	}
-	return firstRow{rows: &batchRows{Rows: rows, br: br}}
+	return &batchRows{Rows: rows, br: br}, false, nil
 }
 
 // refusedRead audits the refusal of a read (by the reads' group commit) and
@@ -159,20 +166,11 @@ func (t *connTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 	}
 	chk := t.check
 	t.check = nil
-	var b pgx.Batch
-	b.Queue(checkSQL, chk.args...)
-	b.Queue(sql, args...)
-	br := t.c.SendBatch(ctx, &b)
-	if _, err := br.Exec(); err != nil {
-		br.Close() //nolint:errcheck // the check's error is the one to return
+	rows, refused, err := queryAfterCheck(ctx, t.c, chk, sql, args)
+	if refused {
 		return nil, t.checked(chk, err)
 	}
-	rows, err := br.Query()
-	if err != nil {
-		br.Close() //nolint:errcheck
-		return nil, err
-	}
-	return &batchRows{Rows: rows, br: br}, nil
+	return rows, err
 }
 
 func (t *connTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
