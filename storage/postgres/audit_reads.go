@@ -104,21 +104,9 @@ func (db *DB) commitReads() {
 		}
 	}()
 	for {
-		var group []*readAudit
-		select {
-		case r := <-db.reads:
-			group = append(group, r)
-		case <-db.closing:
+		group := nextGroup(db.reads, db.closing, maxReadGroup)
+		if group == nil {
 			return
-		}
-	more:
-		for len(group) < maxReadGroup {
-			select {
-			case r := <-db.reads:
-				group = append(group, r)
-			default:
-				break more
-			}
 		}
 		var all []auditEntry
 		for _, r := range group {

@@ -30,24 +30,34 @@ const maxGroup = 32
 // database is closed.
 func (db *DB) commitUploads() {
 	for {
-		var group []*upload
-		select {
-		case u := <-db.uploads:
-			group = append(group, u)
-		case <-db.closing:
+		group := nextGroup(db.uploads, db.closing, maxGroup)
+		if group == nil {
 			return
-		}
-	more:
-		for len(group) < maxGroup {
-			select {
-			case u := <-db.uploads:
-				group = append(group, u)
-			default:
-				break more
-			}
 		}
 		db.commitGroup(group)
 	}
+}
+
+// nextGroup waits for the first item on ch, and takes with it those already
+// waiting, up to max in all: what a group commit records in one
+// transaction. It returns nil once closing is closed.
+func nextGroup[T any](ch <-chan T, closing <-chan struct{}, max int) []T {
+	var group []T
+	select {
+	case x := <-ch:
+		group = append(group, x)
+	case <-closing:
+		return nil
+	}
+	for len(group) < max {
+		select {
+		case x := <-ch:
+			group = append(group, x)
+		default:
+			return group
+		}
+	}
+	return group
 }
 
 func (db *DB) commitGroup(group []*upload) {
