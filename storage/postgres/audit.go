@@ -71,21 +71,31 @@ func (db *DB) appendAudits(ctx context.Context, tx pgx.Tx, entries []auditEntry)
 		}
 		chain = ct.chain
 	}
+	head, err := lockAuditHead(ctx, tx, chain, len(entries))
+	if err != nil {
+		return err
+	}
 	var b pgx.Batch
-	queueAuditHead(&b, chain, len(entries))
-	br := tx.SendBatch(ctx, &b)
+	if err := db.queueAuditAppend(ctx, &b, chain, head.prev, head.seqs, entries); err != nil {
+		return err
+	}
+	return tx.SendBatch(ctx, &b).Close()
+}
+
+// lockAuditHead locks the head of the audit chain and draws n sequence
+// numbers from it, in a round trip of its own.
+func lockAuditHead(ctx context.Context, q batchSender, chain, n int) (*auditHead, error) {
+	var b pgx.Batch
+	queueAuditHead(&b, chain, n)
+	br := q.SendBatch(ctx, &b)
 	prev, seqs, err := readAuditHead(br, chain)
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b = pgx.Batch{}
-	if err := db.queueAuditAppend(ctx, &b, chain, prev, seqs, entries); err != nil {
-		return err
-	}
-	return tx.SendBatch(ctx, &b).Close()
+	return &auditHead{prev, seqs}, nil
 }
 
 // chainOf is the chain a transaction's events go to, chosen by its first

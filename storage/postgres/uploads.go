@@ -124,17 +124,9 @@ func (db *DB) recordGroup(ctx context.Context, group []*upload) error {
 		entries = append(entries, uploadAudit(u))
 	}
 	if head == nil {
-		var b pgx.Batch
-		queueAuditHead(&b, chain, len(entries))
-		br := conn.SendBatch(ctx, &b)
-		prev, seqs, err := readAuditHead(br, chain)
-		if cerr := br.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if head, err = lockAuditHead(ctx, conn, chain, len(entries)); err != nil {
 			return err
 		}
-		head = &auditHead{prev, seqs}
 	}
 	var b pgx.Batch
 	if err := db.queueAuditAppend(ctx, &b, chain, head.prev, head.seqs, entries); err != nil {
