@@ -20,7 +20,15 @@ var _ casefile.SearchService = (*DB)(nil)
 // turned into <mark> after the rest is escaped.
 // A "<" becomes lessThan for ts_headline, which would take "<b>" for a tag
 // and drop it.
+//
+// wordBreak goes after every "." and "@" of the text ts_headline reads that
+// a letter or digit follows, and is taken out again: PostgreSQL's parser reads "letter-to-school.pdf" or
+// "j.okafor@school.sch.uk" as one token (a host name, an address), so the
+// snippet could not mark a word inside one, though a document is found by
+// the words of its file name (its search vector splits them). Split, each
+// word is marked where it matches.
 const (
+	wordBreak = "\x01"
 	markOpen  = "\x02"
 	markClose = "\x03"
 	lessThan  = "\uE000" // a private-use character: no text means it
@@ -34,7 +42,9 @@ const snippetChars = 20000
 // headline is ts_headline over the first snippetChars of the text expr,
 // marked with markOpen and markClose, in at most two passages.
 func headline(expr string) string {
-	return `ts_headline('casefile_search', left(replace(translate(` + expr + `, E'\x02\x03', ''), '<', U&'\E000'), ` + strconv.Itoa(snippetChars) + `), q.q,
+	text := `left(translate(` + expr + `, E'\x01\x02\x03', ''), ` + strconv.Itoa(snippetChars) + `)`
+	text = `regexp_replace(replace(` + text + `, '<', U&'\E000'), '([.@])([[:alnum:]])', E'\\1\x01\\2', 'g')`
+	return `ts_headline('casefile_search', ` + text + `, q.q,
 		'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxFragments=2, MaxWords=24, MinWords=8, FragmentDelimiter=" … "')`
 }
 
@@ -174,7 +184,7 @@ func (db *DB) fillDocumentHits(ctx context.Context, tx pgx.Tx, query string, ids
 // markedHTML escapes a headline and turns its marks into <mark> elements.
 // Marks that do not pair up (a passage cut inside one) are closed or dropped.
 func markedHTML(s string) string {
-	s = strings.ReplaceAll(s, lessThan, "<")
+	s = strings.ReplaceAll(strings.ReplaceAll(s, lessThan, "<"), wordBreak, "")
 	var b strings.Builder
 	open := false
 	for s != "" {

@@ -182,3 +182,38 @@ func TestSearchRecord(t *testing.T) {
 		}
 	}
 }
+
+// A word inside a file name or an address is marked in the snippet where it
+// matches (PostgreSQL's parser reads "trampoline-letter.txt" as one host
+// name, and an email address as one token), and the text reads as it was.
+func TestSnippetMarksWordsInsideNamesAndAddresses(t *testing.T) {
+	db := testenv.Postgres(t)
+	p := mustPerson(t, db, "S3")
+	mustDoc(t, db, p.ID, "trampoline-letter.txt", "Uploaded trampoline-letter.txt", "A letter.", nil)
+	text := "Mr Okafor: emailed j.okafor@school.sch.uk about the 3.5 mile walk, e.g. to www.okafor.example.org."
+	mustNote(t, db, p.ID, "contact", time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC), text)
+
+	res := search(t, db, p.ID, "trampoline")
+	if len(res.Items) != 1 {
+		t.Fatalf("trampoline: %+v", res)
+	}
+	if got, want := res.Items[0].Snippet, "Uploaded <mark>trampoline</mark>-letter.txt\nA letter"; got != want {
+		t.Errorf("file name snippet\n got %q\nwant %q", got, want)
+	}
+	// A note found by a word is marked where that word is inside an address
+	// too (an address in a note's text is found by the whole address only).
+	res = search(t, db, p.ID, "walk okafor")
+	if len(res.Items) != 1 {
+		t.Fatalf("walk okafor: %+v", res)
+	}
+	got := res.Items[0].Snippet
+	for _, want := range []string{"j.<mark>okafor</mark>@school.sch.uk", "the 3.5 mile <mark>walk</mark>, e.g. to www.<mark>okafor</mark>.example"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("address snippet %q: no %q", got, want)
+		}
+	}
+	// Unmarked, it is the note's own text (a window of it).
+	if plain := strings.NewReplacer("<mark>", "", "</mark>", "").Replace(got); !strings.Contains(text, plain) {
+		t.Errorf("snippet %q is not the note's text", plain)
+	}
+}
