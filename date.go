@@ -5,25 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-	_ "time/tzdata" // LocalZone wherever casefile runs: a container may have no zoneinfo
 )
-
-// LocalZoneName names the zone the council counts its days and weeks in:
-// a report's period runs from midnight to midnight there, and its weeks from
-// Monday to Sunday there, British Summer Time included.
-const LocalZoneName = "Europe/London"
-
-// LocalZone is the zone LocalZoneName names.
-var LocalZone = func() *time.Location {
-	loc, err := time.LoadLocation(LocalZoneName)
-	if err != nil {
-		panic(err) // time/tzdata holds it
-	}
-	return loc
-}()
-
-// LocalToday returns the current date in LocalZone.
-func LocalToday() Date { return DateOf(time.Now().In(LocalZone)) }
 
 // StartIn returns the instant d begins in loc: midnight there.
 func (d Date) StartIn(loc *time.Location) time.Time {

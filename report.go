@@ -16,6 +16,8 @@ type ReportScope struct {
 // (the API's from and to are dates; To is the day after the last one).
 type ReportRange struct {
 	From, To time.Time
+	// Zone names (IANA) the zone whose weeks a report counts in; "" is UTC.
+	Zone string
 }
 
 // LateNotesRow counts one author's notes recorded in the period, within one

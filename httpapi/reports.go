@@ -26,7 +26,7 @@ func (s *Server) getReport(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	req, err := reports.ParseRequest(name, c.Query("from"), c.Query("to"), c.Query("format"), casefile.LocalToday())
+	req, err := reports.ParseRequest(name, c.Query("from"), c.Query("to"), c.Query("format"), s.cfg.Reports.Today())
 	if err != nil {
 		s.respondError(c, err)
 		return

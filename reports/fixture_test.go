@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // london, wherever the tests run
 
 	"github.com/google/go-cmp/cmp"
 
@@ -21,6 +22,15 @@ import (
 	"github.com/council/casefile/reports"
 	"github.com/council/casefile/storage/postgres"
 )
+
+// london is the council's zone in these tests: CASEFILE_TIMEZONE's default.
+var london = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
 
 // fixture is a fresh database with two teams and the people of a council's
 // children's services: practitioners in one team, both or none, a manager
@@ -48,7 +58,7 @@ func newFixture(t *testing.T) *fixture {
 	admin := casefile.WithActor(context.Background(), casefile.Actor{Name: "admin", Role: casefile.RoleAdmin, Kind: casefile.ActorUser,
 		ID: "0190a0c0-0000-7000-8000-0000000000ad"})
 	f := &fixture{t: t, db: db, notes: &notes.Service{Store: db, Audit: db, Refusals: db},
-		svc: &reports.Service{Store: db, Audit: db}, teams: map[string]*casefile.Team{}, actors: map[string]casefile.Actor{}, admin: admin}
+		svc: &reports.Service{Store: db, Audit: db, Zone: london}, teams: map[string]*casefile.Team{}, actors: map[string]casefile.Actor{}, admin: admin}
 	for _, name := range []string{blue, green} {
 		tm, err := db.CreateTeam(admin, name)
 		if err != nil {

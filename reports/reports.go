@@ -48,7 +48,11 @@ type Service struct {
 	// Disclosures lists overdue disclosures (the disclosures-overdue
 	// report); nil leaves that report out.
 	Disclosures DisclosureStore
-	Now         func() time.Time
+	// Zone is the council's time zone (CASEFILE_TIMEZONE, as the pages
+	// show times in): a report's days run from midnight to midnight there,
+	// its weeks from Monday there, summer time included. nil is UTC.
+	Zone *time.Location
+	Now  func() time.Time
 }
 
 // DisclosureStore is what the disclosures-overdue report needs (the
@@ -65,6 +69,16 @@ func (s *Service) now() time.Time {
 	}
 	return time.Now()
 }
+
+func (s *Service) zone() *time.Location {
+	if s.Zone != nil {
+		return s.Zone
+	}
+	return time.UTC
+}
+
+// Today is the date in the council's zone: a report's default last day.
+func (s *Service) Today() casefile.Date { return casefile.DateOf(s.now().In(s.zone())) }
 
 func (s *Service) lateNoteDays() int {
 	if s.LateNoteDays > 0 {
@@ -158,8 +172,9 @@ type Request struct {
 }
 
 // ParseRequest checks a report's query: from and to are dates (YYYY-MM-DD,
-// days in casefile.LocalZone (UK time), both included; to defaults to today, from to the 30 days ending
-// with to), format is json (the default) or csv.
+// days in the council's zone (Service.Zone), both included; to defaults to
+// today, from to the 30 days ending with to), format is json (the default) or
+// csv.
 func ParseRequest(name, from, to, format string, today casefile.Date) (Request, error) {
 	r := Request{Name: name, To: today, Format: "json"}
 	if to != "" {
@@ -247,7 +262,8 @@ func (s *Service) Build(ctx context.Context, req Request) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Definition: def, From: req.From, To: req.To, GeneratedAt: s.now().UTC().Truncate(time.Second), Scope: scope}
-	rng := casefile.ReportRange{From: req.From.StartIn(casefile.LocalZone), To: req.To.AddDays(1).StartIn(casefile.LocalZone)}
+	zone := s.zone()
+	rng := casefile.ReportRange{From: req.From.StartIn(zone), To: req.To.AddDays(1).StartIn(zone), Zone: zone.String()}
 	switch def.Name {
 	case "late-notes":
 		err = s.lateNotes(ctx, rep, rng)

@@ -50,6 +50,7 @@ type reportView struct {
 	AllTeams  bool
 	NoTeams   bool
 	Generated string
+	Zone      string // the zone the report's days and weeks are counted in
 }
 
 type reportCell struct {
@@ -62,7 +63,7 @@ type reportCell struct {
 // request reads the period form; a bad date is shown on its field.
 func (s *Server) reportRequest(r *http.Request, name, format string) (reports.Request, []fieldError) {
 	q := r.URL.Query()
-	req, err := reports.ParseRequest(name, strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to")), format, casefile.LocalToday())
+	req, err := reports.ParseRequest(name, strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to")), format, s.cfg.Reports.Today())
 	if err == nil {
 		return req, nil
 	}
@@ -103,6 +104,7 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, c *Caller) {
 	v.From, v.To, v.Report = req.From.String(), req.To.String(), rep
 	v.AllTeams, v.NoTeams = rep.Scope.All, !rep.Scope.All && len(rep.Scope.TeamIDs) == 0
 	v.Generated = when(rep.GeneratedAt, s.cfg.Location)
+	v.Zone = zoneText(s.cfg.Location)
 	v.Chart = chartSVG(rep.ChartData(), "chart-"+name, func(l string) string { return s.cellText(l) })
 	v.CSVHref = "/reports/" + name + "/csv?" + url.Values{"from": {v.From}, "to": {v.To}}.Encode()
 	shown := []int{}
@@ -233,4 +235,13 @@ func totalOrder(rep *reports.Report) []string {
 		}
 	}
 	return out
+}
+
+// zoneText names a time zone as staff read it: "UK time" for the default,
+// CASEFILE_TIMEZONE's own name for any other.
+func zoneText(loc *time.Location) string {
+	if loc.String() == "Europe/London" {
+		return "UK time"
+	}
+	return loc.String()
 }

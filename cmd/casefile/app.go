@@ -221,7 +221,7 @@ func (a *app) auditService() casefile.AuditService {
 
 // reportsService builds the compliance reports (package reports).
 func (a *app) reportsService() *reports.Service {
-	return &reports.Service{Store: a.db, Audit: a.db, LateNoteDays: a.cfg.LateNoteDays, Disclosures: a.db}
+	return &reports.Service{Store: a.db, Audit: a.db, LateNoteDays: a.cfg.LateNoteDays, Disclosures: a.db, Zone: a.cfg.Timezone}
 }
 
 // notesService is the one notes service of the process: the API and the

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -63,15 +64,15 @@ const eventTeams = `LEFT JOIN LATERAL (SELECT x::uuid FROM jsonb_array_elements_
 		     THEN e.details::jsonb -> 'team_ids' ELSE '[null]'::jsonb END) AS x) AS tid(id) ON true
 	LEFT JOIN teams t ON t.id = tid.id`
 
-// PastedEmailRefusals counts per ISO week (in casefile.LocalZone), team (at the time) and author.
+// PastedEmailRefusals counts per ISO week (in the range's zone), team (at the time) and author.
 func (db *DB) PastedEmailRefusals(ctx context.Context, r casefile.ReportRange, s casefile.ReportScope) ([]casefile.RefusalsRow, int, error) {
 	rows, err := db.pool.Query(ctx, `
-		SELECT to_char(e.at AT TIME ZONE '`+casefile.LocalZoneName+`', 'IYYY-"W"IW'), date_trunc('week', e.at AT TIME ZONE '`+casefile.LocalZoneName+`')::date,
+		SELECT to_char(e.at AT TIME ZONE $5, 'IYYY-"W"IW'), date_trunc('week', e.at AT TIME ZONE $5)::date,
 		       coalesce(t.id::text, ''), coalesce(t.name, ''), e.actor_id, e.actor, count(*)
 		  FROM audit_events e `+eventTeams+`
 		 WHERE e.action = 'note.refused_pasted_email' AND e.at >= $1 AND e.at < $2 AND ($3 OR tid.id = ANY($4::uuid[]))
 		 GROUP BY 1, 2, 3, 4, 5, 6
-		 ORDER BY 2, coalesce(t.name, '') = '', 4, 3, 6, 5`, r.From, r.To, s.All, teamIDs(s))
+		 ORDER BY 2, coalesce(t.name, '') = '', 4, 3, 6, 5`, r.From, r.To, s.All, teamIDs(s), cmp.Or(r.Zone, "UTC"))
 	if err != nil {
 		return nil, 0, mapError(err)
 	}
