@@ -34,7 +34,7 @@ func (s *Service) store(ctx context.Context, st *Staged, parent *casefile.Docume
 	// checksum; a larger one streams in parts and is never held.
 	limit := int(s.attachmentLimit(st))
 	src := io.TeeReader(cr, io.MultiWriter(h, sniff))
-	b, err := readUpTo(src, limit+1, min(limit+1, 64<<10))
+	b, err := readUpTo(src, limit+1, 64<<10)
 	if err == io.EOF {
 		return s.keep(ctx, st, parent, name, declared, id, key, retain, b, h.Sum(nil))
 	}

@@ -21,12 +21,12 @@ var _ casefile.SearchService = (*DB)(nil)
 // A "<" becomes lessThan for ts_headline, which would take "<b>" for a tag
 // and drop it.
 //
-// wordBreak goes after every "." and "@" of the text ts_headline reads that
-// a letter or digit follows, and is taken out again: PostgreSQL's parser reads "letter-to-school.pdf" or
-// "j.okafor@school.sch.uk" as one token (a host name, an address), so the
-// snippet could not mark a word inside one, though a document is found by
-// the words of its file name (its search vector splits them). Split, each
-// word is marked where it matches.
+// wordBreak goes after every "." and "@" of the text ts_headline reads
+// that a letter or digit follows, and is taken out again: PostgreSQL's
+// parser reads "letter-to-school.pdf" or "j.okafor@school.sch.uk" as one
+// token (a host name, an address), so the snippet could not mark a word
+// inside one, though a document is found by the words of its file name (its
+// search vector splits them). Split, each word is marked where it matches.
 const (
 	wordBreak = "\x01"
 	markOpen  = "\x02"

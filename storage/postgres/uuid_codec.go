@@ -28,8 +28,9 @@ type encodeUUIDString struct{}
 var errNotCanonicalUUID = errors.New("not a uuid in canonical form")
 
 func (encodeUUIDString) Encode(value any, buf []byte) ([]byte, error) {
-	u, err := uuid.Parse(value.(string))
-	if err != nil || len(value.(string)) != 36 { // canonical only, as validUUID
+	s := value.(string)
+	u, err := uuid.Parse(s)
+	if err != nil || len(s) != 36 { // canonical only, as validUUID
 		return nil, errNotCanonicalUUID
 	}
 	return append(buf, u[:]...), nil

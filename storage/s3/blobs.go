@@ -23,11 +23,11 @@ type Blobs struct {
 }
 
 func (b Blobs) Put(ctx context.Context, key string, r io.Reader, size int64, ct string, until time.Time) (string, error) {
-	partSize := partSizeFor(size)
+	sizedFor := size
 	if size < 0 && b.MaxStream > 0 {
-		partSize = partSizeFor(b.MaxStream)
+		sizedFor = b.MaxStream
 	}
-	res, err := b.S.put(ctx, key, r, size, partSize, ct, until)
+	res, err := b.S.put(ctx, key, r, size, partSizeFor(sizedFor), ct, until)
 	return res.VersionID, err
 }
 
