@@ -154,3 +154,76 @@ func TestTheAppsS3CredentialCannotLiftHoldsOrBypassGovernance(t *testing.T) {
 		t.Fatalf("verify: %v %s", err, out)
 	}
 }
+
+// Every kind of object casefile keeps goes through the credentials of the
+// bucket policy: with them, an export bundle and a disclosure bundle are
+// built (the app's credential) and destroyed with their record (the records
+// credential), as under `make run` and in production.
+func TestBundlesBuiltAndDestroyedUnderTheBucketPolicy(t *testing.T) {
+	s3 := startIAMS3(t)
+	svc := startService(t, map[string]string{
+		"CASEFILE_S3_ENDPOINT": s3.addr, "CASEFILE_S3_BUCKET": s3.bucket,
+		"CASEFILE_S3_ACCESS_KEY": s3.keys["app"][0], "CASEFILE_S3_SECRET_KEY": s3.keys["app"][1],
+		"CASEFILE_S3_RECORDS_ACCESS_KEY": s3.keys["records"][0], "CASEFILE_S3_RECORDS_SECRET_KEY": s3.keys["records"][1],
+		"CASEFILE_ANCHOR_S3_ACCESS_KEY": s3.keys["anchor"][0], "CASEFILE_ANCHOR_S3_SECRET_KEY": s3.keys["anchor"][1],
+		"CASEFILE_RETENTION_SETTLE_DAYS": "0",
+	})
+	ro := svc.token("records_officer")
+	person, _ := svc.earlyHelp(t, "S3-BUNDLES", time.Now().UTC().AddDate(-30, 0, -1))
+
+	exp := svc.must(202, "POST", "/v1/persons/"+person+"/exports", ro, nil)["id"].(string)
+	eventually(t, 60*time.Second, "the export bundle is built", func() bool {
+		e := svc.must(200, "GET", "/v1/exports/"+exp, ro, nil)
+		if e["state"] == "failed" {
+			t.Fatalf("export = %v", e)
+		}
+		return e["state"] == "done"
+	})
+	svc.must(200, "GET", "/v1/exports/"+exp+"/content", ro, nil)
+	disc := svc.must(201, "POST", "/v1/persons/"+person+"/disclosures", ro,
+		map[string]any{"purpose": "court", "requester": "Family court"})["id"].(string)
+	svc.must(202, "POST", "/v1/disclosures/"+disc+"/finalise", ro, nil)
+	eventually(t, 60*time.Second, "the disclosure bundle is built", func() bool {
+		d := svc.must(200, "GET", "/v1/disclosures/"+disc, ro, nil)
+		if d["state"] == "failed" {
+			t.Fatalf("disclosure = %v", d)
+		}
+		return d["state"] == "ready"
+	})
+	if r := svc.do("GET", "/v1/disclosures/"+disc+"/content", ro, nil); r.Status != 200 || !bytes.HasPrefix([]byte(r.Body), []byte("PK")) {
+		t.Fatalf("disclosure content: %d %.200s", r.Status, r.Body)
+	}
+
+	root := s3.client(t, "root")
+	versions := func(key string) int {
+		n := 0
+		for o := range root.ListObjects(context.Background(), s3.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+			if o.Err != nil {
+				t.Fatal(o.Err)
+			}
+			n++
+		}
+		return n
+	}
+	keys := []string{"exports/" + exp + ".zip", "disclosures/" + disc + ".zip"}
+	for _, k := range keys {
+		if versions(k) == 0 {
+			t.Fatalf("no object %s", k)
+		}
+	}
+
+	run := svc.must(202, "POST", "/v1/retention/runs", ro, map[string]any{"dry_run": false})["id"].(string)
+	svc.waitState(t, ro, run, "awaiting_approval")
+	svc.must(202, "POST", "/v1/retention/runs/"+run+"/approve", ro, nil)
+	if r := svc.waitState(t, ro, run, "done"); r["destroyed"] != float64(2) {
+		t.Fatalf("run = %v", r)
+	}
+	if p := svc.must(200, "GET", "/v1/persons/"+person, svc.Admin, nil); p["status"] != "destroyed" {
+		t.Fatalf("person = %v", p)
+	}
+	for _, k := range keys {
+		if n := versions(k); n != 0 {
+			t.Errorf("%s: %d versions left after its record was destroyed", k, n)
+		}
+	}
+}
